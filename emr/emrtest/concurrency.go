@@ -1,0 +1,115 @@
+package emrtest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-health-360/nexus/emr"
+)
+
+const writers = 16
+
+func testConcurrency(t *testing.T, newStore NewStore) {
+	ctx := ctxFor("user/concurrent")
+	svc := newService(t, newStore)
+
+	t.Run("updates make consecutive versions", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make([]error, writers)
+		for i := 0; i < writers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				body := fmt.Sprintf(`{"resourceType":"Organization","name":"Org %d"}`, i)
+				_, _, errs[i] = svc.Update(ctx, emr.UpdateParams{Type: "Organization", ID: "busy", Body: []byte(body)})
+			}(i)
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		cur, err := svc.Read(ctx, "Organization", "busy")
+		require.NoError(t, err)
+		assert.Equal(t, int64(writers), cur.VersionID)
+		page, err := svc.History(ctx, emr.HistoryQuery{Type: "Organization", ID: "busy", Count: 100})
+		require.NoError(t, err)
+		assert.Len(t, page.Versions, writers)
+	})
+	t.Run("if-match lets one writer win", func(t *testing.T) {
+		put(t, svc, "Organization", "contended", `{"resourceType":"Organization","name":"start"}`)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins, mismatches := 0, 0
+		for i := 0; i < writers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				body := fmt.Sprintf(`{"resourceType":"Organization","name":"writer %d"}`, i)
+				_, _, err := svc.Update(ctx, emr.UpdateParams{Type: "Organization", ID: "contended", Body: []byte(body), IfMatch: 1})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					wins++
+				case errors.Is(err, emr.ErrVersionMismatch), errors.Is(err, emr.ErrConflict):
+					mismatches++
+				default:
+					t.Errorf("unexpected error: %v", err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		assert.Equal(t, 1, wins)
+		assert.Equal(t, writers-1, mismatches)
+	})
+	t.Run("conditional creates make one resource", func(t *testing.T) {
+		body := []byte(`{"resourceType":"Bundle","type":"transaction","entry":[
+			{"resource":{"resourceType":"Patient","identifier":[{"system":"http://example.org/mrn","value":"RACE-1"}]},
+			 "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=http://example.org/mrn|RACE-1"}}]}`)
+		var wg sync.WaitGroup
+		errs := make([]error, writers)
+		for i := 0; i < writers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, errs[i] = svc.ProcessBundle(ctx, body)
+			}(i)
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				assert.ErrorIs(t, err, emr.ErrConflict, "a loser may only see a conflict")
+			}
+		}
+		assert.Len(t, searchIDs(t, svc, "Patient", "identifier=http://example.org/mrn|RACE-1"), 1)
+	})
+	t.Run("registrations of one identifier", func(t *testing.T) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for i := 0; i < writers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				body := fmt.Sprintf(`{"resourceType":"Patient","name":[{"family":"Racer%c"}],"birthDate":"19%02d-01-01",
+					"identifier":[{"system":"http://example.org/passport","value":"P-777"}]}`, 'a'+i, 10+i)
+				_, err := svc.RegisterPatient(ctx, emr.RegisterParams{Patient: []byte(body), OverrideReason: "load test"})
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					ok++
+				} else {
+					assert.ErrorIs(t, err, emr.ErrConflict)
+				}
+			}(i)
+		}
+		wg.Wait()
+		assert.Equal(t, 1, ok)
+		assert.Len(t, searchIDs(t, svc, "Patient", "identifier=http://example.org/passport|P-777"), 1)
+	})
+}

@@ -1,0 +1,330 @@
+package emr
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nexus-health-360/nexus/emr/searchparam"
+)
+
+// SearchResult is one page of a search.
+type SearchResult struct {
+	Resources []Resource
+	// Total is the number of all matches, or -1 when not counted.
+	Total int
+	// Next holds the query of the next page (with the paging cursor in
+	// _cursor), nil on the last page.
+	Next url.Values
+	// Self is the query as understood, in canonical order.
+	Self url.Values
+}
+
+// Control parameters that search understands besides search parameters.
+const (
+	paramCount   = "_count"
+	paramCursor  = "_cursor"
+	paramSummary = "_summary"
+	paramTotal   = "_total"
+)
+
+// ignoredParams are handled by the HTTP layer and never reach the index.
+var ignoredParams = map[string]bool{"_format": true, "_pretty": true}
+
+// Search runs a FHIR search on resources of type typ. Supported: every
+// string, token, date, reference, number, quantity and uri parameter of the
+// R4 definitions, _id and _lastUpdated; the string modifiers :exact and
+// :contains, the token modifier :not, reference type modifiers such as
+// subject:Patient; date and number prefixes eq, ne, lt, le, gt, ge, sa, eb
+// and ap; comma-separated values (OR) and repeated parameters (AND);
+// _count, _summary=count and _total=accurate. Anything else is rejected
+// with ErrInvalid or ErrUnsupported rather than ignored.
+func (s *Service) Search(ctx context.Context, typ string, params url.Values) (*SearchResult, error) {
+	q, self, err := s.ParseSearch(typ, params)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.store.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	res := &SearchResult{Resources: page.Resources, Total: page.Total, Self: self}
+	if page.Next > 0 {
+		next := url.Values{}
+		for k, v := range self {
+			next[k] = v
+		}
+		next.Set(paramCursor, strconv.FormatInt(page.Next, 10))
+		res.Next = next
+	}
+	return res, nil
+}
+
+// ParseSearch compiles search parameters into a store Query and returns the
+// parameters it used, without the paging cursor.
+func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values, error) {
+	if err := s.checkType(typ); err != nil {
+		return Query{}, nil, err
+	}
+	q := Query{Type: typ, Count: s.cfg.DefaultCount}
+	self := url.Values{}
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, key := range names {
+		values := params[key]
+		if ignoredParams[key] {
+			continue
+		}
+		switch key {
+		case paramCount:
+			n, err := strconv.Atoi(last(values))
+			if err != nil || n < 0 {
+				return q, nil, invalid(key, "value", "_count must be a non-negative integer")
+			}
+			if n == 0 {
+				q.CountOnly = true
+			}
+			q.Count = s.pageSize(n)
+			self.Set(key, strconv.Itoa(q.Count))
+			continue
+		case paramCursor:
+			n, err := strconv.ParseInt(last(values), 10, 64)
+			if err != nil || n < 0 {
+				return q, nil, invalid(key, "value", "_cursor must be a cursor from a next link")
+			}
+			q.After = n
+			continue
+		case paramSummary:
+			switch last(values) {
+			case "count":
+				q.CountOnly = true
+			case "false":
+			default:
+				return q, nil, fmt.Errorf("search: _summary=%s: %w", last(values), ErrUnsupported)
+			}
+			self.Set(key, last(values))
+			continue
+		case paramTotal:
+			switch last(values) {
+			case "accurate", "estimate":
+				q.Total = true
+			case "none":
+			default:
+				return q, nil, invalid(key, "value", "_total must be none, estimate or accurate")
+			}
+			self.Set(key, last(values))
+			continue
+		}
+		for _, v := range values {
+			clause, err := s.parseParam(typ, key, v)
+			if err != nil {
+				return q, nil, err
+			}
+			q.Where = append(q.Where, clause)
+			self.Add(key, v)
+		}
+	}
+	return q, self, nil
+}
+
+func last(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[len(values)-1]
+}
+
+// parseParam compiles one name=value pair; commas in value separate
+// alternatives, and \, is a literal comma.
+func (s *Service) parseParam(typ, key, value string) (Clause, error) {
+	name, modifier, _ := strings.Cut(key, ":")
+	var clause Clause
+	for _, alt := range splitValues(value) {
+		c, err := s.parseCond(typ, name, modifier, alt)
+		if err != nil {
+			return nil, err
+		}
+		clause = append(clause, c)
+	}
+	if len(clause) == 0 {
+		return nil, invalid(key, "value", "search parameter %s has an empty value", key)
+	}
+	return clause, nil
+}
+
+func splitValues(v string) []string {
+	var out []string
+	var cur strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch {
+		case v[i] == '\\' && i+1 < len(v) && v[i+1] == ',':
+			cur.WriteByte(',')
+			i++
+		case v[i] == ',':
+			out = append(out, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(v[i])
+		}
+	}
+	out = append(out, cur.String())
+	kept := out[:0]
+	for _, s := range out {
+		if s != "" {
+			kept = append(kept, s)
+		}
+	}
+	return kept
+}
+
+var datePrefixes = []string{"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"}
+
+func splitPrefix(v string) (string, string) {
+	if len(v) > 2 {
+		for _, p := range datePrefixes {
+			if strings.HasPrefix(v, p) {
+				return p, v[2:]
+			}
+		}
+	}
+	return "eq", v
+}
+
+func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
+	switch name {
+	case "_id":
+		if modifier != "" {
+			return Cond{}, fmt.Errorf("search: modifier :%s on _id: %w", modifier, ErrUnsupported)
+		}
+		return Cond{Kind: CondID, Param: name, IDs: []string{value}}, nil
+	case "_lastUpdated":
+		if modifier != "" {
+			return Cond{}, fmt.Errorf("search: modifier :%s on _lastUpdated: %w", modifier, ErrUnsupported)
+		}
+		prefix, v := splitPrefix(value)
+		lo, hi, err := searchparam.ParseDate(v)
+		if err != nil {
+			return Cond{}, invalid(name, "value", "_lastUpdated must be a FHIR date, dateTime or instant with an optional prefix")
+		}
+		return Cond{Kind: CondLastUpdated, Param: name, Prefix: prefix, Lo: lo, Hi: hi}, nil
+	}
+	def, ok := s.cfg.Registry.Lookup(typ, name)
+	if !ok {
+		return Cond{}, invalid(name, "not-supported", "unknown search parameter %s for %s", name, typ)
+	}
+	c := Cond{Param: def.Code}
+	badModifier := func() (Cond, error) {
+		return Cond{}, fmt.Errorf("search: modifier :%s on %s parameter %s: %w", modifier, def.Type, name, ErrUnsupported)
+	}
+	switch def.Type {
+	case searchparam.TypeString:
+		c.Kind = CondString
+		switch modifier {
+		case "":
+			c.Mode, c.Text = StringPrefix, searchparam.FoldString(value)
+		case "contains":
+			c.Mode, c.Text = StringContains, searchparam.FoldString(value)
+		case "exact":
+			c.Mode, c.Text = StringExact, nfc(value)
+		default:
+			return badModifier()
+		}
+	case searchparam.TypeToken:
+		c.Kind = CondToken
+		switch modifier {
+		case "":
+		case "not":
+			c.Not = true
+		default:
+			return badModifier()
+		}
+		if sys, code, ok := strings.Cut(value, "|"); ok {
+			c.System, c.Code = &sys, code
+		} else {
+			c.Code = value
+		}
+	case searchparam.TypeDate:
+		if modifier != "" {
+			return badModifier()
+		}
+		prefix, v := splitPrefix(value)
+		lo, hi, err := searchparam.ParseDate(v)
+		if err != nil {
+			return Cond{}, invalid(name, "value", "%s must be a FHIR date, dateTime or instant with an optional prefix", name)
+		}
+		c.Kind, c.Prefix, c.Lo, c.Hi = CondDate, prefix, lo, hi
+		if prefix == "ne" {
+			c.Prefix, c.Not = "eq", true
+		}
+	case searchparam.TypeNumber, searchparam.TypeQuantity:
+		if modifier != "" {
+			return badModifier()
+		}
+		prefix, v := splitPrefix(value)
+		var unitSystem, unitCode string
+		hasUnit := false
+		if def.Type == searchparam.TypeQuantity {
+			if num, rest, ok := strings.Cut(v, "|"); ok {
+				v = num
+				unitSystem, unitCode, _ = strings.Cut(rest, "|")
+				hasUnit = true
+			}
+		}
+		num, lo, hi, err := searchparam.ParseNumber(v)
+		if err != nil {
+			return Cond{}, invalid(name, "value", "%s must be a number with an optional prefix", name)
+		}
+		c.Kind, c.Prefix, c.Num, c.NumLo, c.NumHi = CondNumber, prefix, num, lo, hi
+		if prefix == "ne" {
+			c.Prefix, c.Not = "eq", true
+		}
+		if hasUnit {
+			c.Code = unitCode
+			if unitSystem != "" {
+				c.System = &unitSystem
+			}
+		}
+	case searchparam.TypeReference:
+		c.Kind = CondReference
+		if modifier != "" {
+			if !IsResourceType(modifier) {
+				return badModifier()
+			}
+			c.RefType = modifier
+		}
+		parseReferenceValue(&c, value)
+	case searchparam.TypeURI:
+		if modifier != "" {
+			return badModifier()
+		}
+		c.Kind, c.Text = CondURI, value
+	default:
+		return Cond{}, fmt.Errorf("search: %s parameter %s: %w", def.Type, name, ErrUnsupported)
+	}
+	return c, nil
+}
+
+// parseReferenceValue reads Type/id, a bare id, Type/id/_history/n or an
+// absolute URL.
+func parseReferenceValue(c *Cond, value string) {
+	if strings.Contains(value, "://") || strings.HasPrefix(value, "urn:") {
+		c.URL = value
+		return
+	}
+	parts := strings.Split(value, "/")
+	if len(parts) >= 4 && parts[len(parts)-2] == "_history" {
+		parts = parts[:len(parts)-2]
+	}
+	switch len(parts) {
+	case 1:
+		c.RefID = parts[0]
+	default:
+		c.RefType, c.RefID = parts[len(parts)-2], parts[len(parts)-1]
+	}
+}

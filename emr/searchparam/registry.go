@@ -1,0 +1,216 @@
+package searchparam
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/nexus-health-360/nexus/emr/fhirpath"
+)
+
+//go:embed data/r4-search-parameters.json
+var r4Data []byte
+
+// Registry is a set of search parameter definitions indexed by resource
+// type, with their expressions compiled. It is immutable and safe for
+// concurrent use.
+type Registry struct {
+	// byType holds the parameters whose base is a concrete resource type.
+	byType map[string][]param
+	// common holds the parameters whose base is Resource or DomainResource,
+	// which apply to every resource type.
+	common []param
+	types  []string
+}
+
+// param is a Definition with its compiled expression. expr is nil for the
+// parameters that have no expression (_text, _content, _query).
+type param struct {
+	def  Definition
+	expr *fhirpath.Expression
+}
+
+// sourceParameter is one line of the embedded data file.
+type sourceParameter struct {
+	URL        string      `json:"url"`
+	Code       string      `json:"code"`
+	Base       []string    `json:"base"`
+	Type       Type        `json:"type"`
+	Expression string      `json:"expression"`
+	Target     []string    `json:"target"`
+	Component  []Component `json:"component"`
+}
+
+var r4 = sync.OnceValue(func() *Registry {
+	reg, err := load(r4Data)
+	if err != nil {
+		panic("searchparam: embedded R4 search parameters: " + err.Error())
+	}
+	return reg
+})
+
+// R4 returns the registry of the search parameters defined by FHIR R4
+// (4.0.1). It is built on the first call, which compiles every expression
+// and takes a few milliseconds; later calls return the same registry.
+func R4() *Registry { return r4() }
+
+func load(data []byte) (*Registry, error) {
+	var sources []sourceParameter
+	if err := json.Unmarshal(data, &sources); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	reg := &Registry{byType: make(map[string][]param)}
+	compiled := make(map[string]*fhirpath.Expression)
+	for _, src := range sources {
+		parts, err := splitByBase(src.Expression, src.Base)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.URL, err)
+		}
+		for _, base := range src.Base {
+			def := Definition{
+				Code:       src.Code,
+				Type:       src.Type,
+				Expression: parts[base],
+				Targets:    src.Target,
+				URL:        src.URL,
+				Base:       base,
+				Components: src.Component,
+			}
+			p := param{def: def}
+			if def.Expression != "" {
+				if p.expr = compiled[def.Expression]; p.expr == nil {
+					if p.expr, err = fhirpath.Compile(def.Expression); err != nil {
+						return nil, fmt.Errorf("%s: %w", src.URL, err)
+					}
+					compiled[def.Expression] = p.expr
+				}
+			}
+			if base == "Resource" || base == "DomainResource" {
+				reg.common = append(reg.common, p)
+			} else {
+				reg.byType[base] = append(reg.byType[base], p)
+			}
+		}
+	}
+	for t, params := range reg.byType {
+		sort.Slice(params, func(i, j int) bool { return params[i].def.Code < params[j].def.Code })
+		reg.types = append(reg.types, t)
+	}
+	sort.Slice(reg.common, func(i, j int) bool { return reg.common[i].def.Code < reg.common[j].def.Code })
+	sort.Strings(reg.types)
+	return reg, nil
+}
+
+// splitByBase gives each base its part of a published expression. A
+// parameter shared by several resource types has one expression with a
+// part per type, joined by "|" (such as "Condition.code | Observation.code").
+// Each part starting with "Base." or "(Base." goes to that base, and a base
+// whose name is used as the path root. An expression for a single base is
+// kept whole.
+func splitByBase(expression string, bases []string) (map[string]string, error) {
+	out := make(map[string]string, len(bases))
+	if len(bases) == 1 || expression == "" {
+		for _, b := range bases {
+			out[b] = expression
+		}
+		return out, nil
+	}
+	grouped := make(map[string][]string, len(bases))
+	for _, part := range splitUnion(expression) {
+		root := strings.TrimLeft(part, "(")
+		matched := false
+		for _, b := range bases {
+			if strings.HasPrefix(root, b+".") {
+				grouped[b] = append(grouped[b], part)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			return nil, fmt.Errorf("expression part %q matches none of the bases %v", part, bases)
+		}
+	}
+	for _, b := range bases {
+		if len(grouped[b]) == 0 {
+			return nil, fmt.Errorf("expression %q has no part for base %s", expression, b)
+		}
+		out[b] = strings.Join(grouped[b], " | ")
+	}
+	return out, nil
+}
+
+// splitUnion splits an expression at the "|" operators that are outside
+// parentheses, brackets and quoted text, and trims each part.
+func splitUnion(expression string) []string {
+	var parts []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(expression); i++ {
+		c := expression[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[':
+			depth++
+		case c == ')' || c == ']':
+			depth--
+		case c == '|' && depth == 0:
+			parts = append(parts, strings.TrimSpace(expression[start:i]))
+			start = i + 1
+		}
+	}
+	return append(parts, strings.TrimSpace(expression[start:]))
+}
+
+// Lookup returns the definition of the parameter code for resourceType.
+// Parameters of Resource and DomainResource, such as _id, are found for any
+// resource type.
+func (r *Registry) Lookup(resourceType, code string) (Definition, bool) {
+	for _, list := range [2][]param{r.byType[resourceType], r.common} {
+		i, found := slices.BinarySearchFunc(list, code, func(p param, code string) int {
+			return strings.Compare(p.def.Code, code)
+		})
+		if found {
+			return list[i].def, true
+		}
+	}
+	return Definition{}, false
+}
+
+// ForType returns the definitions that apply to resourceType, sorted by
+// code: its own and those of Resource and DomainResource. The caller may
+// modify the returned slice but not the Targets and Components it refers to.
+func (r *Registry) ForType(resourceType string) []Definition {
+	own := r.byType[resourceType]
+	out := make([]Definition, 0, len(own)+len(r.common))
+	for _, p := range own {
+		out = append(out, p.def)
+	}
+	for _, p := range r.common {
+		out = append(out, p.def)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+// ResourceTypes returns, sorted, the resource types that have parameters of
+// their own. Resource types without any, such as Binary, still have the
+// Resource parameters.
+func (r *Registry) ResourceTypes() []string {
+	return slices.Clone(r.types)
+}
+
+// params returns the compiled parameters that apply to resourceType.
+func (r *Registry) params(resourceType string) [2][]param {
+	return [2][]param{r.byType[resourceType], r.common}
+}

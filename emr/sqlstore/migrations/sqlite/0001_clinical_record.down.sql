@@ -1,0 +1,12 @@
+DROP TABLE outbox;
+DROP TABLE sequences;
+DROP TABLE mpi_keys;
+DROP TABLE patient_identifiers;
+DROP TABLE idx_uri;
+DROP TABLE idx_number;
+DROP TABLE idx_reference;
+DROP TABLE idx_date;
+DROP TABLE idx_token;
+DROP TABLE idx_string;
+DROP TABLE resources;
+DROP TABLE resource_versions;

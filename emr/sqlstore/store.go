@@ -1,0 +1,280 @@
+// Package sqlstore is the emr.Store on SQLite and PostgreSQL. One
+// implementation serves both dialects, picked at run time from the
+// storage.DB it is given; their schemas differ only in column types and are
+// numbered alike.
+//
+// Each resource has one row in resources, pointing at its current version
+// in resource_versions, which only ever grows. Search index rows exist for
+// current, non-deleted versions only and are replaced on every write.
+//
+// Concurrency: a Store is safe for concurrent use. On SQLite every write
+// transaction holds the database write lock from its start, so writers are
+// serialised. On PostgreSQL Tx.Read takes a row lock (SELECT ... FOR
+// UPDATE) and Tx.Lock an advisory transaction lock; unique constraints
+// reject what slips past them, reported as emr.ErrConflict.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/storage"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// Migrations returns the emr schema migrations.
+func Migrations() storage.Migrations {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embedded folder always exists
+	}
+	return storage.Migrations{Component: "emr", FS: sub}
+}
+
+// Store is the SQL emr.Store.
+type Store struct {
+	db *storage.DB
+}
+
+var _ emr.Store = (*Store)(nil)
+
+// New returns a Store on db. The schema must be migrated.
+func New(db *storage.DB) *Store {
+	return &Store{db: db}
+}
+
+// Close does nothing: the caller owns db.
+func (s *Store) Close() error { return nil }
+
+// querier is what both a pool and a transaction offer.
+type querier interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+type versionRow struct {
+	Type        string         `db:"res_type"`
+	ID          string         `db:"res_id"`
+	VersionID   int64          `db:"version_id"`
+	LastUpdated int64          `db:"last_updated"`
+	Method      string         `db:"method"`
+	Author      string         `db:"author"`
+	Body        []byte         `db:"body"`
+	Seq         int64          `db:"seq"`
+	Rid         sql.NullInt64  `db:"rid"`
+	Hash        sql.NullString `db:"content_hash"`
+}
+
+func (r versionRow) resource() emr.Resource {
+	return emr.Resource{
+		Type:        r.Type,
+		ID:          r.ID,
+		VersionID:   r.VersionID,
+		LastUpdated: time.UnixMicro(r.LastUpdated).UTC(),
+		Deleted:     r.Method == "delete",
+		Body:        r.Body,
+		Author:      r.Author,
+		Method:      r.Method,
+	}
+}
+
+const selectVersion = `SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.method, v.author, v.body, v.seq`
+
+func (s *Store) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
+	return readCurrent(ctx, s.db.Reader, s.db, typ, id, false)
+}
+
+func readCurrent(ctx context.Context, q querier, db *storage.DB, typ, id string, lock bool) (*emr.Resource, error) {
+	if lock && db.Dialect == storage.Postgres {
+		// Lock the row first: a locking read of the join would skip a row
+		// whose seq changed while it waited for the lock.
+		var rid int64
+		err := q.GetContext(ctx, &rid, `SELECT rid FROM resources WHERE res_type = $1 AND res_id = $2 FOR UPDATE`, typ, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%s: %w", typ, id, mapErr(err))
+		}
+	}
+	query := selectVersion + ` FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE r.res_type = ? AND r.res_id = ?`
+	var row versionRow
+	err := q.GetContext(ctx, &row, db.Rebind(query), typ, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
+	}
+	res := row.resource()
+	return &res, nil
+}
+
+func (s *Store) ReadVersion(ctx context.Context, typ, id string, version int64) (*emr.Resource, error) {
+	var row versionRow
+	err := s.db.Reader.GetContext(ctx, &row, s.db.Rebind(selectVersion+
+		` FROM resource_versions v WHERE v.res_type = ? AND v.res_id = ? AND v.version_id = ?`), typ, id, version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read %s/%s version %d: %w", typ, id, version, emr.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s version %d: %w", typ, id, version, err)
+	}
+	res := row.resource()
+	return &res, nil
+}
+
+func (s *Store) History(ctx context.Context, q emr.HistoryQuery) (*emr.HistoryPage, error) {
+	var where []string
+	var args []any
+	if q.Type != "" {
+		where = append(where, "v.res_type = ?")
+		args = append(args, q.Type)
+	}
+	if q.ID != "" {
+		where = append(where, "v.res_id = ?")
+		args = append(args, q.ID)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "v.last_updated >= ?")
+		args = append(args, q.Since.UnixMicro())
+	}
+	if q.Before > 0 {
+		where = append(where, "v.seq < ?")
+		args = append(args, q.Before)
+	}
+	count := q.Count
+	if count <= 0 {
+		count = 50
+	}
+	query := selectVersion + ` FROM resource_versions v`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += fmt.Sprintf(" ORDER BY v.seq DESC LIMIT %d", count+1)
+	var rows []versionRow
+	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	page := &emr.HistoryPage{}
+	if len(rows) > count {
+		rows = rows[:count]
+		page.Next = rows[count-1].Seq
+	}
+	for _, r := range rows {
+		page.Versions = append(page.Versions, r.resource())
+	}
+	return page, nil
+}
+
+func (s *Store) Search(ctx context.Context, q emr.Query) (*emr.Page, error) {
+	return search(ctx, s.db.Reader, s.db.Dialect, q)
+}
+
+func (s *Store) MatchCandidates(ctx context.Context, keys []string, limit int) ([]string, error) {
+	return matchCandidates(ctx, s.db.Reader, s.db, keys, limit)
+}
+
+func matchCandidates(ctx context.Context, q querier, db *storage.DB, keys []string, limit int) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	query, args, err := sqlx.In(`SELECT r.res_id FROM mpi_keys k JOIN resources r ON r.rid = k.rid
+		WHERE k.key IN (?) AND r.deleted = ? GROUP BY r.res_id ORDER BY COUNT(*) DESC, r.res_id LIMIT ?`,
+		keys, falseValue(db.Dialect), limit)
+	if err != nil {
+		return nil, fmt.Errorf("match candidates: %w", err)
+	}
+	var ids []string
+	if err := q.SelectContext(ctx, &ids, db.Rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("match candidates: %w", err)
+	}
+	return ids, nil
+}
+
+func falseValue(d storage.Dialect) any {
+	if d == storage.Postgres {
+		return false
+	}
+	return 0
+}
+
+func (s *Store) Events(ctx context.Context, after int64, limit int) ([]emr.Event, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var rows []struct {
+		Position  int64  `db:"position"`
+		Topic     string `db:"topic"`
+		Type      string `db:"res_type"`
+		ID        string `db:"res_id"`
+		Version   int64  `db:"version_id"`
+		Author    string `db:"author"`
+		CreatedAt int64  `db:"created_at"`
+		Data      string `db:"data"`
+	}
+	err := s.db.Reader.SelectContext(ctx, &rows, s.db.Rebind(
+		`SELECT position, topic, res_type, res_id, version_id, author, created_at, data FROM outbox
+		WHERE position > ? ORDER BY position LIMIT ?`), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	out := make([]emr.Event, len(rows))
+	for i, r := range rows {
+		out[i] = emr.Event{Position: r.Position, Topic: r.Topic, Type: r.Type, ID: r.ID, Version: r.Version,
+			Author: r.Author, Time: time.UnixMicro(r.CreatedAt).UTC(), Data: []byte(r.Data)}
+	}
+	return out, nil
+}
+
+// InTx runs fn in a write transaction. On PostgreSQL a serialisation or
+// deadlock failure is returned as emr.ErrConflict so the caller may retry.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx emr.Tx) error) error {
+	sqlTx, err := s.db.Writer.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", mapErr(err))
+	}
+	tx := &txn{tx: sqlTx, db: s.db}
+	if err := fn(ctx, tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := tx.flush(ctx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr turns driver errors the caller can act on into emr sentinels.
+func mapErr(err error) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "23505", "40001", "40P01": // unique_violation, serialization_failure, deadlock_detected
+			return fmt.Errorf("%w: %s", emr.ErrConflict, pqErr.Code.Name())
+		}
+		return err
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: UNIQUE") {
+		return fmt.Errorf("%w: unique constraint", emr.ErrConflict)
+	}
+	return err
+}

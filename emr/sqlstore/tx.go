@@ -1,0 +1,307 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/emr/searchparam"
+	"github.com/nexus-health-360/nexus/storage"
+)
+
+// txn is an emr.Tx. Search index rows are buffered and written in a few
+// multi-row statements before the next read of the index and at commit,
+// which makes bundle imports several times faster than one statement per
+// row.
+type txn struct {
+	tx      *sqlx.Tx
+	db      *storage.DB
+	pending map[int64][]searchparam.Entry
+	order   []int64
+	types   map[int64]string
+}
+
+var _ emr.Tx = (*txn)(nil)
+
+func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
+	return readCurrent(ctx, t.tx, t.db, typ, id, true)
+}
+
+func (t *txn) HasContent(ctx context.Context, typ, id, hash string) (bool, error) {
+	var n int
+	err := t.tx.GetContext(ctx, &n, t.db.Rebind(
+		`SELECT COUNT(*) FROM resource_versions WHERE res_type = ? AND res_id = ? AND content_hash = ?`), typ, id, hash)
+	if err != nil {
+		return false, fmt.Errorf("check content of %s/%s: %w", typ, id, err)
+	}
+	return n > 0, nil
+}
+
+func (t *txn) Put(ctx context.Context, p emr.Put) error {
+	r := p.Resource
+	op := fmt.Sprintf("store %s/%s version %d", r.Type, r.ID, r.VersionID)
+	var seq int64
+	err := t.tx.GetContext(ctx, &seq, t.db.Rebind(
+		`INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`),
+		r.Type, r.ID, r.VersionID, r.LastUpdated.UnixMicro(), r.Method, r.Author, p.ContentHash, []byte(r.Body))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, mapErr(err))
+	}
+	var deleted any = r.Deleted
+	if t.db.Dialect == storage.SQLite {
+		deleted = 0
+		if r.Deleted {
+			deleted = 1
+		}
+	}
+	var rid int64
+	err = t.tx.GetContext(ctx, &rid, t.db.Rebind(
+		`INSERT INTO resources (res_type, res_id, version_id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (res_type, res_id) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq,
+			last_updated = excluded.last_updated, deleted = excluded.deleted
+		RETURNING rid`),
+		r.Type, r.ID, r.VersionID, seq, r.LastUpdated.UnixMicro(), deleted)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, mapErr(err))
+	}
+	if r.VersionID > 1 {
+		if err := t.clearIndex(ctx, rid); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	if r.Deleted {
+		return nil
+	}
+	for _, id := range p.Identifiers {
+		_, err := t.tx.ExecContext(ctx, t.db.Rebind(
+			`INSERT INTO patient_identifiers (system, value, rid) VALUES (?, ?, ?)`), id.System, id.Value, rid)
+		if err != nil {
+			if err = mapErr(err); errors.Is(err, emr.ErrConflict) {
+				return fmt.Errorf("%s: identifier of system %s: %w", op, id.System, emr.ErrIdentifierInUse)
+			}
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	if len(p.MatchKeys) > 0 {
+		if err := t.insertKeys(ctx, rid, p.MatchKeys); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	if len(p.Index) > 0 {
+		if t.pending == nil {
+			t.pending = map[int64][]searchparam.Entry{}
+			t.types = map[int64]string{}
+		}
+		if _, ok := t.pending[rid]; !ok {
+			t.order = append(t.order, rid)
+		}
+		t.pending[rid] = p.Index
+		t.types[rid] = r.Type
+	}
+	return nil
+}
+
+var indexTables = []string{"idx_string", "idx_token", "idx_date", "idx_reference", "idx_number", "idx_uri", "patient_identifiers", "mpi_keys"}
+
+func (t *txn) clearIndex(ctx context.Context, rid int64) error {
+	if t.pending != nil {
+		delete(t.pending, rid)
+	}
+	for _, table := range indexTables {
+		if _, err := t.tx.ExecContext(ctx, t.db.Rebind(`DELETE FROM `+table+` WHERE rid = ?`), rid); err != nil {
+			return fmt.Errorf("clear %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func (t *txn) insertKeys(ctx context.Context, rid int64, keys []string) error {
+	seen := map[string]bool{}
+	var b rowBatch
+	b.start(`INSERT INTO mpi_keys (key, rid) VALUES `, 2)
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		b.add(k, rid)
+	}
+	return b.exec(ctx, t)
+}
+
+// flush writes the buffered index rows.
+func (t *txn) flush(ctx context.Context) error {
+	if len(t.order) == 0 {
+		return nil
+	}
+	batches := map[searchparam.Type]*rowBatch{}
+	get := func(typ searchparam.Type) *rowBatch {
+		b := batches[typ]
+		if b == nil {
+			b = &rowBatch{}
+			switch typ {
+			case searchparam.TypeString:
+				b.start(`INSERT INTO idx_string (rid, res_type, param, text, exact) VALUES `, 5)
+			case searchparam.TypeToken:
+				b.start(`INSERT INTO idx_token (rid, res_type, param, system, code, text) VALUES `, 6)
+			case searchparam.TypeDate:
+				b.start(`INSERT INTO idx_date (rid, res_type, param, lo, hi) VALUES `, 5)
+			case searchparam.TypeReference:
+				b.start(`INSERT INTO idx_reference (rid, res_type, param, ref_type, ref_id, ref_version, exact) VALUES `, 7)
+			case searchparam.TypeNumber:
+				b.start(`INSERT INTO idx_number (rid, res_type, param, num, lo, hi, system, code) VALUES `, 8)
+			case searchparam.TypeURI:
+				b.start(`INSERT INTO idx_uri (rid, res_type, param, uri) VALUES `, 4)
+			}
+			batches[typ] = b
+		}
+		return b
+	}
+	for _, rid := range t.order {
+		entries, ok := t.pending[rid]
+		if !ok {
+			continue
+		}
+		typ := t.types[rid]
+		for _, e := range entries {
+			switch e.Type {
+			case searchparam.TypeString:
+				err := get(e.Type).addFlush(ctx, t, rid, typ, e.Param, e.Text, e.Exact)
+				if err != nil {
+					return err
+				}
+			case searchparam.TypeToken:
+				if err := get(e.Type).addFlush(ctx, t, rid, typ, e.Param, e.System, e.Code, e.Text); err != nil {
+					return err
+				}
+			case searchparam.TypeDate:
+				if err := get(e.Type).addFlush(ctx, t, rid, typ, e.Param, e.DateLo, e.DateHi); err != nil {
+					return err
+				}
+			case searchparam.TypeReference:
+				if err := get(e.Type).addFlush(ctx, t, rid, typ, e.Param, e.RefType, e.RefID, e.RefVersion, e.Exact); err != nil {
+					return err
+				}
+			case searchparam.TypeNumber, searchparam.TypeQuantity:
+				if err := get(searchparam.TypeNumber).addFlush(ctx, t, rid, typ, e.Param, e.Num, e.NumLo, e.NumHi, e.System, e.Code); err != nil {
+					return err
+				}
+			case searchparam.TypeURI:
+				if err := get(e.Type).addFlush(ctx, t, rid, typ, e.Param, e.Exact); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, b := range batches {
+		if err := b.exec(ctx, t); err != nil {
+			return err
+		}
+	}
+	t.pending = nil
+	t.order = nil
+	t.types = nil
+	return nil
+}
+
+// rowBatch builds one multi-row INSERT.
+type rowBatch struct {
+	prefix string
+	width  int
+	tuple  string
+	sb     strings.Builder
+	args   []any
+	rows   int
+}
+
+// maxBatchArgs stays below SQLite's default limit of 32766 host parameters.
+const maxBatchArgs = 30000
+
+func (b *rowBatch) start(prefix string, width int) {
+	b.prefix = prefix
+	b.width = width
+	b.tuple = "(" + strings.TrimSuffix(strings.Repeat("?,", width), ",") + ")"
+}
+
+func (b *rowBatch) add(args ...any) {
+	if b.rows > 0 {
+		b.sb.WriteByte(',')
+	}
+	b.sb.WriteString(b.tuple)
+	b.args = append(b.args, args...)
+	b.rows++
+}
+
+// addFlush adds a row and executes the batch once it is full.
+func (b *rowBatch) addFlush(ctx context.Context, t *txn, args ...any) error {
+	b.add(args...)
+	if len(b.args)+b.width > maxBatchArgs {
+		return b.exec(ctx, t)
+	}
+	return nil
+}
+
+func (b *rowBatch) exec(ctx context.Context, t *txn) error {
+	if b.rows == 0 {
+		return nil
+	}
+	query := t.db.Rebind(b.prefix + b.sb.String())
+	if _, err := t.tx.ExecContext(ctx, query, b.args...); err != nil {
+		return fmt.Errorf("write search index: %w", mapErr(err))
+	}
+	b.sb.Reset()
+	b.args = b.args[:0]
+	b.rows = 0
+	return nil
+}
+
+func (t *txn) Search(ctx context.Context, q emr.Query) (*emr.Page, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return search(ctx, t.tx, t.db.Dialect, q)
+}
+
+func (t *txn) MatchCandidates(ctx context.Context, keys []string, limit int) ([]string, error) {
+	return matchCandidates(ctx, t.tx, t.db, keys, limit)
+}
+
+func (t *txn) Lock(ctx context.Context, name string) error {
+	if t.db.Dialect != storage.Postgres {
+		return nil // the SQLite write transaction already excludes other writers
+	}
+	if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, name); err != nil {
+		return fmt.Errorf("lock %s: %w", name, mapErr(err))
+	}
+	return nil
+}
+
+func (t *txn) NextValue(ctx context.Context, sequence string) (int64, error) {
+	var v int64
+	err := t.tx.GetContext(ctx, &v, t.db.Rebind(
+		`INSERT INTO sequences (name, value) VALUES (?, 1)
+		ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value`), sequence)
+	if err != nil {
+		return 0, fmt.Errorf("next value of %s: %w", sequence, mapErr(err))
+	}
+	return v, nil
+}
+
+func (t *txn) Emit(ctx context.Context, e emr.Event) error {
+	data := string(e.Data)
+	if data == "" {
+		data = "{}"
+	}
+	_, err := t.tx.ExecContext(ctx, t.db.Rebind(
+		`INSERT INTO outbox (topic, res_type, res_id, version_id, author, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		e.Topic, e.Type, e.ID, e.Version, e.Author, e.Time.UnixMicro(), data)
+	if err != nil {
+		return fmt.Errorf("emit %s: %w", e.Topic, mapErr(err))
+	}
+	return nil
+}

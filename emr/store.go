@@ -1,0 +1,218 @@
+package emr
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/nexus-health-360/nexus/emr/searchparam"
+)
+
+// Resource is one version of a stored FHIR resource.
+type Resource struct {
+	Type        string
+	ID          string
+	VersionID   int64
+	LastUpdated time.Time
+	// Deleted marks a version that records a deletion; Body is then nil.
+	Deleted bool
+	// Body is the stored JSON, with id, meta.versionId and meta.lastUpdated
+	// set by the server. A read returns these bytes unchanged.
+	Body json.RawMessage
+	// Author is who made this version, as given by ContextWithActor.
+	Author string
+	// Method is "create", "update" or "delete".
+	Method string
+}
+
+// Put is one new version for Tx.Put.
+type Put struct {
+	Resource Resource
+	// ContentHash identifies the content apart from server-set meta, so
+	// an import can tell that it already stored this content.
+	ContentHash string
+	// Index replaces the resource's search index rows.
+	Index []searchparam.Entry
+	// Identifiers replaces the identifiers the resource claims; the store
+	// rejects one already claimed by another resource with ErrConflict.
+	// Only patients claim identifiers.
+	Identifiers []Identifier
+	// MatchKeys replaces the master patient index blocking keys.
+	MatchKeys []string
+}
+
+// Identifier is a FHIR Identifier's system and value.
+type Identifier struct {
+	System string
+	Value  string
+}
+
+// CondKind selects the index a condition reads.
+type CondKind int
+
+// Condition kinds.
+const (
+	CondString CondKind = iota + 1
+	CondToken
+	CondDate
+	CondReference
+	CondNumber
+	CondURI
+	CondID
+	CondLastUpdated
+)
+
+// StringMode is how a string condition matches folded text.
+type StringMode int
+
+// String match modes.
+const (
+	StringPrefix StringMode = iota
+	StringExact
+	StringContains
+)
+
+// Cond is one search condition on one index. Which fields matter depends on
+// Kind.
+type Cond struct {
+	Kind  CondKind
+	Param string
+	// Not inverts the condition (the ne prefix, the :not modifier).
+	Not bool
+
+	// CondString: Text is folded for StringPrefix and StringContains and
+	// compared with the stored exact value for StringExact.
+	Text string
+	Mode StringMode
+
+	// CondToken: System nil matches any system, a pointer to "" matches
+	// codes without a system. Code "" matches any code of the system.
+	// CondNumber uses System and Code for quantity units.
+	System *string
+	Code   string
+
+	// CondDate and CondLastUpdated: the search value as [Lo, Hi) in
+	// microseconds since the Unix epoch, and its prefix (eq, ne, lt, le,
+	// gt, ge, sa, eb).
+	Prefix string
+	Lo, Hi int64
+
+	// CondNumber: the search value's precision range [NumLo, NumHi) and
+	// the value itself.
+	Num          float64
+	NumLo, NumHi float64
+
+	// CondReference: RefType may be "" for any type. URL matches the
+	// reference as written instead when set.
+	RefType, RefID string
+	URL            string
+
+	// CondID: any of IDs.
+	IDs []string
+}
+
+// Clause is a set of conditions of which at least one must hold.
+type Clause []Cond
+
+// Query is a compiled search over one resource type.
+type Query struct {
+	Type string
+	// Where holds clauses that must all hold.
+	Where []Clause
+	// After is the paging cursor: only resources whose row key is greater
+	// are returned. Results come in row key order, which is stable while
+	// data changes.
+	After int64
+	// Count is the page size.
+	Count int
+	// Total asks for the number of all matches.
+	Total bool
+	// CountOnly returns Total and no resources.
+	CountOnly bool
+}
+
+// Page is one page of search results.
+type Page struct {
+	Resources []Resource
+	// Next is the cursor of the next page, 0 when this is the last.
+	Next int64
+	// Total is the number of all matches when the query asked for it,
+	// else -1.
+	Total int
+}
+
+// HistoryQuery selects versions for a history interaction. Type and ID may
+// be empty for type-level and system-level history. Versions come newest
+// first.
+type HistoryQuery struct {
+	Type string
+	ID   string
+	// Since keeps versions made at or after this time when not zero.
+	Since time.Time
+	// Before is the paging cursor: only versions with a smaller sequence
+	// number, 0 for the first page.
+	Before int64
+	Count  int
+}
+
+// HistoryPage is one page of versions, newest first.
+type HistoryPage struct {
+	Versions []Resource
+	// Next is the cursor of the next page, 0 when this is the last.
+	Next int64
+}
+
+// Event is a domain event in the transactional outbox.
+type Event struct {
+	// Position orders events; subscribers read from a position onwards.
+	Position int64
+	Topic    string
+	Type     string
+	ID       string
+	Version  int64
+	Author   string
+	Time     time.Time
+	// Data is a JSON object with event details (never patient values).
+	Data json.RawMessage
+}
+
+// Store persists resource versions, search index rows and outbox events. It
+// only accesses data: validation, indexing and the rules of the clinical
+// record live in Service. Implementations are safe for concurrent use.
+type Store interface {
+	// Read returns the current version, which may be a deletion.
+	Read(ctx context.Context, typ, id string) (*Resource, error)
+	// ReadVersion returns one version of a resource.
+	ReadVersion(ctx context.Context, typ, id string, version int64) (*Resource, error)
+	History(ctx context.Context, q HistoryQuery) (*HistoryPage, error)
+	Search(ctx context.Context, q Query) (*Page, error)
+	// MatchCandidates returns ids of current patients sharing at least one
+	// blocking key, those sharing most keys first.
+	MatchCandidates(ctx context.Context, keys []string, limit int) ([]string, error)
+	// Events returns outbox events after position, oldest first.
+	Events(ctx context.Context, after int64, limit int) ([]Event, error)
+	// InTx runs fn in one write transaction, committed when fn returns nil.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	Close() error
+}
+
+// Tx is the write side of a Store within one transaction.
+type Tx interface {
+	// Read returns the current version of a resource, locked against
+	// other writers until the transaction ends.
+	Read(ctx context.Context, typ, id string) (*Resource, error)
+	// HasContent reports whether any version of the resource has the
+	// given content hash.
+	HasContent(ctx context.Context, typ, id, hash string) (bool, error)
+	// Put stores a new version and makes it current.
+	Put(ctx context.Context, p Put) error
+	Search(ctx context.Context, q Query) (*Page, error)
+	MatchCandidates(ctx context.Context, keys []string, limit int) ([]string, error)
+	// Lock takes a lock on name held until the transaction ends, to
+	// serialise check-then-write steps such as conditional creates.
+	Lock(ctx context.Context, name string) error
+	// NextValue increments and returns the named counter.
+	NextValue(ctx context.Context, sequence string) (int64, error)
+	// Emit appends an event to the outbox.
+	Emit(ctx context.Context, e Event) error
+}

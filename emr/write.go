@@ -1,0 +1,246 @@
+package emr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nexus-health-360/nexus/emr/searchparam"
+)
+
+// prepared is a resource checked and encoded outside any transaction, so the
+// expensive steps (validation, indexing) can run in parallel.
+type prepared struct {
+	typ         string
+	id          string
+	tree        map[string]any
+	enc         *encoded
+	index       []searchparam.Entry
+	identifiers []Identifier
+	matchKeys   []string
+}
+
+// prepare validates tree as resource typ with the given id and computes its
+// index rows. tree is changed: id is set and meta.versionId and
+// meta.lastUpdated are dropped, because the server owns them.
+func (s *Service) prepare(typ, id string, tree map[string]any) (*prepared, error) {
+	rt, _ := tree["resourceType"].(string)
+	switch {
+	case rt == "":
+		return nil, invalid("", "required", "resourceType is missing")
+	case typ != "" && rt != typ:
+		return nil, invalid(rt, "invalid", "resourceType %s does not match the type %s of the request", rt, typ)
+	case !IsResourceType(rt):
+		return nil, invalid("", "not-supported", "unknown resource type %s", rt)
+	}
+	if !ValidID(id) {
+		return nil, invalid(rt+".id", "value", "id must be 1 to 64 letters, digits, '-' or '.'")
+	}
+	tree["id"] = id
+	enc, err := encodeResource(tree)
+	if err != nil {
+		return nil, invalid(rt, "structure", "resource cannot be encoded")
+	}
+	if err := validateFHIR(enc.body(1, s.now())); err != nil {
+		return nil, err
+	}
+	index, err := s.cfg.Registry.Extract(rt, tree)
+	if err != nil {
+		return nil, fmt.Errorf("index %s/%s: %w", rt, id, err)
+	}
+	p := &prepared{typ: rt, id: id, tree: tree, enc: enc, index: index}
+	if rt == "Patient" {
+		p.identifiers, p.matchKeys = patientKeys(tree)
+	}
+	return p, nil
+}
+
+// writeMode says how write treats the stored state.
+type writeMode struct {
+	// ifMatch, when positive, is the version the caller expects current.
+	ifMatch int64
+	// skipKnown leaves the resource alone when any stored version has the
+	// same content, so re-importing the same files changes nothing.
+	skipKnown bool
+	// mustCreate fails with ErrConflict when the id is taken.
+	mustCreate bool
+}
+
+// Outcome is what a write did.
+type Outcome string
+
+// Write outcomes.
+const (
+	Created   Outcome = "created"
+	Updated   Outcome = "updated"
+	Unchanged Outcome = "unchanged"
+	Deleted   Outcome = "deleted"
+)
+
+func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode) (*Resource, Outcome, error) {
+	cur, err := tx.Read(ctx, p.typ, p.id)
+	var version int64 = 1
+	method, outcome := "create", Created
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if mode.ifMatch > 0 {
+			return nil, "", fmt.Errorf("update %s/%s: no current version to match: %w", p.typ, p.id, ErrVersionMismatch)
+		}
+	case err != nil:
+		return nil, "", err
+	default:
+		if mode.mustCreate {
+			return nil, "", fmt.Errorf("create %s/%s: id already exists: %w", p.typ, p.id, ErrConflict)
+		}
+		if mode.ifMatch > 0 && cur.VersionID != mode.ifMatch {
+			return nil, "", fmt.Errorf("update %s/%s: current version is %d, not %d: %w", p.typ, p.id, cur.VersionID, mode.ifMatch, ErrVersionMismatch)
+		}
+		if mode.skipKnown && !cur.Deleted {
+			known, err := tx.HasContent(ctx, p.typ, p.id, p.enc.hash)
+			if err != nil {
+				return nil, "", err
+			}
+			if known {
+				return cur, Unchanged, nil
+			}
+		}
+		version = cur.VersionID + 1
+		method, outcome = "update", Updated
+	}
+	now := s.now()
+	res := Resource{
+		Type: p.typ, ID: p.id, VersionID: version, LastUpdated: now,
+		Body: p.enc.body(version, now), Author: ActorFromContext(ctx), Method: method,
+	}
+	err = tx.Put(ctx, Put{Resource: res, ContentHash: p.enc.hash, Index: p.index, Identifiers: p.identifiers, MatchKeys: p.matchKeys})
+	if err != nil {
+		if errors.Is(err, ErrConflict) && !errors.Is(err, ErrIdentifierInUse) && mode.ifMatch == 0 && version == 1 {
+			// Another writer created the same id first; try again as an
+			// update.
+			return nil, "", retryable{err}
+		}
+		return nil, "", err
+	}
+	if err := tx.Emit(ctx, Event{Topic: "emr.resource." + method + "d", Type: p.typ, ID: p.id, Version: version,
+		Author: res.Author, Time: now, Data: eventData(map[string]any{"method": method})}); err != nil {
+		return nil, "", err
+	}
+	return &res, outcome, nil
+}
+
+// Create stores a new resource of type typ under an id the server assigns;
+// an id in body is ignored.
+func (s *Service) Create(ctx context.Context, typ string, body []byte) (*Resource, error) {
+	tree, err := decodeJSON(body)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.prepare(typ, s.cfg.NewID(), tree)
+	if err != nil {
+		return nil, err
+	}
+	var out *Resource
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		res, _, err := s.write(ctx, tx, p, writeMode{mustCreate: true})
+		out = res
+		return err
+	})
+	return out, err
+}
+
+// UpdateParams is the input of Update.
+type UpdateParams struct {
+	Type string
+	ID   string
+	Body []byte
+	// IfMatch, when positive, makes the update fail with
+	// ErrVersionMismatch unless it is the current version.
+	IfMatch int64
+}
+
+// Update stores a new version of a resource, creating it when the id is
+// new. The id in the body must be absent or equal to ID.
+func (s *Service) Update(ctx context.Context, p UpdateParams) (*Resource, Outcome, error) {
+	if err := s.checkType(p.Type); err != nil {
+		return nil, "", err
+	}
+	tree, err := decodeJSON(p.Body)
+	if err != nil {
+		return nil, "", err
+	}
+	if bodyID, ok := tree["id"]; ok && bodyID != p.ID {
+		return nil, "", invalid(p.Type+".id", "invalid", "id in the body does not match the id in the URL")
+	}
+	prep, err := s.prepare(p.Type, p.ID, tree)
+	if err != nil {
+		return nil, "", err
+	}
+	var out *Resource
+	var outcome Outcome
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		res, oc, err := s.write(ctx, tx, prep, writeMode{ifMatch: p.IfMatch})
+		out, outcome = res, oc
+		return err
+	})
+	return out, outcome, err
+}
+
+func (s *Service) checkType(typ string) error {
+	if !IsResourceType(typ) {
+		return fmt.Errorf("unknown resource type %s: %w", typ, ErrNotFound)
+	}
+	return nil
+}
+
+// Delete records a deletion as a new version. Deleting a resource that is
+// already deleted changes nothing and returns the deletion version.
+func (s *Service) Delete(ctx context.Context, typ, id string, ifMatch int64) (*Resource, error) {
+	if err := s.checkTypeID(typ, id); err != nil {
+		return nil, err
+	}
+	var out *Resource
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		res, err := s.deleteInTx(ctx, tx, typ, id, ifMatch)
+		out = res
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) deleteInTx(ctx context.Context, tx Tx, typ, id string, ifMatch int64) (*Resource, error) {
+	cur, err := tx.Read(ctx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	if ifMatch > 0 && cur.VersionID != ifMatch {
+		return nil, fmt.Errorf("delete %s/%s: current version is %d, not %d: %w", typ, id, cur.VersionID, ifMatch, ErrVersionMismatch)
+	}
+	if cur.Deleted {
+		return cur, nil
+	}
+	now := s.now()
+	res := Resource{Type: typ, ID: id, VersionID: cur.VersionID + 1, LastUpdated: now, Deleted: true,
+		Author: ActorFromContext(ctx), Method: "delete"}
+	if err := tx.Put(ctx, Put{Resource: res}); err != nil {
+		return nil, err
+	}
+	if err := tx.Emit(ctx, Event{Topic: "emr.resource.deleted", Type: typ, ID: id, Version: res.VersionID,
+		Author: res.Author, Time: now, Data: eventData(map[string]any{"method": "delete"})}); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Validate checks body as a resource of type typ without storing it.
+func (s *Service) Validate(typ string, body []byte) error {
+	tree, err := decodeJSON(body)
+	if err != nil {
+		return err
+	}
+	id, _ := tree["id"].(string)
+	if id == "" {
+		id = "validate"
+	}
+	_, err = s.prepare(typ, id, tree)
+	return err
+}

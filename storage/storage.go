@@ -1,0 +1,194 @@
+// Package storage opens the databases that every Nexus domain store runs on
+// and applies their embedded, numbered migrations.
+//
+// A data source name picks the backend:
+//
+//	sqlite:PATH       embedded SQLite through modernc.org/sqlite (no cgo)
+//	postgres://...    PostgreSQL through github.com/lib/pq
+//	postgresql://...  the same
+//
+// SQLite runs in WAL mode with synchronous=FULL, so an acknowledged write
+// survives a crash of the process or the machine, with foreign keys on and a
+// busy timeout. It has one writer connection and a pool of readers: SQLite
+// allows one writer at a time, and a single writer connection turns lock
+// contention into queueing inside database/sql instead of SQLITE_BUSY errors.
+//
+// A DB is safe for concurrent use.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"   // registers the "postgres" driver
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Dialect names a SQL backend.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DefaultDSN is the data source name used when none is given.
+const DefaultDSN = "sqlite:nexus.db"
+
+// DB is an open database. Writes go through Writer and reads through Reader;
+// on PostgreSQL both are the same pool.
+type DB struct {
+	Dialect Dialect
+	Writer  *sqlx.DB
+	Reader  *sqlx.DB
+	// Path is the database file for SQLite and empty for PostgreSQL.
+	Path string
+}
+
+// Options tunes Open. The zero value is valid.
+type Options struct {
+	// BusyTimeout is how long an SQLite connection waits for a lock.
+	// Default 10s.
+	BusyTimeout time.Duration
+	// MaxReaders is the size of the SQLite reader pool and the PostgreSQL
+	// connection pool. Default: 4 × GOMAXPROCS, at least 4.
+	MaxReaders int
+}
+
+// WithDefaults returns o with zero fields set to their defaults.
+func (o Options) WithDefaults() Options {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	if o.MaxReaders <= 0 {
+		o.MaxReaders = max(4, 4*runtime.GOMAXPROCS(0))
+	}
+	return o
+}
+
+// ParseDSN splits a data source name into its dialect and the driver's
+// connection string (a file path for SQLite).
+func ParseDSN(dsn string) (Dialect, string, error) {
+	switch {
+	case dsn == "":
+		return ParseDSN(DefaultDSN)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return "", "", errors.New("storage: invalid data source name: sqlite: needs a file path, as in sqlite:nexus.db")
+		}
+		return SQLite, path, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			return "", "", fmt.Errorf("storage: invalid postgres data source name: %w", redact(err))
+		}
+		return Postgres, dsn, nil
+	default:
+		return "", "", errors.New("storage: unsupported data source name: use sqlite:PATH or postgres://USER@HOST/DB")
+	}
+}
+
+// redact drops the URL from a url.Error, because it may hold a password.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Open opens the database named by dsn and checks that it answers.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	opts = opts.WithDefaults()
+	dialect, conn, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	switch dialect {
+	case SQLite:
+		return openSQLite(ctx, conn, opts)
+	default:
+		return openPostgres(ctx, conn, opts)
+	}
+}
+
+func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("storage: create folder for %s: %w", path, err)
+		}
+	}
+	pragmas := []string{
+		"journal_mode(WAL)",
+		"synchronous(FULL)",
+		"foreign_keys(1)",
+		fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()),
+	}
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	// _txlock=immediate takes the write lock at BEGIN, so two writers never
+	// both read and then fail to upgrade their lock.
+	writerDSN := "file:" + path + "?" + q.Encode() + "&_txlock=immediate"
+	readerDSN := "file:" + path + "?" + q.Encode()
+
+	writer, err := sqlx.Open("sqlite", writerDSN)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxIdleTime(0)
+	writer.SetConnMaxLifetime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
+	reader, err := sqlx.Open("sqlite", readerDSN)
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(opts.MaxReaders)
+	reader.SetMaxIdleConns(opts.MaxReaders)
+	return &DB{Dialect: SQLite, Writer: writer, Reader: reader, Path: path}, nil
+}
+
+func openPostgres(ctx context.Context, conn string, opts Options) (*DB, error) {
+	db, err := sqlx.Open("postgres", conn)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open postgres: %w", redact(err))
+	}
+	db.SetMaxOpenConns(opts.MaxReaders)
+	db.SetMaxIdleConns(opts.MaxReaders)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: connect to postgres: %w", redact(err))
+	}
+	return &DB{Dialect: Postgres, Writer: db, Reader: db}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.Writer.Close()
+	if db.Reader != db.Writer {
+		err = errors.Join(err, db.Reader.Close())
+	}
+	return err
+}
+
+// Rebind rewrites a query written with ? placeholders for the dialect.
+func (db *DB) Rebind(query string) string {
+	return db.Writer.Rebind(query)
+}
