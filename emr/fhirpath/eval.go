@@ -166,7 +166,7 @@ func (x *indexExpr) eval(c *evalContext, focus []Node) ([]Node, error) {
 	return input[i : i+1 : i+1], nil
 }
 
-func singletonInteger(nodes []Node, what string) (int, error) {
+func singletonInteger(nodes []Node, operation string) (int, error) {
 	if len(nodes) == 1 {
 		if num, ok := nodes[0].Value.(json.Number); ok {
 			if i, err := num.Int64(); err == nil {
@@ -174,7 +174,7 @@ func singletonInteger(nodes []Node, what string) (int, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("fhirpath: %s expects a single integer", what)
+	return 0, fmt.Errorf("fhirpath: %s expects a single integer", operation)
 }
 
 // typeExpr is the "is" operator, or the "as" operator when filter is set.
@@ -195,9 +195,8 @@ func (t *typeExpr) eval(c *evalContext, focus []Node) ([]Node, error) {
 	return isType(input, t.typeName)
 }
 
-// NOTE: "as" returns every item of the type, where FHIRPath 2.0 raises an
-// error for an input of more than one item, so that published expressions
-// that apply "as" to repeating elements still work.
+// NOTE: "as" keeps every item of the type, like ofType(). Strict FHIRPath
+// evaluators raise an error instead when the input has more than one item.
 func filterType(input []Node, typeName string) []Node {
 	var out []Node
 	for _, n := range input {

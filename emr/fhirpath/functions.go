@@ -94,10 +94,10 @@ func errorf(format string, args ...any) error {
 // eachItem evaluates the argument expression arg once per input item, with
 // that item as the focus, and calls visit with the item and the result.
 func eachItem(c *evalContext, arg expr, input []Node, visit func(item Node, result []Node) error) error {
-	one := make([]Node, 1)
+	itemFocus := make([]Node, 1)
 	for _, item := range input {
-		one[0] = item
-		result, err := arg.eval(c, one)
+		itemFocus[0] = item
+		result, err := arg.eval(c, itemFocus)
 		if err != nil {
 			return err
 		}

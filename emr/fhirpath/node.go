@@ -5,7 +5,8 @@ import "encoding/json"
 // Node is one item of a FHIRPath result collection.
 type Node struct {
 	// Value is a part of the input tree (map[string]any, string,
-	// json.Number or bool), or a literal from the expression.
+	// json.Number or bool), a literal from the expression, or the stand-in
+	// object that resolve() returns for a reference to another resource.
 	Value any
 	// Type is the FHIR type name when the evaluator knows it: from a choice
 	// element suffix (valueQuantity gives "Quantity"), from the resourceType

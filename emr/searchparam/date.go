@@ -122,7 +122,7 @@ func (p *dateParser) expect(c byte) {
 }
 
 // digits reads exactly n decimal digits.
-func (p *dateParser) digits(n int, what string) int {
+func (p *dateParser) digits(n int, field string) int {
 	if p.err != nil {
 		return 0
 	}
@@ -130,7 +130,7 @@ func (p *dateParser) digits(n int, what string) int {
 	for i := 0; i < n; i++ {
 		c := p.peek()
 		if c < '0' || c > '9' {
-			p.fail("expected " + what + " digits")
+			p.fail("expected " + field + " digits")
 			return 0
 		}
 		v = v*10 + int(c-'0')

@@ -25,7 +25,8 @@ const currencySystem = "urn:iso:std:iso:4217"
 // error that wraps ErrInvalidValue and names each parameter concerned.
 func (r *Registry) Extract(resourceType string, resource map[string]any) ([]Entry, error) {
 	if got, _ := resource["resourceType"].(string); got != resourceType {
-		return nil, fmt.Errorf("searchparam: extract %s: the resource has resourceType %q", resourceType, got)
+		return nil, fmt.Errorf("searchparam: extract %s: resource has resourceType %q, expected %q",
+			resourceType, got, resourceType)
 	}
 	x := extractor{resourceType: resourceType}
 	for _, list := range r.params(resourceType) {
@@ -343,9 +344,8 @@ func (x *extractor) addQuantity(n fhirpath.Node) {
 	if !ok {
 		return
 	}
-	// NOTE: Range, Ratio and SampledData values of quantity parameters
-	// (such as context-quantity and component-value-quantity) produce no
-	// entries.
+	// NOTE: Range, Ratio and SampledData values of quantity parameters,
+	// such as the Range values of context-quantity, produce no entries.
 	num, ok := v["value"].(json.Number)
 	if !ok {
 		return

@@ -27,6 +27,7 @@ func ParseNumber(s string) (v, lo, hi float64, err error) {
 	if err != nil {
 		return 0, 0, 0, invalidNumber(0, "value is out of the float64 range")
 	}
+
 	digits := strings.TrimLeft(intPart+fracPart, "0")
 	// The bounds are (10*D-5) and (10*D+5) times 10^k, where D is the
 	// integer formed by all the digits and k is the power of ten of the
@@ -37,6 +38,7 @@ func ParseNumber(s string) (v, lo, hi float64, err error) {
 		lower = decrement(digits) + "5"
 	}
 	upper := digits + "5"
+
 	lo = parseScaled(lower, k)
 	hi = parseScaled(upper, k)
 	if negative {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,12 +24,53 @@ type txn struct {
 	pending map[int64][]searchparam.Entry
 	order   []int64
 	types   map[int64]string
+	stmts   map[string]*sqlx.Stmt
+}
+
+// stmt returns a prepared statement for query, prepared once per
+// transaction: statements run once per resource, and SQLite spends much of
+// a small statement's time compiling it.
+func (t *txn) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PreparexContext(ctx, t.db.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sqlx.Stmt{}
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+func (t *txn) close() {
+	for _, st := range t.stmts {
+		st.Close()
+	}
 }
 
 var _ emr.Tx = (*txn)(nil)
 
 func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
-	return readCurrent(ctx, t.tx, t.db, typ, id, true)
+	if t.db.Dialect == storage.Postgres {
+		return readCurrent(ctx, t.tx, t.db, typ, id, true)
+	}
+	st, err := t.stmt(ctx, selectVersion+` FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE r.res_type = ? AND r.res_id = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
+	}
+	var row versionRow
+	err = st.GetContext(ctx, &row, typ, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
+	}
+	res := row.resource()
+	return &res, nil
 }
 
 func (t *txn) HasContent(ctx context.Context, typ, id, hash string) (bool, error) {
@@ -45,9 +87,12 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 	r := p.Resource
 	op := fmt.Sprintf("store %s/%s version %d", r.Type, r.ID, r.VersionID)
 	var seq int64
-	err := t.tx.GetContext(ctx, &seq, t.db.Rebind(
-		`INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`),
+	insertVersion, err := t.stmt(ctx, `INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	err = insertVersion.GetContext(ctx, &seq,
 		r.Type, r.ID, r.VersionID, r.LastUpdated.UnixMicro(), r.Method, r.Author, p.ContentHash, []byte(r.Body))
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, mapErr(err))
@@ -60,11 +105,14 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 		}
 	}
 	var rid int64
-	err = t.tx.GetContext(ctx, &rid, t.db.Rebind(
-		`INSERT INTO resources (res_type, res_id, version_id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?, ?)
+	upsert, err := t.stmt(ctx, `INSERT INTO resources (res_type, res_id, version_id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (res_type, res_id) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq,
 			last_updated = excluded.last_updated, deleted = excluded.deleted
-		RETURNING rid`),
+		RETURNING rid`)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	err = upsert.GetContext(ctx, &rid,
 		r.Type, r.ID, r.VersionID, seq, r.LastUpdated.UnixMicro(), deleted)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, mapErr(err))

@@ -1,0 +1,50 @@
+// Package searchparam contains the FHIR R4 search parameter definitions and
+// extracts search index entries from resources by evaluating their FHIRPath
+// expressions. Every R4 resource type is so indexed from data, with no code
+// written per type.
+//
+// R4 returns the registry of the 1378 SearchParameter resources of FHIR R4
+// 4.0.1, embedded in the package. A published expression shared by several
+// resource types ("Condition.code | Observation.code") is split so that
+// each type gets its own part, and parameters of Resource and
+// DomainResource (_id, _lastUpdated, _tag, ...) apply to every type.
+//
+// Extract produces Entry values by parameter type:
+//   - string: each part of a HumanName or an Address and plain strings,
+//     with Text folded by FoldString and Exact in NFC.
+//   - token: codes, booleans and other primitives (Code), each Coding of a
+//     CodeableConcept (System, Code, display folded in Text), the concept's
+//     text as a Text-only entry, and Identifier and ContactPoint (System,
+//     Code = value).
+//   - date: date, dateTime and instant values as the range their precision
+//     covers, a Period (open ends as math.MinInt64 and math.MaxInt64), and
+//     the outer limits of a Timing's events and repeat.boundsPeriod, in
+//     microseconds since the Unix epoch, UTC.
+//   - reference: RefType, RefID and RefVersion parsed from Reference.reference
+//     and Exact as written; canonical and uri values give Exact only.
+//   - number and quantity: Num with the range its significant digits imply,
+//     the unit system and code (the unit when there is no code), or the
+//     currency of a Money.
+//   - uri: Exact.
+//
+// The query side must normalize search values with the same helpers:
+// FoldString, ParseDate and ParseNumber.
+//
+// Concurrency: a Registry is immutable after it is built, and Lookup,
+// ForType, ResourceTypes and Extract are safe for concurrent use. Extract
+// does not modify the resource.
+//
+// Known limits:
+//   - Composite and special parameters produce no entries.
+//   - A Reference with only an identifier produces no entry, and "urn:uuid:"
+//     references keep Exact only, so parameters restricted with
+//     "where(resolve() is Patient)" find nothing for them. Rewrite bundle
+//     references to Type/id before extracting, as a transaction does.
+//   - Range, Ratio and SampledData values of quantity and number parameters
+//     produce no entries, nor does a Timing bounded only by a Duration or
+//     Range.
+//   - Identifier.type (the :of-type modifier) is not indexed.
+//   - ResourceTypes lists the 133 types that have parameters of their own.
+//     Types without any, such as Binary, still get the Resource parameters.
+//   - Custom SearchParameter resources cannot be added yet.
+package searchparam
