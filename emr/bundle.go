@@ -73,18 +73,23 @@ func (s *Service) ProcessBundle(ctx context.Context, body []byte) (*BundleRespon
 		return nil, fmt.Errorf("bundle has %d entries, the maximum is %d: %w", len(raw), s.cfg.MaxBundleEntries, ErrTooLarge)
 	}
 	entries := make([]*bundleEntry, len(raw))
+	resp := &BundleResponse{Type: kind + "-response", Entries: make([]EntryResponse, len(raw))}
+	var order []*bundleEntry
 	for i, r := range raw {
 		e, err := s.parseBundleEntry(i, r)
 		if err != nil {
+			if kind == "batch" {
+				// A batch entry that cannot be run fails alone.
+				resp.Entries[i] = EntryResponse{Status: StatusFor(err), Err: err}
+				continue
+			}
 			return nil, &EntryError{Index: i, Err: err}
 		}
 		entries[i] = e
+		order = append(order, e)
 	}
-	order := make([]*bundleEntry, len(entries))
-	copy(order, entries)
 	sort.SliceStable(order, func(a, b int) bool { return methodOrder[order[a].method] < methodOrder[order[b].method] })
 
-	resp := &BundleResponse{Type: kind + "-response", Entries: make([]EntryResponse, len(entries))}
 	if kind == "batch" {
 		for _, e := range order {
 			err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -279,7 +284,7 @@ func (s *Service) runEntry(ctx context.Context, tx Tx, e *bundleEntry, mapping m
 			if perr != nil {
 				return nil, fmt.Errorf("read %s/%s: invalid version: %w", e.typ, e.id, ErrNotFound)
 			}
-			res, err = s.store.ReadVersion(ctx, e.typ, e.id, v)
+			res, err = tx.ReadVersion(ctx, e.typ, e.id, v)
 		} else {
 			res, err = tx.Read(ctx, e.typ, e.id)
 		}
@@ -369,7 +374,7 @@ func (s *Service) resolveReferences(ctx context.Context, tx Tx, tree map[string]
 			if err != nil {
 				return invalid("", "value", "versioned reference has an invalid version")
 			}
-			if _, err := s.store.ReadVersion(ctx, typ, id, v); err != nil {
+			if _, err := tx.ReadVersion(ctx, typ, id, v); err != nil {
 				if errors.Is(err, ErrNotFound) {
 					return fmt.Errorf("versioned reference to %s/%s: version %d %w", typ, id, v, ErrNotFound)
 				}

@@ -106,7 +106,7 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 				q.CountOnly = true
 			case "false":
 			default:
-				return q, nil, fmt.Errorf("search: _summary=%s: %w", last(values), ErrUnsupported)
+				return q, nil, fmt.Errorf("search: this value of _summary: %w", ErrUnsupported)
 			}
 			self.Set(key, last(values))
 			continue
@@ -217,6 +217,9 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 	def, ok := s.cfg.Registry.Lookup(typ, name)
 	if !ok {
 		return Cond{}, invalid(name, "not-supported", "unknown search parameter %s for %s", name, typ)
+	}
+	if def.Expression == "" {
+		return Cond{}, fmt.Errorf("search: parameter %s has no expression to index: %w", name, ErrUnsupported)
 	}
 	c := Cond{Param: def.Code}
 	badModifier := func() (Cond, error) {

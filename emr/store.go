@@ -201,6 +201,9 @@ type Tx interface {
 	// Read returns the current version of a resource, locked against
 	// other writers until the transaction ends.
 	Read(ctx context.Context, typ, id string) (*Resource, error)
+	// ReadVersion returns one version, including versions written
+	// earlier in this transaction.
+	ReadVersion(ctx context.Context, typ, id string, version int64) (*Resource, error)
 	// HasContent reports whether any version of the resource has the
 	// given content hash.
 	HasContent(ctx context.Context, typ, id, hash string) (bool, error)

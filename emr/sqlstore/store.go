@@ -124,8 +124,12 @@ func readCurrent(ctx context.Context, q querier, db *storage.DB, typ, id string,
 }
 
 func (s *Store) ReadVersion(ctx context.Context, typ, id string, version int64) (*emr.Resource, error) {
+	return readVersion(ctx, s.db.Reader, s.db, typ, id, version)
+}
+
+func readVersion(ctx context.Context, q querier, db *storage.DB, typ, id string, version int64) (*emr.Resource, error) {
 	var row versionRow
-	err := s.db.Reader.GetContext(ctx, &row, s.db.Rebind(selectVersion+
+	err := q.GetContext(ctx, &row, db.Rebind(selectVersion+
 		` FROM resource_versions v WHERE v.res_type = ? AND v.res_id = ? AND v.version_id = ?`), typ, id, version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read %s/%s version %d: %w", typ, id, version, emr.ErrNotFound)

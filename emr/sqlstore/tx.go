@@ -73,6 +73,10 @@ func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
 	return &res, nil
 }
 
+func (t *txn) ReadVersion(ctx context.Context, typ, id string, version int64) (*emr.Resource, error) {
+	return readVersion(ctx, t.tx, t.db, typ, id, version)
+}
+
 func (t *txn) HasContent(ctx context.Context, typ, id, hash string) (bool, error) {
 	var n int
 	err := t.tx.GetContext(ctx, &n, t.db.Rebind(

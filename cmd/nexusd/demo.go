@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nexus-health-360/nexus/cmd/nexusd/demodata"
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/storage"
+)
+
+func demoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "create a fresh database with synthetic demo patients and serve it",
+		Description: "Creates a new SQLite database (in a temporary folder unless --db names a file that does not\n" +
+			"exist yet), loads the synthetic Synthea patients built into nexusd, and serves the FHIR API.",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "db", EnvVars: []string{"NEXUS_DEMO_DB"},
+				Usage: "database for the demo; must not exist yet (default: a new file in a temporary folder)"},
+		}, serveFlags()...),
+		Action: func(c *cli.Context) error {
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			if err := checkListenAddr(c.String("addr"), c.Bool(exposeFlag)); err != nil {
+				return err
+			}
+			dsn := c.String("db")
+			if dsn == "" {
+				dir, err := os.MkdirTemp("", "nexus-demo-")
+				if err != nil {
+					return err
+				}
+				dsn = "sqlite:" + filepath.Join(dir, "demo.db")
+			} else if path, ok := sqlitePath(dsn); ok {
+				if _, err := os.Stat(path); err == nil {
+					return fmt.Errorf("demo: %s already exists; the demo needs a fresh database", path)
+				}
+			}
+			db, svc, err := openService(c.Context, dsn, emr.Config{Logger: log})
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ctx := emr.ContextWithActor(c.Context, "system/nexusd-demo")
+			files, err := fs.Glob(demodata.Bundles, "*.json")
+			if err != nil {
+				return err
+			}
+			loaded := 0
+			for _, f := range files {
+				data, err := fs.ReadFile(demodata.Bundles, f)
+				if err != nil {
+					return err
+				}
+				res, err := svc.ImportBundle(ctx, data)
+				if err != nil {
+					return fmt.Errorf("demo: load %s: %w", f, err)
+				}
+				for _, n := range res.Created {
+					loaded += n
+				}
+			}
+			ready := make(chan string, 1)
+			go func() {
+				addr, ok := <-ready
+				if ok {
+					fmt.Fprintf(c.App.Writer, "Nexus demo: %d synthetic patients, %d resources in %s\n", len(files), loaded, dsn)
+					fmt.Fprintf(c.App.Writer, "FHIR API: http://%s/fhir  (try http://%s/fhir/Patient)\n", addr, addr)
+				}
+			}()
+			return serve(c.Context, serveOptions{
+				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
+				db: db, svc: svc, log: log, ready: ready,
+			})
+		},
+	}
+}
+
+func sqlitePath(dsn string) (string, bool) {
+	dialect, path, err := storage.ParseDSN(dsn)
+	return path, err == nil && dialect == storage.SQLite
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/interop/fhir"
+	"github.com/nexus-health-360/nexus/storage"
+)
+
+const exposeFlag = "insecure-expose-unauthenticated"
+
+func serveFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", EnvVars: []string{"NEXUS_ADDR"},
+			Usage: "host:port to listen on"},
+		&cli.BoolFlag{Name: exposeFlag, EnvVars: []string{"NEXUS_INSECURE_EXPOSE_UNAUTHENTICATED"},
+			Usage: "allow a non-loopback --addr although the API has no authentication yet: anyone who can reach it can read and change every record"},
+		&cli.StringFlag{Name: "base-url", EnvVars: []string{"NEXUS_BASE_URL"},
+			Usage: "public URL of the FHIR API, used in links (default http://ADDR/fhir)"},
+		&cli.DurationFlag{Name: "shutdown-timeout", Value: 30 * time.Second,
+			Usage: "how long to wait for in-flight requests at shutdown"},
+	}
+}
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve the FHIR R4 API",
+		Description: "Serves FHIR R4 under /fhir, with /healthz and /readyz. An empty database is migrated;\n" +
+			"a database with an older schema is rejected until `nexusd migrate` has run.",
+		Flags: append([]cli.Flag{dbFlag()}, serveFlags()...),
+		Action: func(c *cli.Context) error {
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			if err := checkListenAddr(c.String("addr"), c.Bool(exposeFlag)); err != nil {
+				return err
+			}
+			db, svc, err := openService(c.Context, c.String("db"), emr.Config{Logger: log})
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return serve(c.Context, serveOptions{
+				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
+				db: db, svc: svc, log: log,
+			})
+		},
+	}
+}
+
+// checkListenAddr rejects a non-loopback address unless the operator
+// accepts serving without authentication.
+func checkListenAddr(addr string, expose bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid --addr %q: use host:port, such as 127.0.0.1:8080", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	if expose {
+		return nil
+	}
+	return fmt.Errorf("--addr %s is not a loopback address and the API has no authentication yet; "+
+		"bind 127.0.0.1, or pass --%s to accept that anyone who reaches it can read and change every record", addr, exposeFlag)
+}
+
+type serveOptions struct {
+	addr     string
+	baseURL  string
+	shutdown time.Duration
+	db       *storage.DB
+	svc      *emr.Service
+	log      *slog.Logger
+	// ready, when set, receives the bound address once listening.
+	ready chan<- string
+}
+
+func serve(ctx context.Context, o serveOptions) error {
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	bound := ln.Addr().String()
+	// Without --base-url, links are built from each request's Host.
+	var baseURL func(*http.Request) string
+	if o.baseURL != "" {
+		base := strings.TrimSuffix(o.baseURL, "/")
+		baseURL = func(*http.Request) string { return base }
+	}
+	host, _, _ := net.SplitHostPort(bound)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		o.log.Warn("serving without authentication on a non-loopback address", "addr", bound)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/fhir/", http.StripPrefix("/fhir", fhir.NewHandler(fhir.Config{
+		Service: o.svc, BaseURL: baseURL, Logger: o.log,
+	})))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := o.db.Reader.PingContext(pingCtx); err != nil {
+			o.log.Error("readiness check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "database unavailable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(o.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	o.log.Info("nexusd serving", "addr", bound, "fhir", "http://"+bound+"/fhir", "db", string(o.db.Dialect))
+	if o.ready != nil {
+		o.ready <- bound
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	o.log.Info("nexusd shutting down: finishing in-flight requests", "timeout", o.shutdown)
+	shutCtx, cancel := context.WithTimeout(context.Background(), o.shutdown)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		o.log.Error("shutdown did not finish in time", "err", err)
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	o.log.Info("nexusd stopped")
+	return nil
+}

@@ -1,0 +1,166 @@
+package fhir
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/emr/searchparam"
+)
+
+// capabilityStatement is the FHIR CapabilityStatement resource as this
+// package writes it.
+type capabilityStatement struct {
+	ResourceType   string       `json:"resourceType"`
+	Status         string       `json:"status"`
+	Date           string       `json:"date"`
+	Kind           string       `json:"kind"`
+	Software       capSoftware  `json:"software"`
+	Implementation capImplement `json:"implementation"`
+	FHIRVersion    string       `json:"fhirVersion"`
+	Format         []string     `json:"format"`
+	Rest           []capRest    `json:"rest"`
+}
+
+type capSoftware struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+type capImplement struct {
+	Description string `json:"description"`
+	URL         string `json:"url,omitempty"`
+}
+
+type capRest struct {
+	Mode        string           `json:"mode"`
+	Resource    []capResource    `json:"resource"`
+	Interaction []capInteraction `json:"interaction"`
+}
+
+type capResource struct {
+	Type              string           `json:"type"`
+	Interaction       []capInteraction `json:"interaction"`
+	Versioning        string           `json:"versioning"`
+	ReadHistory       bool             `json:"readHistory"`
+	UpdateCreate      bool             `json:"updateCreate"`
+	ConditionalCreate bool             `json:"conditionalCreate"`
+	ConditionalRead   string           `json:"conditionalRead"`
+	ConditionalUpdate bool             `json:"conditionalUpdate"`
+	ConditionalDelete string           `json:"conditionalDelete"`
+	SearchParam       []capSearchParam `json:"searchParam,omitempty"`
+}
+
+type capInteraction struct {
+	Code string `json:"code"`
+}
+
+type capSearchParam struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition,omitempty"`
+	Type       string `json:"type"`
+}
+
+// typeInteractions are the interactions served for every resource type.
+var typeInteractions = []string{
+	"read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type",
+}
+
+// searchableTypes are the search parameter types emr.Service.Search
+// supports. Composite and special parameters are left out of the
+// CapabilityStatement because a search with them fails.
+var searchableTypes = map[searchparam.Type]bool{
+	searchparam.TypeString:    true,
+	searchparam.TypeToken:     true,
+	searchparam.TypeDate:      true,
+	searchparam.TypeReference: true,
+	searchparam.TypeNumber:    true,
+	searchparam.TypeQuantity:  true,
+	searchparam.TypeURI:       true,
+}
+
+// buildCapability lists what the handler serves. implementation.url is set
+// per request from the base URL.
+func buildCapability(cfg Config, registry *searchparam.Registry) capabilityStatement {
+	interactions := make([]capInteraction, len(typeInteractions))
+	for i, code := range typeInteractions {
+		interactions[i] = capInteraction{Code: code}
+	}
+	types := emr.ResourceTypes()
+	resources := make([]capResource, 0, len(types))
+	for _, typ := range types {
+		resources = append(resources, capResource{
+			Type:              typ,
+			Interaction:       interactions,
+			Versioning:        "versioned-update",
+			ReadHistory:       true,
+			UpdateCreate:      true,
+			ConditionalCreate: true,
+			ConditionalRead:   "not-supported",
+			ConditionalUpdate: false,
+			ConditionalDelete: "not-supported",
+			SearchParam:       searchParams(registry, typ),
+		})
+	}
+	return capabilityStatement{
+		ResourceType: "CapabilityStatement",
+		Status:       "active",
+		Date:         instant(cfg.Clock()),
+		Kind:         "instance",
+		Software:     capSoftware{Name: cfg.SoftwareName, Version: cfg.SoftwareVersion},
+		Implementation: capImplement{
+			Description: cfg.SoftwareName + " FHIR R4 server",
+		},
+		FHIRVersion: "4.0.1",
+		Format:      []string{"json", "application/fhir+json"},
+		Rest: []capRest{{
+			Mode:     "server",
+			Resource: resources,
+			Interaction: []capInteraction{
+				{Code: "transaction"}, {Code: "batch"}, {Code: "history-system"},
+			},
+		}},
+	}
+}
+
+// searchParams returns the parameters of typ that search supports, with
+// _id and _lastUpdated, which emr handles itself, sorted by name. A
+// parameter without an expression (_text, _content, _query) is left out:
+// nothing is indexed for it, so a search with it never matches.
+func searchParams(registry *searchparam.Registry, typ string) []capSearchParam {
+	var params []capSearchParam
+	seen := map[string]bool{}
+	for _, def := range registry.ForType(typ) {
+		if !searchableTypes[def.Type] || def.Expression == "" || seen[def.Code] {
+			continue
+		}
+		seen[def.Code] = true
+		params = append(params, capSearchParam{Name: def.Code, Definition: def.URL, Type: string(def.Type)})
+	}
+	for _, p := range []capSearchParam{
+		{Name: "_id", Definition: "http://hl7.org/fhir/SearchParameter/Resource-id", Type: "token"},
+		{Name: "_lastUpdated", Definition: "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated", Type: "date"},
+	} {
+		if !seen[p.Name] {
+			params = append(params, p)
+		}
+	}
+	sort.Slice(params, func(i, j int) bool { return params[i].Name < params[j].Name })
+	return params
+}
+
+func (h *handler) metadata(x *exchange) {
+	for name := range x.query {
+		if !formatParams[name] && name != "mode" {
+			h.fail(x, requestError(http.StatusBadRequest, "not-supported", "parameter "+name+" is not supported on metadata"))
+			return
+		}
+	}
+	if mode := x.query.Get("mode"); mode != "" && mode != "full" {
+		h.fail(x, requestError(http.StatusBadRequest, "not-supported", "metadata mode must be full; normative and terminology are not supported"))
+		return
+	}
+	cs := h.capability
+	cs.Implementation.URL = x.base
+	h.writeJSON(x, http.StatusOK, cs)
+}

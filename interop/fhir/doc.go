@@ -1,0 +1,84 @@
+// Package fhir serves the FHIR R4 (4.0.1) REST API over the clinical record
+// as an http.Handler.
+//
+// NewHandler returns a handler whose paths are relative to where it is
+// mounted. To serve it under /fhir, strip the prefix and register both the
+// bare prefix and the subtree, so a batch posted to /fhir is not redirected:
+//
+//	h := http.StripPrefix("/fhir", fhir.NewHandler(fhir.Config{Service: svc}))
+//	mux.Handle("/fhir", h)
+//	mux.Handle("/fhir/", h)
+//
+// # Interactions
+//
+//	GET    metadata                        CapabilityStatement
+//	GET    [type]/[id]                     read
+//	GET    [type]/[id]/_history/[vid]      vread
+//	PUT    [type]/[id]                     update, or create with that id
+//	DELETE [type]/[id]                     delete
+//	GET    [type]/[id]/_history            instance history
+//	GET    [type]/_history                 type history
+//	GET    _history                        system history
+//	GET    [type]?params                   search
+//	POST   [type]/_search                  search, form body added to the query
+//	POST   [type]                          create, conditional with If-None-Exist
+//	POST   (the base)                      batch or transaction Bundle
+//
+// Every resource type of FHIR R4 is served. The CapabilityStatement lists
+// these interactions for every type, with the search parameters of the
+// registry that search supports, and a test runs a search with each listed
+// parameter. Search supports what emr.Service.Search does:
+// string, token, date, reference, number, quantity and uri parameters, _id,
+// _lastUpdated, _count, _total and _summary=count. Next links carry the
+// whole query with the paging cursor _cursor, so a client that keeps only a
+// next link's query string can page. Reads, creates and updates send
+// ETag W/"version" and Last-Modified; If-Match on update and delete gives
+// 412 when the version is not the current one. Prefer: return=minimal,
+// return=representation and return=OperationOutcome are honoured on
+// creates and updates, return=minimal on deletes and return=representation
+// in batches and transactions.
+//
+// Responses are application/fhir+json; charset=utf-8. Requests may send
+// application/fhir+json or application/json, and _format=json. XML bodies
+// get 415 and an Accept header or _format without JSON gets 406. Stored
+// resources are written byte for byte as emr stored them; _pretty=true only
+// adds whitespace. Every error is an OperationOutcome: diagnostics carry the
+// error message of emr, which names paths and codes but no resource values,
+// and a 500 carries only the request id while the log has the cause.
+//
+// # Not served yet
+//
+// Conditional read, update and delete, PATCH, HEAD, and operations such as
+// $merge, $validate and $everything are not served. Search lacks _include
+// and _revinclude, _sort, _elements, _summary other than count and false,
+// chained and reverse chained parameters, composite and special
+// parameters, and compartment search. _text, _content and _query are
+// rejected because nothing is indexed for them. History lacks _at and
+// _list, and XML is not supported. A request that uses any of these gets
+// 400 (404 for a path, 405 for a method), so no parameter is silently
+// ignored. The conditional read headers If-None-Match and If-Modified-Since
+// are ignored, and the full resource is returned.
+//
+// # Limits
+//
+// Request bodies are limited to Config.MaxBodyBytes, 32 MiB by default, and
+// larger ones get 413. emr bounds the number of bundle entries and the page
+// size of search and history.
+//
+// # Security and logging
+//
+// The handler authenticates no one. Config.Actor names who makes each
+// request, and the handler passes it to emr with emr.ContextWithActor, so
+// each stored version records it. An authentication layer wraps the
+// handler and supplies Actor. Every request gets an X-Request-Id (the client's when
+// it is 1 to 64 letters, digits, '.', '_' or '-'). One log line per request
+// at Info level gives the request id, method, route pattern without ids,
+// resource type, status, duration and size; query strings and bodies are
+// never logged because they carry names and identifiers.
+//
+// # Concurrency
+//
+// The handler keeps no state between requests and is safe for concurrent
+// use. Concurrent writes are serialised by emr, which makes a conflicting
+// If-Match fail with 412 rather than overwrite.
+package fhir

@@ -1,0 +1,256 @@
+package fhir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/nexus-health-360/nexus/emr"
+)
+
+// formatParams are the query parameters every interaction accepts.
+var formatParams = map[string]bool{"_format": true, "_pretty": true}
+
+// checkNoParams rejects query parameters other than _format and _pretty on
+// an interaction that has none, so a client never believes that a parameter
+// such as _summary or _elements took effect.
+func checkNoParams(x *exchange) error {
+	for name := range x.query {
+		if !formatParams[name] {
+			return requestError(http.StatusBadRequest, "not-supported",
+				"parameter "+name+" is not supported on "+x.route.pattern)
+		}
+	}
+	return nil
+}
+
+func invalidID() error {
+	return requestError(http.StatusNotFound, "not-found", "the resource id in the path is not a valid FHIR id")
+}
+
+func (h *handler) read(x *exchange) {
+	if err := checkNoParams(x); err != nil {
+		h.fail(x, err)
+		return
+	}
+	if !emr.ValidID(x.path.id) {
+		h.fail(x, invalidID())
+		return
+	}
+	res, err := h.svc.Read(x.ctx, x.path.typ, x.path.id)
+	h.writeRead(x, res, err)
+}
+
+func (h *handler) vread(x *exchange) {
+	if err := checkNoParams(x); err != nil {
+		h.fail(x, err)
+		return
+	}
+	if !emr.ValidID(x.path.id) {
+		h.fail(x, invalidID())
+		return
+	}
+	version, err := strconv.ParseInt(x.path.version, 10, 64)
+	if err != nil || version <= 0 {
+		h.fail(x, requestError(http.StatusNotFound, "not-found", "the version id in the path must be a positive integer"))
+		return
+	}
+	res, err := h.svc.VRead(x.ctx, x.path.typ, x.path.id, version)
+	h.writeRead(x, res, err)
+}
+
+// writeRead writes the outcome of a read. A deletion gives 410 with the
+// ETag of the deletion version.
+func (h *handler) writeRead(x *exchange, res *emr.Resource, err error) {
+	if err != nil {
+		if errors.Is(err, emr.ErrGone) && res != nil {
+			setVersionHeaders(x.w.Header(), res)
+		}
+		h.fail(x, err)
+		return
+	}
+	h.writeResource(x, http.StatusOK, res)
+}
+
+func (h *handler) create(x *exchange) {
+	if err := checkNoParams(x); err != nil {
+		h.fail(x, err)
+		return
+	}
+	body, err := h.readBody(x, false)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	if condition := x.r.Header.Get("If-None-Exist"); condition != "" {
+		h.conditionalCreate(x, body, condition)
+		return
+	}
+	res, err := h.svc.Create(x.ctx, x.path.typ, body)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	h.writeWritten(x, http.StatusCreated, res)
+}
+
+// conditionalCreate runs a create with If-None-Exist as a transaction of
+// one entry, because emr implements ifNoneExist for bundle entries. It
+// returns 201 when it created the resource and 200 with the existing one
+// when exactly one matched.
+func (h *handler) conditionalCreate(x *exchange, body []byte, condition string) {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if json.Unmarshal(body, &head) != nil {
+		h.fail(x, &emr.ValidationError{Issues: []emr.Issue{{Code: "structure",
+			Message: "invalid JSON: the body must be one JSON object"}}})
+		return
+	}
+	if head.ResourceType != x.path.typ {
+		h.fail(x, &emr.ValidationError{Issues: []emr.Issue{{Path: x.path.typ, Code: "invalid",
+			Message: "resourceType does not match the type in the path"}}})
+		return
+	}
+
+	bundle := map[string]any{
+		"resourceType": "Bundle",
+		"type":         "transaction",
+		"entry": []any{map[string]any{
+			"resource": json.RawMessage(body),
+			"request": map[string]any{
+				"method":      http.MethodPost,
+				"url":         x.path.typ,
+				"ifNoneExist": strings.TrimPrefix(condition, "?"),
+			},
+		}},
+	}
+	encoded, err := encodeJSON(bundle)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+
+	resp, err := h.svc.ProcessBundle(x.ctx, encoded)
+	if err != nil {
+		var ee *emr.EntryError
+		if errors.As(err, &ee) {
+			err = ee.Err // the only entry is the request itself
+		}
+		h.fail(x, err)
+		return
+	}
+	if len(resp.Entries) != 1 || resp.Entries[0].Resource == nil {
+		h.fail(x, fmt.Errorf("conditional create: transaction returned %d entries without a resource", len(resp.Entries)))
+		return
+	}
+
+	status := http.StatusOK
+	if resp.Entries[0].Status == http.StatusCreated {
+		status = http.StatusCreated
+	}
+	h.writeWritten(x, status, resp.Entries[0].Resource)
+}
+
+func (h *handler) update(x *exchange) {
+	if err := checkNoParams(x); err != nil {
+		h.fail(x, err)
+		return
+	}
+	ifMatch, err := parseIfMatch(x.r)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	body, err := h.readBody(x, false)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	res, outcome, err := h.svc.Update(x.ctx, emr.UpdateParams{
+		Type: x.path.typ, ID: x.path.id, Body: body, IfMatch: ifMatch,
+	})
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	status := http.StatusOK
+	if outcome == emr.Created {
+		status = http.StatusCreated
+	}
+	h.writeWritten(x, status, res)
+}
+
+func (h *handler) delete(x *exchange) {
+	if err := checkNoParams(x); err != nil {
+		h.fail(x, err)
+		return
+	}
+	if !emr.ValidID(x.path.id) {
+		h.fail(x, invalidID())
+		return
+	}
+	ifMatch, err := parseIfMatch(x.r)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	res, err := h.svc.Delete(x.ctx, x.path.typ, x.path.id, ifMatch)
+	if errors.Is(err, emr.ErrNotFound) && ifMatch > 0 {
+		err = fmt.Errorf("delete %s/%s: no current version to match: %w", x.path.typ, x.path.id, emr.ErrVersionMismatch)
+	}
+	var message string
+	switch {
+	case errors.Is(err, emr.ErrNotFound):
+		// FHIR R4 treats a delete of a resource that does not exist as a
+		// success.
+		message = fmt.Sprintf("%s/%s does not exist; nothing was deleted", x.path.typ, x.path.id)
+	case err != nil:
+		h.fail(x, err)
+		return
+	default:
+		setVersionHeaders(x.w.Header(), res)
+		message = fmt.Sprintf("deleted %s/%s; the deletion is version %d", x.path.typ, x.path.id, res.VersionID)
+	}
+	if preferReturn(x.r) == "minimal" {
+		x.w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.writeOutcome(x, http.StatusOK, newOutcome(outcomeIssue{Severity: "information", Code: "informational", Diagnostics: message}))
+}
+
+// parseIfMatch returns the version of an If-Match header, 0 when absent.
+func parseIfMatch(r *http.Request) (int64, error) {
+	value := r.Header.Get("If-Match")
+	if value == "" {
+		return 0, nil
+	}
+	version, err := emr.ParseETag(value)
+	if err != nil {
+		return 0, requestError(http.StatusBadRequest, "invalid", `If-Match must be a version ETag such as W/"3"`)
+	}
+	return version, nil
+}
+
+// writeWritten writes the result of a create or update: Location on 201,
+// ETag and Last-Modified, and the body the Prefer header requests (the
+// resource by default).
+func (h *handler) writeWritten(x *exchange, status int, res *emr.Resource) {
+	header := x.w.Header()
+	if status == http.StatusCreated {
+		header.Set("Location", fmt.Sprintf("%s/%s/%s/_history/%d", x.base, res.Type, res.ID, res.VersionID))
+	}
+	setVersionHeaders(header, res)
+	switch preferReturn(x.r) {
+	case "minimal":
+		x.w.WriteHeader(status)
+	case "OperationOutcome":
+		message := fmt.Sprintf("stored %s/%s version %d", res.Type, res.ID, res.VersionID)
+		h.writeOutcome(x, status, newOutcome(outcomeIssue{Severity: "information", Code: "informational", Diagnostics: message}))
+	default:
+		h.writeResource(x, status, res)
+	}
+}

@@ -1,0 +1,139 @@
+package fhir
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/nexus-health-360/nexus/emr"
+)
+
+// route is a matched request: the path pattern, without ids, that the
+// request log shows, and the function that serves it.
+type route struct {
+	pattern string
+	serve   func(h *handler, x *exchange)
+}
+
+// pathValues are the variable parts of a matched path.
+type pathValues struct {
+	typ, id, version string
+}
+
+// shape is one path form with the handler of each method it allows.
+type shape struct {
+	pattern string
+	methods map[string]func(h *handler, x *exchange)
+}
+
+var (
+	shapeBase = shape{"/", map[string]func(*handler, *exchange){
+		http.MethodPost: (*handler).processBundle,
+	}}
+	shapeMetadata = shape{"/metadata", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).metadata,
+	}}
+	shapeSystemHistory = shape{"/_history", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).history,
+	}}
+	shapeType = shape{"/{type}", map[string]func(*handler, *exchange){
+		http.MethodGet:  (*handler).search,
+		http.MethodPost: (*handler).create,
+	}}
+	shapeTypeSearch = shape{"/{type}/_search", map[string]func(*handler, *exchange){
+		http.MethodPost: (*handler).search,
+	}}
+	shapeTypeHistory = shape{"/{type}/_history", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).history,
+	}}
+	shapeInstance = shape{"/{type}/{id}", map[string]func(*handler, *exchange){
+		http.MethodGet:    (*handler).read,
+		http.MethodPut:    (*handler).update,
+		http.MethodDelete: (*handler).delete,
+	}}
+	shapeInstanceHistory = shape{"/{type}/{id}/_history", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).history,
+	}}
+	shapeVersion = shape{"/{type}/{id}/_history/{vid}", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).vread,
+	}}
+)
+
+// matchRoute finds the route for method and path, which is relative to the
+// mount point. A trailing slash is ignored, so both "" and "/" are the base.
+// An unknown path or resource type routes to a 404, a known path with
+// another method to a 405.
+func matchRoute(method, path string) (route, pathValues) {
+	trimmed := strings.Trim(path, "/")
+	var segments []string
+	if trimmed != "" {
+		segments = strings.Split(trimmed, "/")
+	}
+	var p pathValues
+	var s shape
+	switch len(segments) {
+	case 0:
+		s = shapeBase
+	case 1:
+		switch segments[0] {
+		case "metadata":
+			s = shapeMetadata
+		case "_history":
+			s = shapeSystemHistory
+		default:
+			p.typ, s = segments[0], shapeType
+		}
+	case 2:
+		p.typ = segments[0]
+		switch segments[1] {
+		case "_search":
+			s = shapeTypeSearch
+		case "_history":
+			s = shapeTypeHistory
+		default:
+			p.id, s = segments[1], shapeInstance
+		}
+	case 3:
+		if segments[2] != "_history" {
+			return notFoundRoute("no FHIR interaction has this path"), p
+		}
+		p.typ, p.id, s = segments[0], segments[1], shapeInstanceHistory
+	case 4:
+		if segments[2] != "_history" {
+			return notFoundRoute("no FHIR interaction has this path"), p
+		}
+		p.typ, p.id, p.version, s = segments[0], segments[1], segments[3], shapeVersion
+	default:
+		return notFoundRoute("no FHIR interaction has this path"), p
+	}
+
+	if p.typ != "" && !emr.IsResourceType(p.typ) {
+		// The type is not echoed, because a path can carry anything.
+		return notFoundRoute("unknown resource type in the path; FHIR R4 type names are case-sensitive, such as Patient"), pathValues{}
+	}
+	serve, ok := s.methods[method]
+	if !ok {
+		return methodNotAllowedRoute(s), p
+	}
+	return route{pattern: s.pattern, serve: serve}, p
+}
+
+func notFoundRoute(message string) route {
+	return route{pattern: "unmatched", serve: func(h *handler, x *exchange) {
+		h.fail(x, requestError(http.StatusNotFound, "not-found", message))
+	}}
+}
+
+func methodNotAllowedRoute(s shape) route {
+	allowed := make([]string, 0, len(s.methods))
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if s.methods[m] != nil {
+			allowed = append(allowed, m)
+		}
+	}
+	allow := strings.Join(allowed, ", ")
+	return route{pattern: s.pattern, serve: func(h *handler, x *exchange) {
+		x.w.Header().Set("Allow", allow)
+		h.fail(x, requestError(http.StatusMethodNotAllowed, "not-supported",
+			"method "+x.r.Method+" is not allowed on "+s.pattern+"; allowed: "+allow))
+	}}
+}

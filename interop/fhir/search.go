@@ -1,0 +1,222 @@
+package fhir
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/emr/searchparam"
+)
+
+// cursorParam carries the paging position in next links. emr reads the same
+// name in search parameters.
+const cursorParam = "_cursor"
+
+// search serves GET [type]?params and POST [type]/_search, whose form body
+// adds to the query parameters.
+func (h *handler) search(x *exchange) {
+	params := url.Values{}
+	for name, values := range x.query {
+		if !formatParams[name] {
+			params[name] = append(params[name], values...)
+		}
+	}
+	if x.r.Method == http.MethodPost {
+		body, err := h.readBody(x, true)
+		if err != nil {
+			h.fail(x, err)
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			h.fail(x, requestError(http.StatusBadRequest, "invalid", "the form body is not valid URL encoding"))
+			return
+		}
+		for name, values := range form {
+			if !formatParams[name] {
+				params[name] = append(params[name], values...)
+			}
+		}
+	}
+
+	if err := h.checkSearchParams(x.path.typ, params); err != nil {
+		h.fail(x, err)
+		return
+	}
+	result, err := h.svc.Search(x.ctx, x.path.typ, params)
+	if err != nil {
+		h.fail(x, searchError{err})
+		return
+	}
+	b := newBundle("searchset")
+	if result.Total >= 0 {
+		total := result.Total
+		b.Total = &total
+	}
+	path := "/" + x.path.typ
+	self := url.Values{}
+	for name, values := range result.Self {
+		self[name] = values
+	}
+	if cursor := params.Get(cursorParam); cursor != "" {
+		self.Set(cursorParam, cursor)
+	}
+	b.Link = append(b.Link, bundleLink{Relation: "self", URL: x.link(path, self)})
+	if result.Next != nil {
+		b.Link = append(b.Link, bundleLink{Relation: "next", URL: x.link(path, result.Next)})
+	}
+	for i := range result.Resources {
+		res := &result.Resources[i]
+		b.Entry = append(b.Entry, bundleEntry{
+			FullURL:  x.fullURL(res),
+			Resource: res.Body,
+			Search:   &entrySearch{Mode: "match"},
+		})
+	}
+	h.writeJSON(x, http.StatusOK, b)
+}
+
+// checkSearchParams rejects what emr.Service.Search would accept without
+// doing it: a parameter without an expression, such as _text, has no index
+// rows, so a search with it would match nothing. It also checks _summary
+// here, because emr's error for it quotes the value sent.
+func (h *handler) checkSearchParams(typ string, params url.Values) error {
+	for name, values := range params {
+		if name == "_summary" {
+			for _, v := range values {
+				if v != "count" && v != "false" {
+					return requestError(http.StatusBadRequest, "not-supported",
+						"_summary must be count or false; true, text and data are not supported")
+				}
+			}
+			continue
+		}
+		code, _, _ := strings.Cut(name, ":")
+		if def, ok := h.svc.Registry().Lookup(typ, code); ok && def.Expression == "" {
+			return requestError(http.StatusBadRequest, "not-supported",
+				"search parameter "+code+" is not supported, because nothing is indexed for it")
+		}
+	}
+	return nil
+}
+
+// history serves the instance, type and system history interactions.
+func (h *handler) history(x *exchange) {
+	q := emr.HistoryQuery{Type: x.path.typ, ID: x.path.id}
+	if q.ID != "" && !emr.ValidID(q.ID) {
+		h.fail(x, invalidID())
+		return
+	}
+	if err := parseHistoryParams(x.query, &q); err != nil {
+		h.fail(x, err)
+		return
+	}
+	page, err := h.svc.History(x.ctx, q)
+	if err != nil {
+		h.fail(x, searchError{err})
+		return
+	}
+	if q.ID != "" && len(page.Versions) == 0 && q.Before == 0 {
+		// An empty first page is either a resource changed before _since
+		// or one that never existed, which FHIR reports with 404.
+		if _, err := h.svc.Read(x.ctx, q.Type, q.ID); errors.Is(err, emr.ErrNotFound) {
+			h.fail(x, err)
+			return
+		}
+	}
+
+	path := "/_history"
+	switch {
+	case q.ID != "":
+		path = "/" + q.Type + "/" + q.ID + "/_history"
+	case q.Type != "":
+		path = "/" + q.Type + "/_history"
+	}
+	self := url.Values{}
+	for name, values := range x.query {
+		if !formatParams[name] {
+			self[name] = values
+		}
+	}
+	b := newBundle("history")
+	b.Link = append(b.Link, bundleLink{Relation: "self", URL: x.link(path, self)})
+	if page.Next > 0 {
+		next := url.Values{}
+		for name, values := range self {
+			next[name] = values
+		}
+		next.Set(cursorParam, strconv.FormatInt(page.Next, 10))
+		b.Link = append(b.Link, bundleLink{Relation: "next", URL: x.link(path, next)})
+	}
+	for i := range page.Versions {
+		b.Entry = append(b.Entry, x.historyEntry(&page.Versions[i]))
+	}
+	h.writeJSON(x, http.StatusOK, b)
+}
+
+// parseHistoryParams reads _count, _since and the paging cursor into q and
+// rejects every other parameter apart from _format and _pretty.
+func parseHistoryParams(query url.Values, q *emr.HistoryQuery) error {
+	for name, values := range query {
+		value := values[len(values)-1]
+		switch name {
+		case "_format", "_pretty":
+		case "_count":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 1 {
+				return requestError(http.StatusBadRequest, "invalid", "_count must be a positive integer")
+			}
+			q.Count = n
+		case "_since":
+			lo, _, err := searchparam.ParseDate(value)
+			if err != nil {
+				return requestError(http.StatusBadRequest, "invalid", "_since must be a FHIR instant such as 2024-05-01T00:00:00Z")
+			}
+			q.Since = time.UnixMicro(lo).UTC()
+		case cursorParam:
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || n < 1 {
+				return requestError(http.StatusBadRequest, "invalid", "_cursor must be a cursor from a next link")
+			}
+			q.Before = n
+		case "_at", "_list":
+			return requestError(http.StatusBadRequest, "not-supported", "history parameter "+name+" is not supported")
+		default:
+			return requestError(http.StatusBadRequest, "not-supported",
+				"parameter "+name+" is not supported on history; use _count, _since or _cursor")
+		}
+	}
+	return nil
+}
+
+// historyEntry describes one version as the request that made it. A
+// deletion has no resource and the status 410 Gone.
+func (x *exchange) historyEntry(res *emr.Resource) bundleEntry {
+	e := bundleEntry{
+		FullURL: x.fullURL(res),
+		Response: &entryResponse{
+			Etag:         etag(res.VersionID),
+			LastModified: instant(res.LastUpdated),
+		},
+	}
+	instanceURL := res.Type + "/" + res.ID
+	switch {
+	case res.Deleted:
+		e.Request = &entryRequest{Method: http.MethodDelete, URL: instanceURL}
+		e.Response.Status = statusLine(http.StatusGone)
+	case res.Method == "create":
+		e.Resource = res.Body
+		e.Request = &entryRequest{Method: http.MethodPost, URL: res.Type}
+		e.Response.Status = statusLine(http.StatusCreated)
+		e.Response.Location = instanceURL + "/_history/" + strconv.FormatInt(res.VersionID, 10)
+	default:
+		e.Resource = res.Body
+		e.Request = &entryRequest{Method: http.MethodPut, URL: instanceURL}
+		e.Response.Status = statusLine(http.StatusOK)
+	}
+	return e
+}
