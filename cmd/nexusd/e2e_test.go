@@ -25,7 +25,7 @@ import (
 )
 
 // demoFiles copies the Synthea bundles into a folder and returns it.
-func demoFiles(t *testing.T) string {
+func demoFiles(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	files, err := fs.Glob(demodata.Bundles, "*.json")

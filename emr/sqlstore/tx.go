@@ -25,6 +25,8 @@ type txn struct {
 	order   []int64
 	types   map[int64]string
 	stmts   map[string]*sqlx.Stmt
+	// events are outbox rows written at the next flush, in order.
+	events []emr.Event
 }
 
 // stmt returns a prepared statement for query, prepared once per
@@ -188,6 +190,9 @@ func (t *txn) insertKeys(ctx context.Context, rid int64, keys []string) error {
 
 // flush writes the buffered index rows.
 func (t *txn) flush(ctx context.Context) error {
+	if err := t.flushEvents(ctx); err != nil {
+		return err
+	}
 	if len(t.order) == 0 {
 		return nil
 	}
@@ -210,6 +215,9 @@ func (t *txn) flush(ctx context.Context) error {
 			case searchparam.TypeURI:
 				b.start(`INSERT INTO idx_uri (rid, res_type, param, uri) VALUES `, 4)
 			}
+			// Extract removes duplicate entries; this keeps a duplicate
+			// that slipped through from failing the write.
+			b.suffix = " ON CONFLICT DO NOTHING"
 			batches[typ] = b
 		}
 		return b
@@ -264,6 +272,8 @@ func (t *txn) flush(ctx context.Context) error {
 // rowBatch builds one multi-row INSERT.
 type rowBatch struct {
 	prefix string
+	// suffix follows the VALUES list.
+	suffix string
 	width  int
 	tuple  string
 	sb     strings.Builder
@@ -302,7 +312,7 @@ func (b *rowBatch) exec(ctx context.Context, t *txn) error {
 	if b.rows == 0 {
 		return nil
 	}
-	query := t.db.Rebind(b.prefix + b.sb.String())
+	query := t.db.Rebind(b.prefix + b.sb.String() + b.suffix)
 	if _, err := t.tx.ExecContext(ctx, query, b.args...); err != nil {
 		return fmt.Errorf("write search index: %w", mapErr(err))
 	}
@@ -344,16 +354,30 @@ func (t *txn) NextValue(ctx context.Context, sequence string) (int64, error) {
 	return v, nil
 }
 
+// Emit buffers the event; flush writes it before commit.
 func (t *txn) Emit(ctx context.Context, e emr.Event) error {
-	data := string(e.Data)
-	if data == "" {
-		data = "{}"
+	t.events = append(t.events, e)
+	return nil
+}
+
+func (t *txn) flushEvents(ctx context.Context) error {
+	if len(t.events) == 0 {
+		return nil
 	}
-	_, err := t.tx.ExecContext(ctx, t.db.Rebind(
-		`INSERT INTO outbox (topic, res_type, res_id, version_id, author, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		e.Topic, e.Type, e.ID, e.Version, e.Author, e.Time.UnixMicro(), data)
-	if err != nil {
-		return fmt.Errorf("emit %s: %w", e.Topic, mapErr(err))
+	var b rowBatch
+	b.start(`INSERT INTO outbox (topic, res_type, res_id, version_id, author, created_at, data) VALUES `, 7)
+	for _, e := range t.events {
+		data := string(e.Data)
+		if data == "" {
+			data = "{}"
+		}
+		if err := b.addFlush(ctx, t, e.Topic, e.Type, e.ID, e.Version, e.Author, e.Time.UnixMicro(), data); err != nil {
+			return fmt.Errorf("write outbox: %w", err)
+		}
 	}
+	if err := b.exec(ctx, t); err != nil {
+		return fmt.Errorf("write outbox: %w", err)
+	}
+	t.events = nil
 	return nil
 }

@@ -28,8 +28,10 @@ CREATE TABLE resources (
 );
 CREATE INDEX resources_updated ON resources (res_type, last_updated);
 
+-- Search index rows are derived from the current versions and rebuilt on
+-- every write, so they carry no foreign keys.
 CREATE TABLE idx_string (
-	rid BIGINT NOT NULL REFERENCES resources (rid),
+	rid BIGINT NOT NULL,
 	res_type TEXT NOT NULL COLLATE "C",
 	param TEXT NOT NULL COLLATE "C",
 	text TEXT NOT NULL COLLATE "C",
@@ -39,7 +41,7 @@ CREATE INDEX idx_string_text ON idx_string (res_type, param, text);
 CREATE INDEX idx_string_rid ON idx_string (rid);
 
 CREATE TABLE idx_token (
-	rid BIGINT NOT NULL REFERENCES resources (rid),
+	rid BIGINT NOT NULL,
 	res_type TEXT NOT NULL COLLATE "C",
 	param TEXT NOT NULL COLLATE "C",
 	system TEXT NOT NULL COLLATE "C",
@@ -50,7 +52,7 @@ CREATE INDEX idx_token_code ON idx_token (res_type, param, code, system);
 CREATE INDEX idx_token_rid ON idx_token (rid);
 
 CREATE TABLE idx_date (
-	rid BIGINT NOT NULL REFERENCES resources (rid),
+	rid BIGINT NOT NULL,
 	res_type TEXT NOT NULL COLLATE "C",
 	param TEXT NOT NULL COLLATE "C",
 	lo BIGINT NOT NULL,
@@ -60,7 +62,7 @@ CREATE INDEX idx_date_lo ON idx_date (res_type, param, lo);
 CREATE INDEX idx_date_rid ON idx_date (rid);
 
 CREATE TABLE idx_reference (
-	rid BIGINT NOT NULL REFERENCES resources (rid),
+	rid BIGINT NOT NULL,
 	res_type TEXT NOT NULL COLLATE "C",
 	param TEXT NOT NULL COLLATE "C",
 	ref_type TEXT NOT NULL COLLATE "C",
@@ -73,7 +75,7 @@ CREATE INDEX idx_reference_exact ON idx_reference (res_type, param, exact);
 CREATE INDEX idx_reference_rid ON idx_reference (rid);
 
 CREATE TABLE idx_number (
-	rid BIGINT NOT NULL REFERENCES resources (rid),
+	rid BIGINT NOT NULL,
 	res_type TEXT NOT NULL COLLATE "C",
 	param TEXT NOT NULL COLLATE "C",
 	num DOUBLE PRECISION NOT NULL,
@@ -86,7 +88,7 @@ CREATE INDEX idx_number_num ON idx_number (res_type, param, num);
 CREATE INDEX idx_number_rid ON idx_number (rid);
 
 CREATE TABLE idx_uri (
-	rid BIGINT NOT NULL REFERENCES resources (rid),
+	rid BIGINT NOT NULL,
 	res_type TEXT NOT NULL COLLATE "C",
 	param TEXT NOT NULL COLLATE "C",
 	uri TEXT NOT NULL COLLATE "C"

@@ -28,71 +28,75 @@ CREATE TABLE resources (
 );
 CREATE INDEX resources_updated ON resources (res_type, last_updated);
 
+-- Search index rows are derived from the current versions and rebuilt on
+-- every write, so they carry no foreign keys. They are keyed by resource
+-- first (WITHOUT ROWID), so replacing a resource's rows needs no second
+-- index on rid.
 CREATE TABLE idx_string (
-	rid INTEGER NOT NULL REFERENCES resources (rid),
+	rid INTEGER NOT NULL,
 	res_type TEXT NOT NULL,
 	param TEXT NOT NULL,
 	text TEXT NOT NULL,
-	exact TEXT NOT NULL
-);
+	exact TEXT NOT NULL,
+	PRIMARY KEY (rid, param, text, exact)
+) WITHOUT ROWID;
 CREATE INDEX idx_string_text ON idx_string (res_type, param, text);
-CREATE INDEX idx_string_rid ON idx_string (rid);
 
 CREATE TABLE idx_token (
-	rid INTEGER NOT NULL REFERENCES resources (rid),
+	rid INTEGER NOT NULL,
 	res_type TEXT NOT NULL,
 	param TEXT NOT NULL,
 	system TEXT NOT NULL,
 	code TEXT NOT NULL,
-	text TEXT NOT NULL
-);
+	text TEXT NOT NULL,
+	PRIMARY KEY (rid, param, system, code, text)
+) WITHOUT ROWID;
 CREATE INDEX idx_token_code ON idx_token (res_type, param, code, system);
-CREATE INDEX idx_token_rid ON idx_token (rid);
 
 CREATE TABLE idx_date (
-	rid INTEGER NOT NULL REFERENCES resources (rid),
+	rid INTEGER NOT NULL,
 	res_type TEXT NOT NULL,
 	param TEXT NOT NULL,
 	lo INTEGER NOT NULL,
-	hi INTEGER NOT NULL
-);
+	hi INTEGER NOT NULL,
+	PRIMARY KEY (rid, param, lo, hi)
+) WITHOUT ROWID;
 CREATE INDEX idx_date_lo ON idx_date (res_type, param, lo);
-CREATE INDEX idx_date_rid ON idx_date (rid);
 
 CREATE TABLE idx_reference (
-	rid INTEGER NOT NULL REFERENCES resources (rid),
+	rid INTEGER NOT NULL,
 	res_type TEXT NOT NULL,
 	param TEXT NOT NULL,
 	ref_type TEXT NOT NULL,
 	ref_id TEXT NOT NULL,
 	ref_version TEXT NOT NULL,
-	exact TEXT NOT NULL
-);
+	exact TEXT NOT NULL,
+	PRIMARY KEY (rid, param, ref_type, ref_id, ref_version, exact)
+) WITHOUT ROWID;
 CREATE INDEX idx_reference_target ON idx_reference (res_type, param, ref_id, ref_type);
 CREATE INDEX idx_reference_exact ON idx_reference (res_type, param, exact);
-CREATE INDEX idx_reference_rid ON idx_reference (rid);
 
 CREATE TABLE idx_number (
-	rid INTEGER NOT NULL REFERENCES resources (rid),
+	rid INTEGER NOT NULL,
 	res_type TEXT NOT NULL,
 	param TEXT NOT NULL,
 	num REAL NOT NULL,
 	lo REAL NOT NULL,
 	hi REAL NOT NULL,
 	system TEXT NOT NULL,
-	code TEXT NOT NULL
-);
+	code TEXT NOT NULL,
+	PRIMARY KEY (rid, param, num, lo, hi, system, code)
+) WITHOUT ROWID;
 CREATE INDEX idx_number_num ON idx_number (res_type, param, num);
-CREATE INDEX idx_number_rid ON idx_number (rid);
 
 CREATE TABLE idx_uri (
-	rid INTEGER NOT NULL REFERENCES resources (rid),
+	rid INTEGER NOT NULL,
 	res_type TEXT NOT NULL,
 	param TEXT NOT NULL,
-	uri TEXT NOT NULL
-);
+	uri TEXT NOT NULL,
+	PRIMARY KEY (rid, param, uri)
+) WITHOUT ROWID;
 CREATE INDEX idx_uri_uri ON idx_uri (res_type, param, uri);
-CREATE INDEX idx_uri_rid ON idx_uri (rid);
 
 -- Identifiers (system, value) held by current patients: one patient each.
 CREATE TABLE patient_identifiers (
