@@ -48,6 +48,8 @@ type Store struct {
 	db *storage.DB
 }
 
+const readQuery = selectVersion + ` FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE r.res_type = ? AND r.res_id = ?`
+
 var _ emr.Store = (*Store)(nil)
 
 // New returns a Store on db. The schema must be migrated.
@@ -110,9 +112,8 @@ func readCurrent(ctx context.Context, q querier, db *storage.DB, typ, id string,
 			return nil, fmt.Errorf("read %s/%s: %w", typ, id, mapErr(err))
 		}
 	}
-	query := selectVersion + ` FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE r.res_type = ? AND r.res_id = ?`
 	var row versionRow
-	err := q.GetContext(ctx, &row, db.Rebind(query), typ, id)
+	err := q.GetContext(ctx, &row, db.Rebind(readQuery), typ, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
 	}

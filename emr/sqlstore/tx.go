@@ -59,7 +59,7 @@ func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
 	if t.db.Dialect == storage.Postgres {
 		return readCurrent(ctx, t.tx, t.db, typ, id, true)
 	}
-	st, err := t.stmt(ctx, selectVersion+` FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE r.res_type = ? AND r.res_id = ?`)
+	st, err := t.stmt(ctx, readQuery)
 	if err != nil {
 		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
 	}
