@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,11 +15,20 @@ import (
 	"unicode/utf8"
 )
 
-// idPattern is the FHIR R4 id datatype.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
-
-// ValidID reports whether id is a valid FHIR resource id.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+// ValidID reports whether id is a valid FHIR R4 id: 1 to 64 ASCII letters,
+// digits, '-' or '.'.
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // decodeJSON decodes one JSON object keeping numbers as json.Number, so
 // decimals keep their lexical form (140.0 stays 140.0).

@@ -113,7 +113,10 @@ func readCurrent(ctx context.Context, q querier, db *storage.DB, typ, id string,
 		}
 	}
 	var row versionRow
-	err := q.GetContext(ctx, &row, db.Rebind(readQuery), typ, id)
+	// A plain Scan: reads by id are the hottest query, and sqlx's
+	// reflection-based mapping costs more than the query on SQLite.
+	err := q.QueryRowxContext(ctx, db.Rebind(readQuery), typ, id).Scan(
+		&row.Type, &row.ID, &row.VersionID, &row.LastUpdated, &row.Method, &row.Author, &row.Body, &row.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
 	}
