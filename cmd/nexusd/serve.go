@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -29,6 +30,8 @@ func serveFlags() []cli.Flag {
 			Usage: "public URL of the FHIR API, used in links (default http://ADDR/fhir)"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 30 * time.Second,
 			Usage: "how long to wait for in-flight requests at shutdown"},
+		&cli.StringFlag{Name: "debug-addr", EnvVars: []string{"NEXUS_DEBUG_ADDR"},
+			Usage: "loopback host:port for Go profiling endpoints under /debug/pprof/ (off when empty)"},
 	}
 }
 
@@ -54,7 +57,7 @@ func serveCommand() *cli.Command {
 			defer db.Close()
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
-				db: db, svc: svc, log: log,
+				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log,
 			})
 		},
 	}
@@ -85,9 +88,11 @@ type serveOptions struct {
 	addr     string
 	baseURL  string
 	shutdown time.Duration
-	db       *storage.DB
-	svc      *emr.Service
-	log      *slog.Logger
+	// debugAddr serves net/http/pprof when set; it must be loopback.
+	debugAddr string
+	db        *storage.DB
+	svc       *emr.Service
+	log       *slog.Logger
 	// ready, when set, receives the bound address once listening.
 	ready chan<- string
 }
@@ -137,6 +142,12 @@ func serve(ctx context.Context, o serveOptions) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(o.log.Handler(), slog.LevelWarn),
 	}
+	if o.debugAddr != "" {
+		if err := startDebug(o.debugAddr, o.log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	o.log.Info("nexusd serving", "addr", bound, "fhir", "http://"+bound+"/fhir", "db", string(o.db.Dialect))
@@ -159,5 +170,31 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	o.log.Info("nexusd stopped")
+	return nil
+}
+
+// startDebug serves the Go profiler on a loopback address. Profiles show
+// no request data, but they cost CPU, so they are never public.
+func startDebug(addr string, log *slog.Logger) error {
+	if err := checkListenAddr(addr, false); err != nil {
+		return fmt.Errorf("--debug-addr: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on --debug-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	go func() {
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		if err := srv.Serve(ln); err != nil {
+			log.Error("debug listener stopped", "err", err)
+		}
+	}()
+	log.Info("profiling endpoints serving", "addr", ln.Addr().String())
 	return nil
 }

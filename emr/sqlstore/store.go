@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -46,6 +47,12 @@ func Migrations() storage.Migrations {
 // Store is the SQL emr.Store.
 type Store struct {
 	db *storage.DB
+
+	// readStmt is the read-by-id query, the most frequent one. Compiling
+	// it costs SQLite more than running it, so it is prepared once;
+	// database/sql prepares it again on each pooled connection as needed.
+	prepareOnce sync.Once
+	readStmt    *sql.Stmt
 }
 
 const readQuery = selectVersion + ` FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE r.res_type = ? AND r.res_id = ?`
@@ -57,8 +64,13 @@ func New(db *storage.DB) *Store {
 	return &Store{db: db}
 }
 
-// Close does nothing: the caller owns db.
-func (s *Store) Close() error { return nil }
+// Close releases the prepared statement; the caller owns db.
+func (s *Store) Close() error {
+	if s.readStmt != nil {
+		return s.readStmt.Close()
+	}
+	return nil
+}
 
 // querier is what both a pool and a transaction offer.
 type querier interface {
@@ -96,7 +108,34 @@ func (r versionRow) resource() emr.Resource {
 const selectVersion = `SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.method, v.author, v.body, v.seq`
 
 func (s *Store) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
-	return readCurrent(ctx, s.db.Reader, s.db, typ, id, false)
+	s.prepareOnce.Do(func() {
+		st, err := s.db.Reader.PrepareContext(context.Background(), s.db.Rebind(readQuery))
+		if err == nil {
+			s.readStmt = st
+		}
+	})
+	if s.readStmt == nil {
+		return readCurrent(ctx, s.db.Reader, s.db, typ, id, false)
+	}
+	return scanCurrent(s.readStmt.QueryRowContext(ctx, typ, id), typ, id)
+}
+
+// scanner is a *sql.Row or a *sqlx.Row.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCurrent(row scanner, typ, id string) (*emr.Resource, error) {
+	var v versionRow
+	// A plain Scan: sqlx's reflection-based mapping costs more than the
+	// query itself on SQLite.
+	err := row.Scan(&v.Type, &v.ID, &v.VersionID, &v.LastUpdated, &v.Method, &v.Author, &v.Body, &v.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
+	}
+	res := v.resource()
+	return &res, nil
 }
 
 func readCurrent(ctx context.Context, q querier, db *storage.DB, typ, id string, lock bool) (*emr.Resource, error) {
@@ -112,19 +151,7 @@ func readCurrent(ctx context.Context, q querier, db *storage.DB, typ, id string,
 			return nil, fmt.Errorf("read %s/%s: %w", typ, id, mapErr(err))
 		}
 	}
-	var row versionRow
-	// A plain Scan: reads by id are the hottest query, and sqlx's
-	// reflection-based mapping costs more than the query on SQLite.
-	err := q.QueryRowxContext(ctx, db.Rebind(readQuery), typ, id).Scan(
-		&row.Type, &row.ID, &row.VersionID, &row.LastUpdated, &row.Method, &row.Author, &row.Body, &row.Seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
-	}
-	res := row.resource()
-	return &res, nil
+	return scanCurrent(q.QueryRowxContext(ctx, db.Rebind(readQuery), typ, id), typ, id)
 }
 
 func (s *Store) ReadVersion(ctx context.Context, typ, id string, version int64) (*emr.Resource, error) {
