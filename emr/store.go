@@ -62,7 +62,7 @@ const (
 	CondLastUpdated
 )
 
-// StringMode is how a string condition matches folded text.
+// StringMode is the matching rule of a string condition.
 type StringMode int
 
 // String match modes.
@@ -117,7 +117,7 @@ type Clause []Cond
 // Query is a compiled search over one resource type.
 type Query struct {
 	Type string
-	// Where holds clauses that must all hold.
+	// Where lists clauses that must all be true.
 	Where []Clause
 	// After is the paging cursor: only resources whose row key is greater
 	// are returned. Results come in row key order, which is stable while
@@ -125,7 +125,7 @@ type Query struct {
 	After int64
 	// Count is the page size.
 	Count int
-	// Total asks for the number of all matches.
+	// Total requests the number of all matches.
 	Total bool
 	// CountOnly returns Total and no resources.
 	CountOnly bool

@@ -116,7 +116,7 @@ func redact(err error) error {
 	return err
 }
 
-// Open opens the database named by dsn and checks that it answers.
+// Open opens the database named by dsn and pings it.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	opts = opts.WithDefaults()
 	dialect, conn, err := ParseDSN(dsn)

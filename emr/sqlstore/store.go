@@ -1,7 +1,7 @@
 // Package sqlstore is the emr.Store on SQLite and PostgreSQL. One
-// implementation serves both dialects, picked at run time from the
-// storage.DB it is given; their schemas differ only in column types and are
-// numbered alike.
+// implementation serves both dialects and picks one at run time from the
+// storage.DB it is given. The two schemas differ only in column types and
+// carry the same migration numbers.
 //
 // Each resource has one row in resources, pointing at its current version
 // in resource_versions, which only ever grows. Search index rows exist for
