@@ -42,7 +42,7 @@ func (s *Service) prepare(typ, id string, tree map[string]any) (*prepared, error
 		return nil, invalid(rt, "structure", "resource cannot be encoded")
 	}
 	if err := validateFHIR(enc.body(1, s.now())); err != nil {
-		return nil, err
+		return nil, nameUnknownElements(err, tree)
 	}
 	index, err := s.cfg.Registry.Extract(rt, tree)
 	if err != nil {

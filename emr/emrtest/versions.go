@@ -105,3 +105,25 @@ func testVersions(t *testing.T, newStore NewStore) {
 		}
 	})
 }
+
+func testUnknownElements(t *testing.T, newStore NewStore) {
+	svc := newService(t, newStore)
+	cases := []struct {
+		name string
+		body string
+		path string
+	}{
+		{name: "top level", body: `{"resourceType":"Patient","colour":"blue"}`, path: "Patient.colour"},
+		{name: "nested", body: `{"resourceType":"Patient","name":[{"family":"A"},{"family":"B","nickname":"b"}]}`, path: "Patient.name[1].nickname"},
+		{name: "data as key", body: `{"resourceType":"Patient","Zz Secret Name":"x"}`, path: "Patient"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := svc.Create(ctxFor("test"), "Patient", []byte(tc.body))
+			var ve *emr.ValidationError
+			require.True(t, errors.As(err, &ve), "%v", err)
+			assert.Equal(t, tc.path, ve.Issues[0].Path)
+			assert.NotContains(t, err.Error(), "Secret")
+		})
+	}
+}
