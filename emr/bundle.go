@@ -88,6 +88,11 @@ func (s *Service) ProcessBundle(ctx context.Context, body []byte) (*BundleRespon
 		entries[i] = e
 		order = append(order, e)
 	}
+	if kind == "transaction" {
+		if err := checkOverlap(entries); err != nil {
+			return nil, err
+		}
+	}
 	sort.SliceStable(order, func(a, b int) bool { return methodOrder[order[a].method] < methodOrder[order[b].method] })
 
 	if kind == "batch" {
@@ -106,7 +111,18 @@ func (s *Service) ProcessBundle(ctx context.Context, body []byte) (*BundleRespon
 		return resp, nil
 	}
 
+	locks, err := s.transactionLocks(entries)
+	if err != nil {
+		return nil, err
+	}
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		// Taking every lock the transaction needs up front and in one
+		// order keeps concurrent transactions from deadlocking.
+		for _, name := range locks {
+			if err := tx.Lock(ctx, name); err != nil {
+				return err
+			}
+		}
 		mapping := map[string]string{}
 		// POST entries get their ids first, so references between entries
 		// resolve whatever their order.
@@ -128,7 +144,10 @@ func (s *Service) ProcessBundle(ctx context.Context, body []byte) (*BundleRespon
 			if e.method != "POST" || e.ifNoneEx == "" {
 				continue
 			}
-			criteria := e.typ + "?" + e.ifNoneEx
+			_, criteria, err := s.criteria(e.typ, e.ifNoneEx)
+			if err != nil {
+				return &EntryError{Index: e.index, Err: err}
+			}
 			id, seen := byCriteria[criteria]
 			if seen {
 				e.method = "MATCHED_IN_BUNDLE"
@@ -167,6 +186,52 @@ func (s *Service) ProcessBundle(ctx context.Context, body []byte) (*BundleRespon
 		return nil, err
 	}
 	return resp, nil
+}
+
+// transactionLocks returns the sorted lock names of the resources a
+// transaction changes and of its conditional creates.
+func (s *Service) transactionLocks(entries []*bundleEntry) ([]string, error) {
+	var names []string
+	for _, e := range entries {
+		switch {
+		case e.method == "PUT" || e.method == "DELETE":
+			names = append(names, "resource:"+e.typ+"/"+e.id)
+		case e.method == "POST" && e.ifNoneEx != "":
+			_, canonical, err := s.criteria(e.typ, e.ifNoneEx)
+			if err != nil {
+				return nil, &EntryError{Index: e.index, Err: err}
+			}
+			names = append(names, "conditional:"+canonical)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// checkOverlap rejects a transaction whose entries share a fullUrl or
+// write the same resource twice, because FHIR R4 leaves the outcome of
+// such a transaction undefined and asks servers to fail it.
+func checkOverlap(entries []*bundleEntry) error {
+	fullURLs := map[string]int{}
+	targets := map[string]int{}
+	for _, e := range entries {
+		if e.fullURL != "" {
+			if first, ok := fullURLs[e.fullURL]; ok {
+				return &EntryError{Index: e.index, Err: malformed(fmt.Sprintf("Bundle.entry[%d].fullUrl", e.index),
+					"fullUrl is also the fullUrl of entry %d", first)}
+			}
+			fullURLs[e.fullURL] = e.index
+		}
+		if e.method == "PUT" || e.method == "DELETE" {
+			key := e.typ + "/" + e.id
+			if first, ok := targets[key]; ok {
+				return &EntryError{Index: e.index, Err: malformed(fmt.Sprintf("Bundle.entry[%d].request.url", e.index),
+					"entry %d already changes the same resource", first)}
+			}
+			targets[key] = e.index
+		}
+	}
+	return nil
 }
 
 func (s *Service) parseBundleEntry(i int, raw any) (*bundleEntry, error) {
@@ -237,23 +302,39 @@ func (s *Service) parseBundleEntry(i int, raw any) (*bundleEntry, error) {
 	return e, nil
 }
 
+// criteria compiles the search of a conditional request and returns it with
+// a canonical text: the same criteria written differently (another order,
+// other percent-encoding) give the same text.
+func (s *Service) criteria(typ, query string) (Query, string, error) {
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return Query{}, "", malformed("", "invalid search in a conditional request: the query is not valid URL encoding")
+	}
+	q, self, err := s.ParseSearch(typ, params)
+	if err != nil {
+		return Query{}, "", err
+	}
+	self.Del(paramCount)
+	if len(self) == 0 {
+		return Query{}, "", invalid("", "invalid", "a conditional request needs at least one search parameter")
+	}
+	return q, typ + "?" + self.Encode(), nil
+}
+
 // conditionalMatch returns the id of the one resource matching query, ""
 // when none does, and an error when several do.
 func (s *Service) conditionalMatch(ctx context.Context, tx Tx, typ, query string) (string, error) {
-	// The lock makes concurrent conditional creates of the same criteria
-	// take turns, so exactly one of them creates.
-	if err := tx.Lock(ctx, "conditional:"+typ+"?"+query); err != nil {
+	q, canonical, err := s.criteria(typ, query)
+	if err != nil {
 		return "", err
 	}
-	params, err := url.ParseQuery(query)
-	if err != nil {
-		return "", invalid("", "value", "invalid search in a conditional request")
-	}
-	q, _, err := s.ParseSearch(typ, params)
-	if err != nil {
+	// The lock makes concurrent conditional creates of the same criteria
+	// take turns, so exactly one of them creates.
+	if err := tx.Lock(ctx, "conditional:"+canonical); err != nil {
 		return "", err
 	}
 	q.Count = 2
+	q.CountOnly, q.Total = false, false
 	page, err := tx.Search(ctx, q)
 	if err != nil {
 		return "", err
@@ -443,6 +524,9 @@ func StatusFor(err error) int {
 	case errors.Is(err, ErrInvalid):
 		var ve *ValidationError
 		if errors.As(err, &ve) {
+			if ve.Malformed {
+				return http.StatusBadRequest
+			}
 			for _, is := range ve.Issues {
 				if is.Code == "not-supported" || (is.Code == "value" && strings.HasPrefix(is.Path, "_")) {
 					return http.StatusBadRequest

@@ -34,7 +34,7 @@ func ValidID(id string) bool {
 // decimals keep their lexical form (140.0 stays 140.0).
 func decodeJSON(data []byte) (map[string]any, error) {
 	if !utf8.Valid(data) {
-		return nil, invalid("", "structure", "resource is not valid UTF-8")
+		return nil, malformed("", "resource is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -42,15 +42,18 @@ func decodeJSON(data []byte) (map[string]any, error) {
 	if err := dec.Decode(&tree); err != nil {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return nil, invalid("", "structure", "invalid JSON at byte offset %d", syn.Offset)
+			return nil, malformed("", "invalid JSON at byte offset %d", syn.Offset)
 		}
-		return nil, invalid("", "structure", "invalid JSON: the body must be one JSON object")
+		return nil, malformed("", "invalid JSON: the body must be one JSON object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalid("", "structure", "invalid JSON: text after the end of the object")
+		return nil, malformed("", "invalid JSON: text after the end of the object")
 	}
 	if tree == nil {
-		return nil, invalid("", "structure", "invalid JSON: the body must be one JSON object")
+		return nil, malformed("", "invalid JSON: the body must be one JSON object")
+	}
+	if err := checkJSON(data, tree); err != nil {
+		return nil, err
 	}
 	return tree, nil
 }

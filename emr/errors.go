@@ -45,6 +45,11 @@ type Issue struct {
 // ErrInvalid.
 type ValidationError struct {
 	Issues []Issue
+	// Malformed marks a request that cannot be processed as sent (not
+	// JSON, not one object, not URL encoding, a transaction whose entries
+	// overlap), as opposed to parsed content that breaks a rule. FHIR
+	// answers the first with 400 and the second with 422.
+	Malformed bool
 }
 
 func (e *ValidationError) Error() string {
@@ -64,6 +69,16 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
 func invalid(path, code, format string, args ...any) error {
 	return &ValidationError{Issues: []Issue{{Path: path, Code: code, Message: fmt.Sprintf(format, args...)}}}
+}
+
+// badSearch reports a search that cannot run as sent; FHIR answers it with
+// 400.
+func badSearch(path, code, format string, args ...any) error {
+	return &ValidationError{Malformed: true, Issues: []Issue{{Path: path, Code: code, Message: fmt.Sprintf(format, args...)}}}
+}
+
+func malformed(path, format string, args ...any) error {
+	return &ValidationError{Malformed: true, Issues: []Issue{{Path: path, Code: "structure", Message: fmt.Sprintf(format, args...)}}}
 }
 
 // prefixIssues puts prefix before each issue path, as when a resource is
@@ -92,6 +107,12 @@ var ErrTooLarge = errors.New("too large")
 // ErrPreconditionFailed: a conditional request matched more than one
 // resource, or a conditional reference matched none.
 var ErrPreconditionFailed = errors.New("precondition failed")
+
+// ErrTransient: a concurrent transaction made this one fail, as a
+// PostgreSQL deadlock or serialisation failure does. The service retries
+// such transactions; when the retries run out the error reaches the caller
+// and wraps ErrConflict.
+var ErrTransient = fmt.Errorf("concurrent transaction: %w", ErrConflict)
 
 // ErrIdentifierInUse: a patient identifier (system and value) is already
 // held by another patient. It wraps ErrConflict.

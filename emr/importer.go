@@ -93,6 +93,9 @@ func (s *Service) ImportBundle(ctx context.Context, data []byte) (*ImportResult,
 // lines of an NDJSON file, in one transaction with the rules of
 // ImportBundle.
 func (s *Service) ImportResources(ctx context.Context, bodies [][]byte) (*ImportResult, error) {
+	if len(bodies) > s.cfg.MaxBundleEntries {
+		return nil, fmt.Errorf("import: %d resources in one call, the maximum is %d: %w", len(bodies), s.cfg.MaxBundleEntries, ErrTooLarge)
+	}
 	entries := make([]importEntry, len(bodies))
 	for i, b := range bodies {
 		tree, err := decodeJSON(b)

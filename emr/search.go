@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nexus-health-360/nexus/emr/searchparam"
 )
@@ -30,6 +31,12 @@ const (
 	paramSummary = "_summary"
 	paramTotal   = "_total"
 )
+
+// MaxSearchConditions bounds the conditions of one search: each value of
+// each parameter counts once. Larger searches are rejected, because their
+// SQL grows with every condition and PostgreSQL plans many nested
+// subqueries slowly.
+const MaxSearchConditions = 64
 
 // ignoredParams are handled by the HTTP layer and never reach the index.
 var ignoredParams = map[string]bool{"_format": true, "_pretty": true}
@@ -71,6 +78,20 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 	}
 	q := Query{Type: typ, Count: s.cfg.DefaultCount}
 	self := url.Values{}
+	conditions := 0
+	for key, values := range params {
+		for _, v := range values {
+			if !utf8.ValidString(key) || !utf8.ValidString(v) || strings.ContainsRune(key+v, 0) {
+				return q, nil, malformed("", "search parameters must be valid UTF-8 text without NUL characters")
+			}
+			if !ignoredParams[key] && key != paramCount && key != paramCursor && key != paramSummary && key != paramTotal {
+				conditions += 1 + strings.Count(v, ",")
+			}
+		}
+	}
+	if conditions > MaxSearchConditions {
+		return q, nil, badSearch("", "too-costly", "search has %d conditions, the maximum is %d", conditions, MaxSearchConditions)
+	}
 	names := make([]string, 0, len(params))
 	for k := range params {
 		names = append(names, k)
@@ -85,10 +106,12 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 		case paramCount:
 			n, err := strconv.Atoi(last(values))
 			if err != nil || n < 0 {
-				return q, nil, invalid(key, "value", "_count must be a non-negative integer")
+				return q, nil, badSearch(key, "value", "_count must be a non-negative integer")
 			}
 			if n == 0 {
 				q.CountOnly = true
+				self.Set(key, "0")
+				continue
 			}
 			q.Count = s.pageSize(n)
 			self.Set(key, strconv.Itoa(q.Count))
@@ -96,7 +119,7 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 		case paramCursor:
 			n, err := strconv.ParseInt(last(values), 10, 64)
 			if err != nil || n < 0 {
-				return q, nil, invalid(key, "value", "_cursor must be a cursor from a next link")
+				return q, nil, badSearch(key, "value", "_cursor must be a cursor from a next link")
 			}
 			q.After = n
 			continue
@@ -116,7 +139,7 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 				q.Total = true
 			case "none":
 			default:
-				return q, nil, invalid(key, "value", "_total must be none, estimate or accurate")
+				return q, nil, badSearch(key, "value", "_total must be none, estimate or accurate")
 			}
 			self.Set(key, last(values))
 			continue
@@ -153,7 +176,7 @@ func (s *Service) parseParam(typ, key, value string) (Clause, error) {
 		clause = append(clause, c)
 	}
 	if len(clause) == 0 {
-		return nil, invalid(key, "value", "search parameter %s has an empty value", key)
+		return nil, badSearch(key, "value", "search parameter %s has an empty value", key)
 	}
 	return clause, nil
 }
@@ -210,13 +233,13 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		prefix, v := splitPrefix(value)
 		lo, hi, err := searchparam.ParseDate(v)
 		if err != nil {
-			return Cond{}, invalid(name, "value", "_lastUpdated must be a FHIR date, dateTime or instant with an optional prefix")
+			return Cond{}, badSearch(name, "value", "_lastUpdated must be a FHIR date, dateTime or instant with an optional prefix")
 		}
 		return Cond{Kind: CondLastUpdated, Param: name, Prefix: prefix, Lo: lo, Hi: hi}, nil
 	}
 	def, ok := s.cfg.Registry.Lookup(typ, name)
 	if !ok {
-		return Cond{}, invalid(name, "not-supported", "unknown search parameter %s for %s", name, typ)
+		return Cond{}, badSearch(name, "not-supported", "unknown search parameter %s for %s", name, typ)
 	}
 	if def.Expression == "" {
 		return Cond{}, fmt.Errorf("search: parameter %s has no expression to index: %w", name, ErrUnsupported)
@@ -259,7 +282,7 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		prefix, v := splitPrefix(value)
 		lo, hi, err := searchparam.ParseDate(v)
 		if err != nil {
-			return Cond{}, invalid(name, "value", "%s must be a FHIR date, dateTime or instant with an optional prefix", name)
+			return Cond{}, badSearch(name, "value", "%s must be a FHIR date, dateTime or instant with an optional prefix", name)
 		}
 		c.Kind, c.Prefix, c.Lo, c.Hi = CondDate, prefix, lo, hi
 		if prefix == "ne" {
@@ -276,12 +299,15 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 			if num, rest, ok := strings.Cut(v, "|"); ok {
 				v = num
 				unitSystem, unitCode, _ = strings.Cut(rest, "|")
+				if strings.Contains(unitCode, "|") {
+					return Cond{}, badSearch(name, "value", "%s must be number|system|code", name)
+				}
 				hasUnit = true
 			}
 		}
 		num, lo, hi, err := searchparam.ParseNumber(v)
 		if err != nil {
-			return Cond{}, invalid(name, "value", "%s must be a number with an optional prefix", name)
+			return Cond{}, badSearch(name, "value", "%s must be a number with an optional prefix", name)
 		}
 		c.Kind, c.Prefix, c.Num, c.NumLo, c.NumHi = CondNumber, prefix, num, lo, hi
 		if prefix == "ne" {
@@ -296,7 +322,7 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 	case searchparam.TypeReference:
 		c.Kind = CondReference
 		if modifier != "" {
-			if !IsResourceType(modifier) {
+			if !IsResourceType(modifier) || !targetAllowed(def, modifier) {
 				return badModifier()
 			}
 			c.RefType = modifier
@@ -311,6 +337,20 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		return Cond{}, fmt.Errorf("search: %s parameter %s: %w", def.Type, name, ErrUnsupported)
 	}
 	return c, nil
+}
+
+// targetAllowed reports whether a reference parameter may point to typ.
+// A parameter that lists no targets may point to any type.
+func targetAllowed(def searchparam.Definition, typ string) bool {
+	if len(def.Targets) == 0 {
+		return true
+	}
+	for _, t := range def.Targets {
+		if t == typ {
+			return true
+		}
+	}
+	return false
 }
 
 // parseReferenceValue reads Type/id, a bare id, Type/id/_history/n or an

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"time"
 
 	"github.com/nexus-health-360/nexus/emr/searchparam"
@@ -141,15 +142,18 @@ func newUUID() string {
 }
 
 // inTx runs fn in a write transaction and retries it when a concurrent
-// writer won a race for the same row.
+// writer won a race for the same row or the database broke a deadlock.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.store.InTx(ctx, fn)
-		if !errors.Is(err, errRetry) {
+		if !errors.Is(err, errRetry) && !errors.Is(err, ErrTransient) {
 			return err
 		}
 		s.log.DebugContext(ctx, "retrying write after a concurrent change", "attempt", attempt+1)
+		// A short, growing, random pause keeps the retries of two
+		// colliding transactions from colliding again.
+		time.Sleep(time.Duration(attempt+1) * time.Duration(1+mrand.IntN(20)) * time.Millisecond)
 	}
 	var r retryable
 	if errors.As(err, &r) {

@@ -31,6 +31,10 @@ func validator() (*jsonformat.Unmarshaller, error) {
 // quote input values.
 var errorLine = regexp.MustCompile(`^error at "([^"]*)": (.*)$`)
 
+// requiredField finds the element name in the validator's message
+// `missing required field "status"`, which it reports at the parent's path.
+var requiredField = regexp.MustCompile(`^missing required field "([A-Za-z][A-Za-z0-9]*)"$`)
+
 // validateFHIR checks body against the FHIR R4 structure definitions
 // compiled into github.com/google/fhir/go: element names, datatypes,
 // cardinality of required elements, primitive formats, code values of
@@ -61,13 +65,17 @@ func toValidationError(err error) error {
 			continue
 		}
 		code := "value"
+		path := m[1]
 		switch {
 		case strings.Contains(m[2], "missing required"):
 			code = "required"
+			if f := requiredField.FindStringSubmatch(m[2]); f != nil {
+				path += "." + f[1]
+			}
 		case strings.Contains(m[2], "unknown field"), strings.Contains(m[2], "invalid JSON"):
 			code = "structure"
 		}
-		ve.Issues = append(ve.Issues, Issue{Path: m[1], Message: m[2], Code: code})
+		ve.Issues = append(ve.Issues, Issue{Path: path, Message: m[2], Code: code})
 	}
 	if len(ve.Issues) == 0 {
 		ve.Issues = append(ve.Issues, Issue{Code: "structure", Message: "resource does not conform to FHIR R4"})

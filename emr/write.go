@@ -80,7 +80,13 @@ const (
 func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode) (*Resource, Outcome, error) {
 	cur, err := tx.Read(ctx, p.typ, p.id)
 	var version int64 = 1
-	method, outcome := "create", Created
+	// Method records the interaction: "create" for a create with a server
+	// id, "update" for a write under the caller's id, even when it creates
+	// the resource, so history can show POST or PUT as FHIR does.
+	method, outcome := "update", Created
+	if mode.mustCreate {
+		method = "create"
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		if mode.ifMatch > 0 {
@@ -105,7 +111,7 @@ func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode)
 			}
 		}
 		version = cur.VersionID + 1
-		method, outcome = "update", Updated
+		outcome = Updated
 	}
 	now := s.now()
 	res := Resource{
@@ -121,7 +127,7 @@ func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode)
 		}
 		return nil, "", err
 	}
-	if err := tx.Emit(ctx, Event{Topic: "emr.resource." + method + "d", Type: p.typ, ID: p.id, Version: version,
+	if err := tx.Emit(ctx, Event{Topic: "emr.resource." + string(outcome), Type: p.typ, ID: p.id, Version: version,
 		Author: res.Author, Time: now, Data: eventData(map[string]any{"method": method})}); err != nil {
 		return nil, "", err
 	}

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ type Options struct {
 	// MmapBytes is how much of an SQLite database file is read through a
 	// memory map. Default 1 GiB; a negative value turns it off.
 	MmapBytes int64
+	// StatementTimeout bounds one PostgreSQL statement, unless the data
+	// source name sets statement_timeout itself. Default 60s.
+	StatementTimeout time.Duration
 }
 
 // WithDefaults returns o with zero fields set to their defaults.
@@ -74,6 +78,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.MaxReaders <= 0 {
 		o.MaxReaders = max(4, 4*runtime.GOMAXPROCS(0))
+	}
+	if o.StatementTimeout <= 0 {
+		o.StatementTimeout = 60 * time.Second
 	}
 	switch {
 	case o.MmapBytes == 0:
@@ -132,10 +139,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("storage: create folder for %s: %w", path, err)
-		}
+	// A missing folder is an error rather than created: a mistyped path
+	// would otherwise serve an empty clinical record.
+	if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
+		return nil, fmt.Errorf("storage: open sqlite %s: folder %s does not exist", path, filepath.Dir(path))
 	}
 	pragmas := []string{
 		"journal_mode(WAL)",
@@ -178,6 +185,16 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, conn string, opts Options) (*DB, error) {
+	if u, err := url.Parse(conn); err == nil {
+		q := u.Query()
+		if q.Get("statement_timeout") == "" {
+			// lib/pq sends unknown parameters to the server as run-time
+			// settings at connection start.
+			q.Set("statement_timeout", strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10))
+			u.RawQuery = q.Encode()
+			conn = u.String()
+		}
+	}
 	db, err := sqlx.Open("postgres", conn)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open postgres: %w", redact(err))

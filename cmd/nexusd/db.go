@@ -10,14 +10,37 @@ import (
 	"github.com/nexus-health-360/nexus/storage"
 )
 
+// isEmpty reports whether no migration of nexusd's stores was applied.
+func isEmpty(ctx context.Context, db *storage.DB) (bool, error) {
+	for _, set := range schema() {
+		v, err := db.SchemaVersion(ctx, set.Component)
+		if err != nil {
+			return false, err
+		}
+		if v > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // openService opens the database, checks its schema and returns the
 // clinical record service on it. An empty database is migrated; a database
 // with an older schema is rejected, so that an operator applies the
 // migrations knowingly with `nexusd migrate`.
 func openService(ctx context.Context, dsn string, cfg emr.Config) (*storage.DB, *emr.Service, error) {
+	cfg = cfg.WithDefaults()
 	db, err := storage.Open(ctx, dsn, storage.Options{})
 	if err != nil {
 		return nil, nil, err
+	}
+	fresh, err := isEmpty(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if fresh {
+		cfg.Logger.Warn("the database has no schema yet: creating a new, empty clinical record", "db", string(db.Dialect), "path", db.Path)
 	}
 	if err := db.CheckSchema(ctx, schema()...); err != nil {
 		db.Close()

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -37,13 +38,14 @@ func demoCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				defer os.RemoveAll(dir)
 				dsn = "sqlite:" + filepath.Join(dir, "demo.db")
 			} else if path, ok := sqlitePath(dsn); ok {
 				if _, err := os.Stat(path); err == nil {
 					return fmt.Errorf("demo: %s already exists; the demo needs a fresh database", path)
 				}
 			}
-			db, svc, err := openService(c.Context, dsn, emr.Config{Logger: log})
+			db, svc, err := openService(c.Context, dsn, emr.Config{Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				return err
 			}

@@ -264,3 +264,29 @@ func TestHealthEndpoints(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "CapabilityStatement", cap["resourceType"])
 }
+
+func TestImportNDJSONInChunks(t *testing.T) {
+	db := storagetest.SQLite(t)
+	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
+	svc, err := emr.NewService(sqlstore.New(db), emr.Config{MaxBundleEntries: 2})
+	require.NoError(t, err)
+	data := []byte(`{"resourceType":"Practitioner","id":"n1"}
+{"resourceType":"Practitioner","id":"n2"}
+
+{"resourceType":"Practitioner","id":"n3"}
+{"resourceType":"Practitioner","id":"n4","gender":"sometimes"}
+`)
+	res, err := importNDJSON(context.Background(), svc, data)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "line 5 (lines 4 to 5 were not imported)")
+	assert.Contains(t, err.Error(), "Practitioner.gender")
+	assert.Equal(t, 2, res.Created["Practitioner"], "the first chunk is kept")
+	_, err = svc.Read(context.Background(), "Practitioner", "n3")
+	assert.ErrorIs(t, err, emr.ErrNotFound, "the failing chunk is rolled back")
+}
+
+func TestOpenRejectsMissingFolder(t *testing.T) {
+	_, _, err := openService(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "missing", "x.db"), emr.Config{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "does not exist")
+}

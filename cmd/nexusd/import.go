@@ -117,12 +117,13 @@ func runImport(ctx context.Context, svc *emr.Service, files []string, workers in
 			for f := range jobs {
 				res, err := importFile(ctx, svc, f)
 				rep.mu.Lock()
+				if res != nil {
+					rep.total.Add(res)
+				}
 				if err != nil {
 					rep.failed++
 					progress.clear()
 					fmt.Fprintf(errOut, "%s: %v\n", f, describe(err))
-				} else {
-					rep.total.Add(res)
 				}
 				progress.step(f)
 				rep.mu.Unlock()
@@ -167,21 +168,56 @@ func importFile(ctx context.Context, svc *emr.Service, path string) (*emr.Import
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if strings.HasSuffix(path, ".ndjson") {
-		var lines [][]byte
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 1<<20), maxImportFile)
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) > 0 {
-				lines = append(lines, append([]byte(nil), line...))
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return nil, err
-		}
-		return svc.ImportResources(ctx, lines)
+		return importNDJSON(ctx, svc, data)
 	}
 	return svc.ImportBundle(ctx, data)
+}
+
+// importNDJSON imports one resource a line, in transactions of at most
+// emr.Config.MaxBundleEntries lines each, so a large export file needs no
+// single huge transaction. An invalid line fails its transaction only.
+func importNDJSON(ctx context.Context, svc *emr.Service, data []byte) (*emr.ImportResult, error) {
+	chunk := svc.Config().MaxBundleEntries
+	total := &emr.ImportResult{Created: map[string]int{}, Updated: map[string]int{}, Unchanged: map[string]int{}}
+	var lines [][]byte
+	var lineNumbers []int
+	flush := func() error {
+		if len(lines) == 0 {
+			return nil
+		}
+		res, err := svc.ImportResources(ctx, lines)
+		if err != nil {
+			var ee *emr.EntryError
+			if errors.As(err, &ee) {
+				return fmt.Errorf("line %d (lines %d to %d were not imported): %w", lineNumbers[ee.Index], lineNumbers[0], lineNumbers[len(lineNumbers)-1], ee.Err)
+			}
+			return err
+		}
+		total.Add(res)
+		lines, lineNumbers = lines[:0], lineNumbers[:0]
+		return nil
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), maxImportFile)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		lines = append(lines, append([]byte(nil), line...))
+		lineNumbers = append(lineNumbers, n)
+		if len(lines) == chunk {
+			if err := flush(); err != nil {
+				return total, err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return total, err
+	}
+	return total, flush()
 }
 
 func (r *importReport) print(w io.Writer) {

@@ -115,9 +115,13 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/fhir/", http.StripPrefix("/fhir", fhir.NewHandler(fhir.Config{
+	// Registering both patterns lets POST /fhir reach the handler as the
+	// base, because /fhir/ alone would redirect it to /fhir/.
+	fhirHandler := http.StripPrefix("/fhir", fhir.NewHandler(fhir.Config{
 		Service: o.svc, BaseURL: baseURL, Logger: o.log,
-	})))
+	}))
+	mux.Handle("/fhir", fhirHandler)
+	mux.Handle("/fhir/", fhirHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

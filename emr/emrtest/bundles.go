@@ -160,3 +160,30 @@ func testBundle(t *testing.T, newStore NewStore) {
 		assert.Equal(t, 413, emr.StatusFor(err))
 	})
 }
+
+func testBundleRules(t *testing.T, newStore NewStore) {
+	ctx := ctxFor("user/clerk")
+	svc := newService(t, newStore)
+	cases := []struct {
+		name string
+		body string
+	}{
+		{name: "same fullUrl twice", body: `{"resourceType":"Bundle","type":"transaction","entry":[
+			{"fullUrl":"urn:uuid:00000000-0000-4000-8000-0000000000aa","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},
+			{"fullUrl":"urn:uuid:00000000-0000-4000-8000-0000000000aa","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}`},
+		{name: "same resource put twice", body: `{"resourceType":"Bundle","type":"transaction","entry":[
+			{"resource":{"resourceType":"Patient","id":"dup9"},"request":{"method":"PUT","url":"Patient/dup9"}},
+			{"resource":{"resourceType":"Patient","id":"dup9"},"request":{"method":"PUT","url":"Patient/dup9"}}]}`},
+		{name: "delete and put", body: `{"resourceType":"Bundle","type":"transaction","entry":[
+			{"request":{"method":"DELETE","url":"Patient/dup9"}},
+			{"resource":{"resourceType":"Patient","id":"dup9"},"request":{"method":"PUT","url":"Patient/dup9"}}]}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := svc.ProcessBundle(ctx, []byte(tc.body))
+			require.Error(t, err)
+			assert.Equal(t, 400, emr.StatusFor(err))
+			assert.Empty(t, searchIDs(t, svc, "Patient", "_id=dup9"))
+		})
+	}
+}

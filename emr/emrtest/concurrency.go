@@ -113,3 +113,53 @@ func testConcurrency(t *testing.T, newStore NewStore) {
 		assert.Len(t, searchIDs(t, svc, "Patient", "identifier=http://example.org/passport|P-777"), 1)
 	})
 }
+
+func testConcurrentTransactions(t *testing.T, newStore NewStore) {
+	ctx := ctxFor("user/concurrent")
+	svc := newService(t, newStore)
+
+	t.Run("equivalent criteria make one resource", func(t *testing.T) {
+		forms := []string{
+			"identifier=http://t/o|V",
+			"identifier=http%3A%2F%2Ft%2Fo%7CV",
+			"identifier=http://t/o%7CV",
+			"_count=1&identifier=http://t/o|V",
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < writers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				body := `{"resourceType":"Bundle","type":"transaction","entry":[
+					{"resource":{"resourceType":"Organization","identifier":[{"system":"http://t/o","value":"V"}]},
+					 "request":{"method":"POST","url":"Organization","ifNoneExist":"` + forms[i%len(forms)] + `"}}]}`
+				_, err := svc.ProcessBundle(ctx, []byte(body))
+				assert.NoError(t, err)
+			}(i)
+		}
+		wg.Wait()
+		assert.Len(t, searchIDs(t, svc, "Organization", "identifier=http://t/o|V"), 1)
+	})
+	t.Run("opposite lock orders all commit", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for i := 0; i < writers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				first, second := "lock-a", "lock-b"
+				if i%2 == 1 {
+					first, second = second, first
+				}
+				body := `{"resourceType":"Bundle","type":"transaction","entry":[
+					{"resource":{"resourceType":"Patient","id":"` + first + `","gender":"male"},"request":{"method":"PUT","url":"Patient/` + first + `"}},
+					{"resource":{"resourceType":"Patient","id":"` + second + `","gender":"female"},"request":{"method":"PUT","url":"Patient/` + second + `"}}]}`
+				_, err := svc.ProcessBundle(ctx, []byte(body))
+				assert.NoError(t, err, "a deadlock is retried, not returned")
+			}(i)
+		}
+		wg.Wait()
+		a, err := svc.Read(ctx, "Patient", "lock-a")
+		require.NoError(t, err)
+		assert.Equal(t, int64(writers), a.VersionID)
+	})
+}

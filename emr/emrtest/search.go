@@ -1,9 +1,11 @@
 package emrtest
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -158,5 +160,50 @@ func testSearch(t *testing.T, newStore NewStore) {
 				assert.ErrorIs(t, err, tc.want)
 			})
 		}
+	})
+}
+
+func testSearchLimits(t *testing.T, newStore NewStore) {
+	svc := newService(t, newStore)
+	many := func(n int, format string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprintf(format, i)
+		}
+		return strings.Join(parts, "&")
+	}
+	cases := []struct {
+		name   string
+		typ    string
+		query  string
+		status int
+	}{
+		{name: "too many parameters", typ: "Patient", query: many(emr.MaxSearchConditions+1, "family=x%d"), status: 400},
+		{name: "too many values", typ: "Patient", query: "_id=" + strings.Repeat("a,", emr.MaxSearchConditions) + "a", status: 400},
+		{name: "nul byte", typ: "Patient", query: "identifier=a%00b", status: 400},
+		{name: "invalid utf8", typ: "Patient", query: "_id=%FF", status: 400},
+		{name: "quantity with extra part", typ: "Observation", query: "value-quantity=5|a|b|c", status: 400},
+		{name: "reference type not a target", typ: "Observation", query: "patient:Group=x", status: 400},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			params, err := url.ParseQuery(tc.query)
+			require.NoError(t, err)
+			_, err = svc.Search(ctxFor("test"), tc.typ, params)
+			require.Error(t, err)
+			assert.Equal(t, tc.status, emr.StatusFor(err))
+		})
+	}
+	t.Run("count zero keeps its self link", func(t *testing.T) {
+		res, err := svc.Search(ctxFor("test"), "Patient", url.Values{"_count": {"0"}})
+		require.NoError(t, err)
+		assert.Equal(t, "0", res.Self.Get("_count"))
+		assert.Equal(t, 0, res.Total)
+	})
+	t.Run("limit itself is allowed", func(t *testing.T) {
+		params, err := url.ParseQuery(many(emr.MaxSearchConditions, "family=x%d"))
+		require.NoError(t, err)
+		_, err = svc.Search(ctxFor("test"), "Patient", params)
+		assert.NoError(t, err)
 	})
 }

@@ -27,10 +27,13 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("unknown elements", func(t *testing.T) { testUnknownElements(t, newStore) })
 	t.Run("history", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("search", func(t *testing.T) { testSearch(t, newStore) })
+	t.Run("search limits", func(t *testing.T) { testSearchLimits(t, newStore) })
 	t.Run("import", func(t *testing.T) { testImport(t, newStore) })
 	t.Run("bundle", func(t *testing.T) { testBundle(t, newStore) })
+	t.Run("bundle rules", func(t *testing.T) { testBundleRules(t, newStore) })
 	t.Run("registration", func(t *testing.T) { testRegistration(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+	t.Run("concurrent transactions", func(t *testing.T) { testConcurrentTransactions(t, newStore) })
 }
 
 // fakeClock advances one second on every reading, so versions get distinct

@@ -303,8 +303,12 @@ func mapErr(err error) error {
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
 		switch pqErr.Code {
-		case "23505", "40001", "40P01": // unique_violation, serialization_failure, deadlock_detected
+		case "23505": // unique_violation
 			return fmt.Errorf("%w: %s", emr.ErrConflict, pqErr.Code.Name())
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return fmt.Errorf("%w: %s", emr.ErrTransient, pqErr.Code.Name())
+		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+			return fmt.Errorf("%w: text is not valid UTF-8", emr.ErrInvalid)
 		}
 		return err
 	}

@@ -338,7 +338,8 @@ func (t *txn) Lock(ctx context.Context, name string) error {
 		return nil // the SQLite write transaction already excludes other writers
 	}
 	if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, name); err != nil {
-		return fmt.Errorf("lock %s: %w", name, mapErr(err))
+		// The name may hold search values, so it is not in the message.
+		return fmt.Errorf("take lock: %w", mapErr(err))
 	}
 	return nil
 }

@@ -24,6 +24,10 @@
 //	POST   [type]                          create, conditional with If-None-Exist
 //	POST   (the base)                      batch or transaction Bundle
 //
+// HEAD is served wherever GET is, with the status and headers of GET and no
+// body. An update body must carry the id of the URL, as FHIR R4 requires,
+// and one without it, or with another id, gets 400.
+//
 // Every resource type of FHIR R4 is served. The CapabilityStatement lists
 // these interactions for every type, with the search parameters of the
 // registry that search supports, and a test runs a search with each listed
@@ -39,8 +43,10 @@
 // in batches and transactions.
 //
 // Responses are application/fhir+json; charset=utf-8. Requests may send
-// application/fhir+json or application/json, and _format=json. XML bodies
-// get 415 and an Accept header or _format without JSON gets 406. Stored
+// application/fhir+json or application/json, and _format=json. Other
+// bodies, XML included, get 415 and an Accept header or _format without
+// JSON gets 406. A body that is not one JSON object, or is empty, gets 400,
+// and a resource that parses but is invalid gets 422. Stored
 // resources are written byte for byte as emr stored them; _pretty=true only
 // adds whitespace. Every error is an OperationOutcome: diagnostics carry the
 // error message of emr, which names paths and codes but no resource values,
@@ -48,7 +54,7 @@
 //
 // # Not served yet
 //
-// Conditional read, update and delete, PATCH, HEAD, and operations such as
+// Conditional read, update and delete, PATCH, and operations such as
 // $merge, $validate and $everything are not served. Search lacks _include
 // and _revinclude, _sort, _elements, _summary other than count and false,
 // chained and reverse chained parameters, composite and special

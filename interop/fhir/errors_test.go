@@ -39,7 +39,7 @@ func TestErrorStatuses(t *testing.T) {
 	}{
 		{name: "unknown search parameter", method: http.MethodGet, path: "/Patient?hair-colour=red", status: 400, code: "not-supported"},
 		{name: "unsupported read parameter", method: http.MethodGet, path: "/Patient/" + current + "?_elements=name", status: 400, code: "not-supported"},
-		{name: "bad If-Match", method: http.MethodPut, path: "/Patient/" + current, body: patientBody, header: []string{"If-Match", "*"}, status: 400, code: "invalid"},
+		{name: "bad If-Match", method: http.MethodPut, path: "/Patient/" + current, body: withID(current, patientBody), header: []string{"If-Match", "*"}, status: 400, code: "invalid"},
 		{name: "unknown type", method: http.MethodGet, path: "/Pateint/1", status: 404, code: "not-found"},
 		{name: "missing resource", method: http.MethodGet, path: "/Patient/never-made", status: 404, code: "not-found"},
 		{name: "invalid id", method: http.MethodGet, path: "/Patient/no_underscores", status: 404, code: "not-found"},
@@ -50,14 +50,21 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "xml accept", method: http.MethodGet, path: "/Patient/" + current, header: []string{"Accept", "application/fhir+xml"}, status: 406, code: "not-supported"},
 		{name: "identifier in use", method: http.MethodPost, path: "/Patient", body: `{"resourceType":"Patient",` + mrn + `}`, status: 409, code: "conflict"},
 		{name: "deleted", method: http.MethodGet, path: "/Patient/" + deleted, status: 410, code: "deleted"},
-		{name: "version mismatch", method: http.MethodPut, path: "/Patient/" + current, body: patientBody, header: []string{"If-Match", `W/"5"`}, status: 412, code: "conflict"},
+		{name: "version mismatch", method: http.MethodPut, path: "/Patient/" + current, body: withID(current, patientBody), header: []string{"If-Match", `W/"5"`}, status: 412, code: "conflict"},
 		{name: "body too large", method: http.MethodPost, path: "/Patient", body: huge, status: 413, code: "too-costly"},
 		{name: "xml body", method: http.MethodPost, path: "/Patient", body: "<Patient/>", header: []string{"Content-Type", "application/fhir+xml"}, status: 415, code: "not-supported"},
 		{name: "invalid resource", method: http.MethodPost, path: "/Patient", body: `{"resourceType":"Patient","birthDate":"soon"}`, status: 422},
 		{name: "unknown element", method: http.MethodPost, path: "/Patient", body: `{"resourceType":"Patient","shoeSize":9}`, status: 422},
 		{name: "type mismatch", method: http.MethodPost, path: "/Patient", body: `{"resourceType":"Observation"}`, status: 422},
-		{name: "id mismatch", method: http.MethodPut, path: "/Patient/" + current, body: `{"resourceType":"Patient","id":"other"}`, status: 422, code: "invalid"},
-		{name: "invalid json", method: http.MethodPost, path: "/Patient", body: `{"resourceType":`, status: 422, code: "structure"},
+		{name: "id mismatch", method: http.MethodPut, path: "/Patient/" + current, body: `{"resourceType":"Patient","id":"other"}`, status: 400, code: "invalid"},
+		{name: "invalid json", method: http.MethodPost, path: "/Patient", body: `{"resourceType":`, status: 400, code: "structure"},
+		{name: "json array", method: http.MethodPost, path: "/Patient", body: `[` + patientBody + `]`, status: 400, code: "structure"},
+		{name: "text after object", method: http.MethodPost, path: "/Patient", body: patientBody + ` x`, status: 400, code: "structure"},
+		{name: "blank body", method: http.MethodPost, path: "/Patient", body: " ", status: 400, code: "structure"},
+		{name: "update invalid json", method: http.MethodPut, path: "/Patient/" + current, body: `{"resourceType":`, status: 400, code: "structure"},
+		{name: "update json array", method: http.MethodPut, path: "/Patient/" + current, body: `[]`, status: 400, code: "structure"},
+		{name: "update text after object", method: http.MethodPut, path: "/Patient/" + current, body: withID(current, patientBody) + `{}`, status: 400, code: "structure"},
+		{name: "conditional create json array", method: http.MethodPost, path: "/Patient", body: `[]`, header: []string{"If-None-Exist", "identifier=a|b"}, status: 400, code: "structure"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +77,72 @@ func TestErrorStatuses(t *testing.T) {
 			assert.NotEmpty(t, first["diagnostics"])
 			if tt.code != "" {
 				assert.Equal(t, tt.code, first["code"])
+			}
+		})
+	}
+}
+
+func TestEmptyBody(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	current := s.create("Patient", patientBody)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+	}{
+		{name: "create", method: http.MethodPost, path: "/Patient"},
+		{name: "update", method: http.MethodPut, path: "/Patient/" + current},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// s.do sends no body and no Content-Type for "".
+			resp := s.do(tt.method, tt.path, "")
+			require.Equal(t, http.StatusBadRequest, resp.status, "%s", resp.body)
+			first := issue(t, resp.json(t))
+			assert.Equal(t, "structure", first["code"])
+			assert.Contains(t, first["diagnostics"], "empty")
+		})
+	}
+}
+
+func TestUnsupportedContentTypeMessage(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	tests := []struct {
+		name        string
+		path        string
+		contentType string
+		want        string
+		xml         bool
+	}{
+		{name: "text", path: "/Patient", contentType: "text/plain",
+			want: "unsupported content type text/plain: send application/fhir+json"},
+		{name: "form on create", path: "/Patient", contentType: "application/x-www-form-urlencoded",
+			want: "unsupported content type application/x-www-form-urlencoded: send application/fhir+json"},
+		{name: "multipart", path: "/Patient", contentType: "multipart/form-data; boundary=x",
+			want: "unsupported content type multipart/form-data: send application/fhir+json"},
+		{name: "fhir xml", path: "/Patient", contentType: "application/fhir+xml",
+			want: "unsupported content type application/fhir+xml: send application/fhir+json", xml: true},
+		{name: "text xml", path: "/Patient", contentType: "text/xml; charset=utf-8",
+			want: "unsupported content type text/xml: send application/fhir+json", xml: true},
+		{name: "text on search", path: "/Patient/_search", contentType: "text/plain",
+			want: "unsupported content type text/plain: send application/x-www-form-urlencoded or application/fhir+json"},
+		{name: "invalid header", path: "/Patient", contentType: "application/",
+			want: "invalid Content-Type header: send application/fhir+json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := s.do(http.MethodPost, tt.path, patientBody, "Content-Type", tt.contentType)
+			require.Equal(t, http.StatusUnsupportedMediaType, resp.status, "%s", resp.body)
+			first := issue(t, resp.json(t))
+			assert.Equal(t, "not-supported", first["code"])
+			diagnostics, _ := first["diagnostics"].(string)
+			assert.True(t, strings.HasPrefix(diagnostics, tt.want), "diagnostics: %s", diagnostics)
+			if tt.xml {
+				assert.Contains(t, diagnostics, "does not support XML")
+			} else {
+				assert.NotContains(t, diagnostics, "XML")
 			}
 		})
 	}
@@ -93,9 +166,9 @@ func TestMethodNotAllowedAllow(t *testing.T) {
 		path  string
 		allow string
 	}{
-		{name: "instance", path: "/Patient/1", allow: "GET, PUT, DELETE"},
-		{name: "type", path: "/Patient", allow: "GET, POST"},
-		{name: "version", path: "/Patient/1/_history/1", allow: "GET"},
+		{name: "instance", path: "/Patient/1", allow: "GET, HEAD, PUT, DELETE"},
+		{name: "type", path: "/Patient", allow: "GET, HEAD, POST"},
+		{name: "version", path: "/Patient/1/_history/1", allow: "GET, HEAD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,17 +78,37 @@ func checkContentType(r *http.Request, form bool) error {
 		return nil
 	}
 	mediaType, _, err := mime.ParseMediaType(header)
-	if err == nil && mediaType != "json" && jsonTypes[mediaType] {
+	if err != nil {
+		return requestError(http.StatusUnsupportedMediaType, "not-supported",
+			"invalid Content-Type header: send "+acceptedBodyTypes(form))
+	}
+	if mediaType != "json" && jsonTypes[mediaType] {
 		return nil
 	}
-	if err == nil && form && mediaType == "application/x-www-form-urlencoded" {
+	if form && mediaType == "application/x-www-form-urlencoded" {
 		return nil
 	}
-	message := "Content-Type must be application/fhir+json"
+	// Echoing the media type is safe, because mime.ParseMediaType accepts
+	// only token characters, and fail never logs a client error's message.
+	message := "unsupported content type " + mediaType + ": send " + acceptedBodyTypes(form)
+	if isXML(mediaType) {
+		message += "; this server does not support XML"
+	}
+	return requestError(http.StatusUnsupportedMediaType, "not-supported", message)
+}
+
+// acceptedBodyTypes names the request body types checkContentType accepts.
+func acceptedBodyTypes(form bool) string {
 	if form {
-		message += " or application/x-www-form-urlencoded"
+		return "application/x-www-form-urlencoded or application/fhir+json"
 	}
-	return requestError(http.StatusUnsupportedMediaType, "not-supported", message+"; this server does not accept XML")
+	return "application/fhir+json"
+}
+
+// isXML reports whether mediaType is an XML type, such as
+// application/fhir+xml or text/xml.
+func isXML(mediaType string) bool {
+	return strings.HasSuffix(mediaType, "/xml") || strings.HasSuffix(mediaType, "+xml")
 }
 
 // readBody reads the request body up to the configured limit. A larger body
@@ -102,6 +122,30 @@ func (h *handler) readBody(x *exchange, form bool) ([]byte, error) {
 	// that writer.
 	body := http.MaxBytesReader(x.w.ResponseWriter, x.r.Body, h.cfg.MaxBodyBytes)
 	return io.ReadAll(body)
+}
+
+// readResourceBody reads a request body that must contain a resource or a
+// Bundle, and rejects an empty one with 400.
+func (h *handler) readResourceBody(x *exchange) ([]byte, error) {
+	body, err := h.readBody(x, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, malformedBody("the request body is empty: send a FHIR resource as application/fhir+json")
+	}
+	return body, nil
+}
+
+// decodeObject parses body as one JSON object into its members, for the
+// checks this package makes before emr parses the body. Anything else,
+// such as an array, null or text after the object, gets 400.
+func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil || members == nil {
+		return nil, malformedBody("invalid JSON: the body must be one JSON object")
+	}
+	return members, nil
 }
 
 // writeJSON encodes v and writes it with status.

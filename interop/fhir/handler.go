@@ -140,7 +140,7 @@ type exchange struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.cfg.Clock()
-	rec := &responseRecorder{ResponseWriter: w}
+	rec := &responseRecorder{ResponseWriter: w, head: r.Method == http.MethodHead}
 	x := &exchange{w: rec, r: r, requestID: requestID(r)}
 	rec.Header().Set("X-Request-Id", x.requestID)
 	x.ctx = emr.ContextWithActor(r.Context(), h.cfg.Actor(r))
@@ -238,9 +238,11 @@ func mountPrefix(r *http.Request) string {
 }
 
 // responseRecorder notes the status and size of a response for the
-// request log.
+// request log. For a HEAD request it drops the body, so HEAD gets the
+// status and headers of GET, Content-Length included.
 type responseRecorder struct {
 	http.ResponseWriter
+	head        bool
 	status      int
 	bytes       int64
 	wroteHeader bool
@@ -256,6 +258,9 @@ func (w *responseRecorder) WriteHeader(status int) {
 func (w *responseRecorder) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.head {
+		return len(b), nil
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)

@@ -123,6 +123,12 @@ func (s *testServer) do(method, path, body string, header ...string) response {
 	return response{status: resp.StatusCode, header: resp.Header, body: data}
 }
 
+// withID returns body, a JSON object, with "id" set to id as its first
+// member, as an update requires.
+func withID(id, body string) string {
+	return `{"id":"` + id + `",` + strings.TrimPrefix(body, "{")
+}
+
 // create posts a resource and returns its id.
 func (s *testServer) create(typ, body string) string {
 	s.t.Helper()

@@ -17,7 +17,7 @@ func TestInstanceHistory(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	id := s.create("Patient", patientBody)
-	require.Equal(t, http.StatusOK, s.do(http.MethodPut, "/Patient/"+id, `{"resourceType":"Patient","active":true}`).status)
+	require.Equal(t, http.StatusOK, s.do(http.MethodPut, "/Patient/"+id, withID(id, `{"resourceType":"Patient","active":true}`)).status)
 	require.Equal(t, http.StatusOK, s.do(http.MethodDelete, "/Patient/"+id, "").status)
 
 	resp := s.do(http.MethodGet, "/Patient/"+id+"/_history", "")
@@ -82,7 +82,7 @@ func TestHistoryPaging(t *testing.T) {
 	s := newServer(t)
 	id := s.create("Patient", patientBody)
 	for range 4 {
-		resp := s.do(http.MethodPut, "/Patient/"+id, `{"resourceType":"Patient","active":true}`)
+		resp := s.do(http.MethodPut, "/Patient/"+id, withID(id, `{"resourceType":"Patient","active":true}`))
 		require.Equal(t, http.StatusOK, resp.status)
 	}
 	var versions []any
@@ -246,4 +246,30 @@ func TestHistoryNextLinkKeepsSince(t *testing.T) {
 	assert.True(t, strings.HasPrefix(next, s.base+"/Patient/_history?"), next)
 	assert.Contains(t, next, "_since=2020-01-01T00%3A00%3A00Z")
 	assert.Contains(t, next, "_cursor=")
+}
+
+func TestHistoryUpdateCreate(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	created := s.do(http.MethodPut, "/Patient/put-made", `{"resourceType":"Patient","id":"put-made"}`)
+	require.Equal(t, http.StatusCreated, created.status, "%s", created.body)
+	updated := s.do(http.MethodPut, "/Patient/put-made", `{"resourceType":"Patient","id":"put-made","active":true}`)
+	require.Equal(t, http.StatusOK, updated.status, "%s", updated.body)
+
+	resp := s.do(http.MethodGet, "/Patient/put-made/_history", "")
+	require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
+	list := entries(t, resp.json(t))
+	require.Len(t, list, 2)
+
+	second := list[0]
+	assert.Equal(t, "PUT", at(second, "request", "method"))
+	assert.Equal(t, "Patient/put-made", at(second, "request", "url"))
+	assert.Equal(t, "200 OK", at(second, "response", "status"))
+
+	first := list[1]
+	assert.Equal(t, "PUT", at(first, "request", "method"), "a version made by PUT is a PUT, version 1 too")
+	assert.Equal(t, "Patient/put-made", at(first, "request", "url"))
+	assert.Equal(t, "201 Created", at(first, "response", "status"))
+	assert.Equal(t, "Patient/put-made/_history/1", at(first, "response", "location"))
+	assert.Equal(t, "1", at(first, "resource", "meta", "versionId"))
 }

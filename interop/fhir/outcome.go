@@ -28,17 +28,26 @@ func newOutcome(issues ...outcomeIssue) *operationOutcome {
 }
 
 // httpError is a failure found by this package before or around the
-// service call, with the status and FHIR IssueType code it gets.
+// service call, with the status and FHIR IssueType code it gets, and the
+// FHIRPath of the element at fault when there is one.
 type httpError struct {
-	status  int
-	code    string
-	message string
+	status     int
+	code       string
+	message    string
+	expression string
 }
 
 func (e *httpError) Error() string { return e.message }
 
 func requestError(status int, code, message string) error {
 	return &httpError{status: status, code: code, message: message}
+}
+
+// malformedBody returns the 400 for a request body that is not one JSON
+// object. FHIR R4 specifies 400 for a resource that cannot be parsed, and
+// 422 for one that parses but breaks a profile or business rule.
+func malformedBody(message string) error {
+	return requestError(http.StatusBadRequest, "structure", message)
 }
 
 // searchError marks an error of search or history parameters. FHIR returns
@@ -134,6 +143,10 @@ func outcomeOf(err error, entry int, requestID string) *operationOutcome {
 		return newOutcome(issues...)
 	}
 	issue := outcomeIssue{Severity: "error", Code: issueCode(err), Diagnostics: err.Error()}
+	var he *httpError
+	if errors.As(err, &he) && he.expression != "" {
+		issue.Expression = []string{he.expression}
+	}
 	if entry >= 0 {
 		if !strings.HasPrefix(issue.Diagnostics, entryName(entry)) {
 			issue.Diagnostics = entryName(entry) + ": " + issue.Diagnostics

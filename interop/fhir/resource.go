@@ -80,7 +80,7 @@ func (h *handler) create(x *exchange) {
 		h.fail(x, err)
 		return
 	}
-	body, err := h.readBody(x, false)
+	body, err := h.readResourceBody(x)
 	if err != nil {
 		h.fail(x, err)
 		return
@@ -102,15 +102,15 @@ func (h *handler) create(x *exchange) {
 // returns 201 when it created the resource and 200 with the existing one
 // when exactly one matched.
 func (h *handler) conditionalCreate(x *exchange, body []byte, condition string) {
-	var head struct {
-		ResourceType string `json:"resourceType"`
-	}
-	if json.Unmarshal(body, &head) != nil {
-		h.fail(x, &emr.ValidationError{Issues: []emr.Issue{{Code: "structure",
-			Message: "invalid JSON: the body must be one JSON object"}}})
+	members, err := decodeObject(body)
+	if err != nil {
+		h.fail(x, err)
 		return
 	}
-	if head.ResourceType != x.path.typ {
+	var resourceType string
+	// A missing or non-string resourceType leaves "", which fails the check.
+	_ = json.Unmarshal(members["resourceType"], &resourceType)
+	if resourceType != x.path.typ {
 		h.fail(x, &emr.ValidationError{Issues: []emr.Issue{{Path: x.path.typ, Code: "invalid",
 			Message: "resourceType does not match the type in the path"}}})
 		return
@@ -165,8 +165,12 @@ func (h *handler) update(x *exchange) {
 		h.fail(x, err)
 		return
 	}
-	body, err := h.readBody(x, false)
+	body, err := h.readResourceBody(x)
 	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	if err := checkUpdateID(x.path.typ, x.path.id, body); err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -182,6 +186,28 @@ func (h *handler) update(x *exchange) {
 		status = http.StatusCreated
 	}
 	h.writeWritten(x, status, res)
+}
+
+// checkUpdateID rejects an update whose body has no id, or an id other
+// than the one in the URL, with 400, because FHIR R4 requires the two to
+// be equal. emr.Service.Update accepts a body without an id, so this
+// check belongs to the REST interaction.
+func checkUpdateID(typ, id string, body []byte) error {
+	members, err := decodeObject(body)
+	if err != nil {
+		return err
+	}
+	raw, ok := members["id"]
+	if !ok {
+		return &httpError{status: http.StatusBadRequest, code: "required", expression: typ + ".id",
+			message: typ + ".id is missing: an update must set id to the id in the URL"}
+	}
+	var bodyID string
+	if json.Unmarshal(raw, &bodyID) != nil || bodyID != id {
+		return &httpError{status: http.StatusBadRequest, code: "invalid", expression: typ + ".id",
+			message: typ + ".id does not match the id in the URL"}
+	}
+	return nil
 }
 
 func (h *handler) delete(x *exchange) {

@@ -3,6 +3,7 @@ package fhir_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -95,11 +96,80 @@ func TestUpdateCreatesWithID(t *testing.T) {
 	assert.Equal(t, s.base+"/Patient/chosen-id/_history/1", resp.header.Get("Location"))
 	assert.Equal(t, `W/"1"`, resp.header.Get("ETag"))
 
-	again := s.do(http.MethodPut, "/Patient/chosen-id", `{"resourceType":"Patient","active":true}`)
+	again := s.do(http.MethodPut, "/Patient/chosen-id", `{"resourceType":"Patient","id":"chosen-id","active":true}`)
 	require.Equal(t, http.StatusOK, again.status, "%s", again.body)
 	assert.Equal(t, `W/"2"`, again.header.Get("ETag"))
 	assert.Empty(t, again.header.Get("Location"))
 	assert.Equal(t, true, again.json(t)["active"])
+}
+
+func TestUpdateBodyID(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	id := s.create("Patient", patientBody)
+	tests := []struct {
+		name string
+		path string
+		body string
+		code string
+	}{
+		{name: "missing on existing", path: "/Patient/" + id, body: `{"resourceType":"Patient","active":true}`, code: "required"},
+		{name: "missing on new", path: "/Patient/new-one", body: `{"resourceType":"Patient"}`, code: "required"},
+		{name: "different", path: "/Patient/" + id, body: `{"resourceType":"Patient","id":"other"}`, code: "invalid"},
+		{name: "not a string", path: "/Patient/" + id, body: `{"resourceType":"Patient","id":7}`, code: "invalid"},
+		{name: "null", path: "/Patient/" + id, body: `{"resourceType":"Patient","id":null}`, code: "invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := s.do(http.MethodPut, tt.path, tt.body)
+			require.Equal(t, http.StatusBadRequest, resp.status, "%s", resp.body)
+			first := issue(t, resp.json(t))
+			assert.Equal(t, tt.code, first["code"])
+			assert.Equal(t, []any{"Patient.id"}, first["expression"])
+		})
+	}
+
+	read := s.do(http.MethodGet, "/Patient/"+id, "")
+	assert.Equal(t, `W/"1"`, read.header.Get("ETag"), "a rejected update stores nothing")
+	assert.Equal(t, http.StatusNotFound, s.do(http.MethodGet, "/Patient/new-one", "").status)
+}
+
+func TestHead(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	id := s.create("Patient", patientBody)
+	deleted := s.create("Patient", patientBody)
+	require.Equal(t, http.StatusOK, s.do(http.MethodDelete, "/Patient/"+deleted, "").status)
+	tests := []struct {
+		name   string
+		path   string
+		status int
+	}{
+		{name: "read", path: "/Patient/" + id, status: http.StatusOK},
+		{name: "vread", path: "/Patient/" + id + "/_history/1", status: http.StatusOK},
+		{name: "search", path: "/Patient?family=testperson", status: http.StatusOK},
+		{name: "metadata", path: "/metadata", status: http.StatusOK},
+		{name: "history", path: "/Patient/" + id + "/_history", status: http.StatusOK},
+		{name: "missing", path: "/Patient/never-made", status: http.StatusNotFound},
+		{name: "deleted", path: "/Patient/" + deleted, status: http.StatusGone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			get := s.do(http.MethodGet, tt.path, "")
+			head := s.do(http.MethodHead, tt.path, "")
+			require.Equal(t, tt.status, get.status, "%s", get.body)
+			assert.Equal(t, get.status, head.status)
+			assert.Empty(t, head.body)
+			for _, name := range []string{"Content-Type", "Content-Length", "ETag", "Last-Modified"} {
+				assert.Equal(t, get.header.Get(name), head.header.Get(name), name)
+			}
+			assert.Equal(t, strconv.Itoa(len(get.body)), head.header.Get("Content-Length"))
+		})
+	}
+
+	notAllowed := s.do(http.MethodHead, "/Patient/_search", "")
+	assert.Equal(t, http.StatusMethodNotAllowed, notAllowed.status, "HEAD is allowed only where GET is")
+	assert.Equal(t, "POST", notAllowed.header.Get("Allow"))
 }
 
 func TestUpdateIfMatch(t *testing.T) {
@@ -130,7 +200,7 @@ func TestUpdateIfMatch(t *testing.T) {
 		assert.Equal(t, "error", issue(t, resp.json(t))["severity"], tt.name)
 	}
 
-	missing := s.do(http.MethodPut, "/Patient/never-made", `{"resourceType":"Patient"}`, "If-Match", `W/"1"`)
+	missing := s.do(http.MethodPut, "/Patient/never-made", `{"resourceType":"Patient","id":"never-made"}`, "If-Match", `W/"1"`)
 	assert.Equal(t, http.StatusPreconditionFailed, missing.status, "If-Match on a resource that does not exist")
 }
 
@@ -169,7 +239,7 @@ func TestDelete(t *testing.T) {
 	missingIfMatch := s.do(http.MethodDelete, "/Patient/never-made", "", "If-Match", `W/"1"`)
 	assert.Equal(t, http.StatusPreconditionFailed, missingIfMatch.status)
 
-	recreated := s.do(http.MethodPut, "/Patient/"+id, `{"resourceType":"Patient"}`)
+	recreated := s.do(http.MethodPut, "/Patient/"+id, withID(id, `{"resourceType":"Patient"}`))
 	require.Equal(t, http.StatusOK, recreated.status, "%s", recreated.body)
 	assert.Equal(t, `W/"3"`, recreated.header.Get("ETag"))
 }
@@ -229,7 +299,7 @@ func TestConditionalCreateHeader(t *testing.T) {
 	wrongType := s.do(http.MethodPost, "/Patient", body, "If-None-Exist", condition)
 	assert.Equal(t, http.StatusUnprocessableEntity, wrongType.status, "%s", wrongType.body)
 	badJSON := s.do(http.MethodPost, "/Organization", `{"resourceType":`, "If-None-Exist", condition)
-	assert.Equal(t, http.StatusUnprocessableEntity, badJSON.status, "%s", badJSON.body)
+	assert.Equal(t, http.StatusBadRequest, badJSON.status, "%s", badJSON.body)
 }
 
 func TestContentNegotiation(t *testing.T) {
@@ -343,7 +413,7 @@ func TestConcurrentIfMatch(t *testing.T) {
 	var wg sync.WaitGroup
 	for range writers {
 		wg.Go(func() {
-			resp := s.do(http.MethodPut, "/Patient/"+id, `{"resourceType":"Patient","active":true}`, "If-Match", `W/"1"`)
+			resp := s.do(http.MethodPut, "/Patient/"+id, withID(id, `{"resourceType":"Patient","active":true}`), "If-Match", `W/"1"`)
 			statuses <- resp.status
 		})
 	}

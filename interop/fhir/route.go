@@ -59,9 +59,9 @@ var (
 )
 
 // matchRoute finds the route for method and path, which is relative to the
-// mount point. A trailing slash is ignored, so both "" and "/" are the base.
-// An unknown path or resource type routes to a 404, a known path with
-// another method to a 405.
+// mount point. A trailing slash is ignored, so both "" and "/" are the base,
+// and HEAD routes like GET. An unknown path or resource type routes to a
+// 404, a known path with another method to a 405.
 func matchRoute(method, path string) (route, pathValues) {
 	trimmed := strings.Trim(path, "/")
 	var segments []string
@@ -110,6 +110,9 @@ func matchRoute(method, path string) (route, pathValues) {
 		// The type is not echoed, because a path can carry anything.
 		return notFoundRoute("unknown resource type in the path; FHIR R4 type names are case-sensitive, such as Patient"), pathValues{}
 	}
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
 	serve, ok := s.methods[method]
 	if !ok {
 		return methodNotAllowedRoute(s), p
@@ -124,10 +127,14 @@ func notFoundRoute(message string) route {
 }
 
 func methodNotAllowedRoute(s shape) route {
-	allowed := make([]string, 0, len(s.methods))
+	allowed := make([]string, 0, len(s.methods)+1)
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
-		if s.methods[m] != nil {
-			allowed = append(allowed, m)
+		if s.methods[m] == nil {
+			continue
+		}
+		allowed = append(allowed, m)
+		if m == http.MethodGet {
+			allowed = append(allowed, http.MethodHead)
 		}
 	}
 	allow := strings.Join(allowed, ", ")

@@ -193,8 +193,11 @@ func parseHistoryParams(query url.Values, q *emr.HistoryQuery) error {
 	return nil
 }
 
-// historyEntry describes one version as the request that made it. A
-// deletion has no resource and the status 410 Gone.
+// historyEntry describes one version as the request that made it, from
+// emr.Resource.Method: "create" is POST [type], "update" (also an import)
+// is PUT [type]/[id] and "delete" is DELETE [type]/[id]. A deletion has no
+// resource and the status 410 Gone. An update or import that wrote version
+// 1 created the resource, so it gets 201 Created, as the PUT did.
 func (x *exchange) historyEntry(res *emr.Resource) bundleEntry {
 	e := bundleEntry{
 		FullURL: x.fullURL(res),
@@ -204,19 +207,24 @@ func (x *exchange) historyEntry(res *emr.Resource) bundleEntry {
 		},
 	}
 	instanceURL := res.Type + "/" + res.ID
+	versionURL := instanceURL + "/_history/" + strconv.FormatInt(res.VersionID, 10)
 	switch {
-	case res.Deleted:
+	case res.Method == "delete" || res.Deleted:
 		e.Request = &entryRequest{Method: http.MethodDelete, URL: instanceURL}
 		e.Response.Status = statusLine(http.StatusGone)
 	case res.Method == "create":
 		e.Resource = res.Body
 		e.Request = &entryRequest{Method: http.MethodPost, URL: res.Type}
 		e.Response.Status = statusLine(http.StatusCreated)
-		e.Response.Location = instanceURL + "/_history/" + strconv.FormatInt(res.VersionID, 10)
+		e.Response.Location = versionURL
 	default:
 		e.Resource = res.Body
 		e.Request = &entryRequest{Method: http.MethodPut, URL: instanceURL}
 		e.Response.Status = statusLine(http.StatusOK)
+		if res.VersionID == 1 {
+			e.Response.Status = statusLine(http.StatusCreated)
+			e.Response.Location = versionURL
+		}
 	}
 	return e
 }

@@ -50,6 +50,50 @@ func TestSearchBundle(t *testing.T) {
 	assert.False(t, hasTotal, "total is left out when not counted")
 }
 
+func TestSearchTotal(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	for range 3 {
+		s.create("Patient", patientBody)
+	}
+	tests := []struct {
+		name     string
+		query    string
+		hasTotal bool
+	}{
+		{name: "accurate", query: "_total=accurate", hasTotal: true},
+		{name: "estimate", query: "_total=estimate", hasTotal: true},
+		{name: "accurate on a short page", query: "_total=accurate&_count=1", hasTotal: true},
+		{name: "none", query: "_total=none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := s.do(http.MethodGet, "/Patient?family=testperson&"+tt.query, "")
+			require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
+			b := resp.json(t)
+			total, hasTotal := b["total"]
+			require.Equal(t, tt.hasTotal, hasTotal, "%s", resp.body)
+			if tt.hasTotal {
+				assert.Equal(t, float64(3), total)
+			}
+		})
+	}
+}
+
+func TestSearchCountZeroSelfLink(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.create("Patient", patientBody)
+	resp := s.do(http.MethodGet, "/Patient?_count=0", "")
+	require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
+	b := resp.json(t)
+	assert.Empty(t, entries(t, b))
+	self := link(b, "self")
+	u, err := url.Parse(self)
+	require.NoError(t, err)
+	assert.Equal(t, "0", u.Query().Get("_count"), "self link: %s", self)
+}
+
 func TestSearchPost(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)

@@ -13,7 +13,7 @@ func (h *handler) processBundle(x *exchange) {
 		h.fail(x, err)
 		return
 	}
-	body, err := h.readBody(x, false)
+	body, err := h.readResourceBody(x)
 	if err != nil {
 		h.fail(x, err)
 		return

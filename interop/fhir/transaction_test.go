@@ -1,12 +1,16 @@
 package fhir_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-health-360/nexus/interop/fhir"
 )
 
 // countOf returns how many resources of typ exist.
@@ -244,7 +248,7 @@ func TestBundleErrors(t *testing.T) {
 	}{
 		{name: "not a bundle", body: patientBody, status: http.StatusUnprocessableEntity},
 		{name: "collection", body: `{"resourceType":"Bundle","type":"collection"}`, status: http.StatusUnprocessableEntity},
-		{name: "invalid json", body: `{"resourceType":"Bundle",`, status: http.StatusUnprocessableEntity},
+		{name: "invalid json", body: `{"resourceType":"Bundle",`, status: http.StatusBadRequest},
 		{name: "conditional update", body: `{"resourceType":"Bundle","type":"transaction","entry":[
 		  {"resource":{"resourceType":"Patient"},"request":{"method":"PUT","url":"Patient?identifier=a|b"}}]}`, status: http.StatusBadRequest},
 		{name: "unknown urn", body: `{"resourceType":"Bundle","type":"transaction","entry":[
@@ -275,4 +279,67 @@ func TestBatchUnsupportedEntry(t *testing.T) {
 	require.Len(t, list, 2)
 	assert.Equal(t, "201 Created", at(list[0], "response", "status"))
 	assert.Equal(t, "400 Bad Request", at(list[1], "response", "status"))
+}
+
+func TestBatchAtBaseWithoutSlash(t *testing.T) {
+	t.Parallel()
+	// The handler is mounted as cmd/nexusd mounts it, and the client does
+	// not follow redirects, so a 307 to /fhir/ fails the test.
+	h := http.StripPrefix("/fhir", fhir.NewHandler(fhir.Config{Service: newService(t)}))
+	mux := http.NewServeMux()
+	mux.Handle("/fhir", h)
+	mux.Handle("/fhir/", h)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	client := *srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	batch := `{"resourceType":"Bundle","type":"batch","entry":[
+	  {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}`
+
+	for _, target := range []string{"/fhir", "/fhir/"} {
+		t.Run("POST "+target, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+target, strings.NewReader(batch))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/fhir+json")
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+
+			b := response{body: body}.json(t)
+			assert.Equal(t, "batch-response", b["type"])
+			list := entries(t, b)
+			require.Len(t, list, 1)
+			assert.Equal(t, "201 Created", at(list[0], "response", "status"))
+			fullURL, _ := list[0]["fullUrl"].(string)
+			assert.True(t, strings.HasPrefix(fullURL, srv.URL+"/fhir/Patient/"), fullURL)
+		})
+	}
+
+	t.Run("GET /fhir", func(t *testing.T) {
+		resp, err := client.Get(srv.URL + "/fhir")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "the base only allows POST")
+		assert.Equal(t, "POST", resp.Header.Get("Allow"))
+	})
+}
+
+func TestBundleEmptyBody(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	for _, body := range []string{"", "  \n"} {
+		req, err := http.NewRequest(http.MethodPost, s.base, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/fhir+json")
+		resp, err := s.srv.Client().Do(req)
+		require.NoError(t, err)
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "body %q: %s", body, data)
+		assert.Equal(t, "structure", issue(t, response{body: data}.json(t))["code"], "body %q", body)
+	}
 }
