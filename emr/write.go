@@ -48,11 +48,24 @@ func (s *Service) prepare(typ, id string, tree map[string]any) (*prepared, error
 	if err != nil {
 		return nil, fmt.Errorf("index %s/%s: %w", rt, id, err)
 	}
+	index = dropColumnParams(index)
 	p := &prepared{typ: rt, id: id, tree: tree, enc: enc, index: index}
 	if rt == "Patient" {
 		p.identifiers, p.matchKeys = patientKeys(tree)
 	}
 	return p, nil
+}
+
+// dropColumnParams removes _id and _lastUpdated entries, because search
+// reads those from the resources table.
+func dropColumnParams(entries []searchparam.Entry) []searchparam.Entry {
+	kept := entries[:0]
+	for _, e := range entries {
+		if e.Param != "_id" && e.Param != "_lastUpdated" {
+			kept = append(kept, e)
+		}
+	}
+	return kept
 }
 
 // writeMode says how write treats the stored state.
