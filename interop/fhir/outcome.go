@@ -190,6 +190,13 @@ func entryPath(i int, path string) string {
 // operation and resource ids, not resource content. A storage driver that
 // quotes values in its errors would put them in this log line.
 func (h *handler) fail(x *exchange, err error) {
+	if x.r.Context().Err() != nil && errors.Is(err, x.r.Context().Err()) {
+		// The client went away; nothing failed on this side and nobody
+		// reads the answer.
+		h.log.DebugContext(x.ctx, "fhir request abandoned by the client", "request_id", x.requestID,
+			"route", x.route.pattern)
+		return
+	}
 	status := statusOf(err)
 	if status >= http.StatusInternalServerError {
 		h.log.ErrorContext(x.ctx, "fhir request failed", "request_id", x.requestID,
