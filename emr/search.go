@@ -15,6 +15,8 @@ import (
 // SearchResult is one page of a search.
 type SearchResult struct {
 	Resources []Resource
+	// Included holds the resources _include and _revinclude added.
+	Included []Resource
 	// Total is the number of all matches, or -1 when not counted.
 	Total int
 	// Next holds the query of the next page (with the paging cursor in
@@ -28,6 +30,8 @@ type SearchResult struct {
 const (
 	paramCount   = "_count"
 	paramCursor  = "_cursor"
+	paramOffset  = "_offset"
+	paramSort    = "_sort"
 	paramSummary = "_summary"
 	paramTotal   = "_total"
 )
@@ -50,21 +54,52 @@ var ignoredParams = map[string]bool{"_format": true, "_pretty": true}
 // _count, _summary=count and _total=accurate. Anything else is rejected
 // with ErrInvalid or ErrUnsupported rather than ignored.
 func (s *Service) Search(ctx context.Context, typ string, params url.Values) (*SearchResult, error) {
-	q, self, err := s.ParseSearch(typ, params)
+	includes := url.Values{}
+	rest := url.Values{}
+	for key, values := range params {
+		name, _, _ := strings.Cut(key, ":")
+		if name == paramInclude || name == paramRevinclude {
+			includes[key] = values
+		} else {
+			rest[key] = values
+		}
+	}
+	var specs []includeSpec
+	for key, values := range includes {
+		parsed, err := s.parseIncludes(typ, key, values)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, parsed...)
+	}
+	q, self, err := s.ParseSearch(typ, rest)
 	if err != nil {
 		return nil, err
+	}
+	for key, values := range includes {
+		self[key] = values
 	}
 	page, err := s.store.Search(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	res := &SearchResult{Resources: page.Resources, Total: page.Total, Self: self}
+	if len(specs) > 0 && len(page.Resources) > 0 {
+		res.Included, err = s.resolveIncludes(ctx, page.Resources, specs)
+		if err != nil {
+			return nil, err
+		}
+	}
 	if page.Next > 0 {
 		next := url.Values{}
 		for k, v := range self {
 			next[k] = v
 		}
-		next.Set(paramCursor, strconv.FormatInt(page.Next, 10))
+		if len(q.Sort) > 0 {
+			next.Set(paramOffset, strconv.FormatInt(page.Next, 10))
+		} else {
+			next.Set(paramCursor, strconv.FormatInt(page.Next, 10))
+		}
 		res.Next = next
 	}
 	return res, nil
@@ -84,7 +119,8 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 			if !utf8.ValidString(key) || !utf8.ValidString(v) || strings.ContainsRune(key+v, 0) {
 				return q, nil, malformed("", "search parameters must be valid UTF-8 text without NUL characters")
 			}
-			if !ignoredParams[key] && key != paramCount && key != paramCursor && key != paramSummary && key != paramTotal {
+			if !ignoredParams[key] && key != paramCount && key != paramCursor && key != paramOffset && key != paramSort &&
+				key != paramSummary && key != paramTotal {
 				conditions += 1 + strings.Count(v, ",")
 			}
 		}
@@ -123,6 +159,21 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 			}
 			q.After = n
 			continue
+		case paramOffset:
+			n, err := strconv.Atoi(last(values))
+			if err != nil || n < 0 {
+				return q, nil, badSearch(key, "value", "_offset must be a non-negative integer from a next link")
+			}
+			q.Offset = n
+			continue
+		case paramSort:
+			keys, err := s.parseSort(typ, values)
+			if err != nil {
+				return q, nil, err
+			}
+			q.Sort = keys
+			self[key] = values
+			continue
 		case paramSummary:
 			switch last(values) {
 			case "count":
@@ -154,6 +205,45 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 		}
 	}
 	return q, self, nil
+}
+
+// parseSort reads _sort: comma-separated parameter names, each with an
+// optional "-" for descending order.
+func (s *Service) parseSort(typ string, values []string) ([]SortKey, error) {
+	var keys []SortKey
+	for _, v := range values {
+		for _, name := range strings.Split(v, ",") {
+			desc := strings.HasPrefix(name, "-")
+			name = strings.TrimPrefix(name, "-")
+			key := SortKey{Param: name, Desc: desc}
+			switch name {
+			case "_id":
+				key.Kind = CondID
+			case "_lastUpdated":
+				key.Kind = CondLastUpdated
+			default:
+				def, ok := s.cfg.Registry.Lookup(typ, name)
+				if !ok || def.Expression == "" {
+					return nil, badSearch(paramSort, "not-supported", "cannot sort %s by unknown parameter %s", typ, name)
+				}
+				kinds := map[searchparam.Type]CondKind{
+					searchparam.TypeString: CondString, searchparam.TypeToken: CondToken, searchparam.TypeDate: CondDate,
+					searchparam.TypeNumber: CondNumber, searchparam.TypeQuantity: CondNumber,
+					searchparam.TypeReference: CondReference, searchparam.TypeURI: CondURI,
+				}
+				kind, ok := kinds[def.Type]
+				if !ok {
+					return nil, badSearch(paramSort, "not-supported", "cannot sort by %s parameter %s", def.Type, name)
+				}
+				key.Kind, key.Param = kind, def.Code
+			}
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) > 8 {
+		return nil, badSearch(paramSort, "too-costly", "_sort takes at most 8 keys")
+	}
+	return keys, nil
 }
 
 func last(values []string) string {

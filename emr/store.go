@@ -129,12 +129,27 @@ type Query struct {
 	Total bool
 	// CountOnly returns Total and no resources.
 	CountOnly bool
+	// Sort orders the results by these keys, then by row key. A sorted
+	// query pages by Offset instead of After.
+	Sort []SortKey
+	// Offset skips this many results of a sorted query.
+	Offset int
+}
+
+// SortKey is one key of a sorted search. Kind selects the index the value
+// comes from; CondID and CondLastUpdated sort by the resource's own id and
+// time. A resource with no value for the key sorts last.
+type SortKey struct {
+	Kind  CondKind
+	Param string
+	Desc  bool
 }
 
 // Page is one page of search results.
 type Page struct {
 	Resources []Resource
-	// Next is the cursor of the next page, 0 when this is the last.
+	// Next is the cursor of the next page, 0 when this is the last. For a
+	// sorted query it is the Offset of the next page.
 	Next int64
 	// Total is the number of all matches when the query asked for it,
 	// else -1.

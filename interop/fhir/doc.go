@@ -52,13 +52,20 @@
 // error message of emr, which names paths and codes but no resource values,
 // and a 500 carries only the request id while the log has the cause.
 //
+// # Search
+//
+// Search supports the string, token, date, reference, number, quantity and
+// uri parameters of R4, _id and _lastUpdated, _sort on any of them (several
+// keys, "-" for descending, paged by _offset), and _include and
+// _revinclude with :iterate, which add entries with search.mode include.
+//
 // # Not served yet
 //
 // Conditional read, update and delete, PATCH, and operations such as
-// $merge, $validate and $everything are not served. Search lacks _include
-// and _revinclude, _sort, _elements, _summary other than count and false,
-// chained and reverse chained parameters, composite and special
-// parameters, and compartment search. _text, _content and _query are
+// $merge, $validate and $everything are not served. Search lacks
+// _elements, _summary other than count and false, chained and reverse
+// chained parameters, composite and special parameters, wildcard includes
+// (Type:*), and compartment search. _text, _content and _query are
 // rejected because nothing is indexed for them. History lacks _at and
 // _list, and XML is not supported. A request that uses any of these gets
 // 400 (404 for a path, 405 for a method), so no parameter is silently

@@ -77,6 +77,14 @@ func (h *handler) search(x *exchange) {
 			Search:   &entrySearch{Mode: "match"},
 		})
 	}
+	for i := range result.Included {
+		res := &result.Included[i]
+		b.Entry = append(b.Entry, bundleEntry{
+			FullURL:  x.fullURL(res),
+			Resource: res.Body,
+			Search:   &entrySearch{Mode: "include"},
+		})
+	}
 	h.writeJSON(x, http.StatusOK, b)
 }
 
