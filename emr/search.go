@@ -47,11 +47,13 @@ var ignoredParams = map[string]bool{"_format": true, "_pretty": true}
 
 // Search runs a FHIR search on resources of type typ. Supported: every
 // string, token, date, reference, number, quantity and uri parameter of the
-// R4 definitions, _id and _lastUpdated; the string modifiers :exact and
-// :contains, the token modifier :not, reference type modifiers such as
-// subject:Patient; date and number prefixes eq, ne, lt, le, gt, ge, sa, eb
-// and ap; comma-separated values (OR) and repeated parameters (AND);
-// _count, _summary=count and _total=accurate. Anything else is rejected
+// R4 definitions, _id and _lastUpdated; the modifiers :missing (all types),
+// :exact and :contains (string), :not and :text (token), :below and :above
+// (uri) and reference type modifiers such as subject:Patient; chained
+// parameters (subject:Patient.name) and _has; date and number prefixes eq,
+// ne, lt, le, gt, ge, sa, eb and ap; comma-separated values (OR) and
+// repeated parameters (AND); _sort, _include and _revinclude (with
+// :iterate), _count, _summary=count and _total. Anything else is rejected
 // with ErrInvalid or ErrUnsupported rather than ignored.
 func (s *Service) Search(ctx context.Context, typ string, params url.Values) (*SearchResult, error) {
 	includes := url.Values{}
@@ -226,12 +228,7 @@ func (s *Service) parseSort(typ string, values []string) ([]SortKey, error) {
 				if !ok || def.Expression == "" {
 					return nil, badSearch(paramSort, "not-supported", "cannot sort %s by unknown parameter %s", typ, name)
 				}
-				kinds := map[searchparam.Type]CondKind{
-					searchparam.TypeString: CondString, searchparam.TypeToken: CondToken, searchparam.TypeDate: CondDate,
-					searchparam.TypeNumber: CondNumber, searchparam.TypeQuantity: CondNumber,
-					searchparam.TypeReference: CondReference, searchparam.TypeURI: CondURI,
-				}
-				kind, ok := kinds[def.Type]
+				kind, ok := condKinds[def.Type]
 				if !ok {
 					return nil, badSearch(paramSort, "not-supported", "cannot sort by %s parameter %s", def.Type, name)
 				}
@@ -256,6 +253,12 @@ func last(values []string) string {
 // parseParam compiles one name=value pair; commas in value separate
 // alternatives, and \, is a literal comma.
 func (s *Service) parseParam(typ, key, value string) (Clause, error) {
+	if strings.HasPrefix(key, "_has:") {
+		return s.parseHas(typ, key, value)
+	}
+	if head, rest, ok := strings.Cut(key, "."); ok {
+		return s.parseChain(typ, head, rest, value)
+	}
 	name, modifier, _ := strings.Cut(key, ":")
 	var clause Clause
 	for _, alt := range splitValues(value) {
@@ -269,6 +272,50 @@ func (s *Service) parseParam(typ, key, value string) (Clause, error) {
 		return nil, badSearch(key, "value", "search parameter %s has an empty value", key)
 	}
 	return clause, nil
+}
+
+// parseChain reads a chained parameter such as subject:Patient.name, where
+// head is "subject:Patient" and rest is "name".
+func (s *Service) parseChain(typ, head, rest, value string) (Clause, error) {
+	name, target, _ := strings.Cut(head, ":")
+	def, ok := s.cfg.Registry.Lookup(typ, name)
+	if !ok || def.Type != searchparam.TypeReference || def.Expression == "" {
+		return nil, badSearch(head, "not-supported", "chained search needs a reference parameter of %s", typ)
+	}
+	if target == "" {
+		if len(def.Targets) != 1 {
+			return nil, badSearch(head, "invalid", "parameter %s may point to several types: name one, as in %s:Patient.%s", name, name, rest)
+		}
+		target = def.Targets[0]
+	}
+	if !IsResourceType(target) || !targetAllowed(def, target) {
+		return nil, badSearch(head, "invalid", "parameter %s cannot point to %s", name, target)
+	}
+	inner, err := s.parseParam(target, rest, value)
+	if err != nil {
+		return nil, err
+	}
+	return Clause{{Kind: CondReference, Param: def.Code, Chain: &Nested{Type: target, Where: inner}}}, nil
+}
+
+// parseHas reads _has:Source:param:rest, which matches resources that a
+// resource of type Source references through param and that matches
+// rest=value.
+func (s *Service) parseHas(typ, key, value string) (Clause, error) {
+	parts := strings.SplitN(key, ":", 4)
+	if len(parts) != 4 || !IsResourceType(parts[1]) {
+		return nil, badSearch("_has", "invalid", "_has must be _has:Type:reference-parameter:parameter")
+	}
+	source, param, rest := parts[1], parts[2], parts[3]
+	def, ok := s.cfg.Registry.Lookup(source, param)
+	if !ok || def.Type != searchparam.TypeReference || def.Expression == "" || !targetAllowed(def, typ) {
+		return nil, badSearch("_has", "invalid", "_has needs a reference parameter of %s that can point to %s", source, typ)
+	}
+	inner, err := s.parseParam(source, rest, value)
+	if err != nil {
+		return nil, err
+	}
+	return Clause{{Param: def.Code, Has: &Nested{Type: source, Where: inner}}}, nil
 }
 
 func splitValues(v string) []string {
@@ -338,6 +385,21 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 	badModifier := func() (Cond, error) {
 		return Cond{}, fmt.Errorf("search: modifier :%s on %s parameter %s: %w", modifier, def.Type, name, ErrUnsupported)
 	}
+	if modifier == "missing" {
+		kind, ok := condKinds[def.Type]
+		if !ok {
+			return badModifier()
+		}
+		var missing bool
+		switch value {
+		case "true":
+			missing = true
+		case "false":
+		default:
+			return Cond{}, badSearch(name+":missing", "value", ":missing takes true or false")
+		}
+		return Cond{Kind: kind, Param: def.Code, Missing: &missing}, nil
+	}
 	switch def.Type {
 	case searchparam.TypeString:
 		c.Kind = CondString
@@ -357,6 +419,9 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		case "":
 		case "not":
 			c.Not = true
+		case "text":
+			c.TokenText, c.Text = true, searchparam.FoldString(value)
+			return c, nil
 		default:
 			return badModifier()
 		}
@@ -419,7 +484,13 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		}
 		parseReferenceValue(&c, value)
 	case searchparam.TypeURI:
-		if modifier != "" {
+		switch modifier {
+		case "":
+		case "below":
+			c.URIMode = URIBelow
+		case "above":
+			c.URIMode = URIAbove
+		default:
 			return badModifier()
 		}
 		c.Kind, c.Text = CondURI, value
@@ -427,6 +498,13 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		return Cond{}, fmt.Errorf("search: %s parameter %s: %w", def.Type, name, ErrUnsupported)
 	}
 	return c, nil
+}
+
+// condKinds maps search parameter types to the index they read.
+var condKinds = map[searchparam.Type]CondKind{
+	searchparam.TypeString: CondString, searchparam.TypeToken: CondToken, searchparam.TypeDate: CondDate,
+	searchparam.TypeNumber: CondNumber, searchparam.TypeQuantity: CondNumber,
+	searchparam.TypeReference: CondReference, searchparam.TypeURI: CondURI,
 }
 
 // targetAllowed reports whether a reference parameter may point to typ.

@@ -109,7 +109,40 @@ type Cond struct {
 
 	// CondID: any of IDs.
 	IDs []string
+
+	// Missing, when set, replaces the value test: true matches resources
+	// with no index row for Param, false those with at least one.
+	Missing *bool
+	// TokenText matches CondToken on the folded display text by prefix
+	// (the :text modifier); Text holds the folded value.
+	TokenText bool
+	// URIMode is how CondURI compares: URIExact, URIBelow (the stored URI
+	// starts with Text) or URIAbove (Text starts with the stored URI).
+	URIMode URIMode
+	// Chain makes a CondReference match references to resources of
+	// Chain.Type for which Chain.Where holds (a chained parameter).
+	Chain *Nested
+	// Has makes the condition match resources that a resource of Has.Type
+	// references through parameter Param and for which Has.Where holds
+	// (the _has parameter). Kind is ignored.
+	Has *Nested
 }
+
+// Nested is the inner search of a chained or reverse-chained condition.
+type Nested struct {
+	Type  string
+	Where Clause
+}
+
+// URIMode selects how a uri condition compares.
+type URIMode int
+
+// URI comparison modes.
+const (
+	URIExact URIMode = iota
+	URIBelow
+	URIAbove
+)
 
 // Clause is a set of conditions of which at least one must hold.
 type Clause []Cond

@@ -114,3 +114,58 @@ func testSortAndInclude(t *testing.T, newStore NewStore) {
 		}
 	})
 }
+
+func testChainsAndModifiers(t *testing.T, newStore NewStore) {
+	svc := newService(t, newStore)
+	put(t, svc, "Organization", "org-x", `{"resourceType":"Organization","name":"Xavier Hospital"}`)
+	put(t, svc, "Patient", "p-peter", `{"resourceType":"Patient","name":[{"family":"Peterson","given":["Peter"]}],"managingOrganization":{"reference":"Organization/org-x"},
+		"maritalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M","display":"Married"}]}}`)
+	put(t, svc, "Patient", "p-quinn", `{"resourceType":"Patient","name":[{"family":"Quinn"}]}`)
+	put(t, svc, "Observation", "o-hr", `{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}]},"subject":{"reference":"Patient/p-peter"}}`)
+	put(t, svc, "Observation", "o-bp", `{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"85354-9","display":"Blood pressure panel"}]},"subject":{"reference":"Patient/p-quinn"}}`)
+	put(t, svc, "ValueSet", "vs-1", `{"resourceType":"ValueSet","status":"active","url":"http://example.org/fhir/ValueSet/colours"}`)
+
+	cases := []struct {
+		name  string
+		typ   string
+		query string
+		want  []string
+	}{
+		{name: "chain with type", typ: "Observation", query: "subject:Patient.name=peter", want: []string{"o-hr"}},
+		{name: "chain of two", typ: "Observation", query: "subject:Patient.organization.name=xavier", want: []string{"o-hr"}},
+		{name: "chain single target", typ: "Observation", query: "patient.family=quinn", want: []string{"o-bp"}},
+		{name: "has", typ: "Patient", query: "_has:Observation:patient:code=8867-4", want: []string{"p-peter"}},
+		{name: "has no match", typ: "Patient", query: "_has:Observation:patient:code=0000-0", want: []string{}},
+		{name: "missing true", typ: "Patient", query: "organization:missing=true", want: []string{"p-quinn"}},
+		{name: "missing false", typ: "Patient", query: "organization:missing=false", want: []string{"p-peter"}},
+		{name: "token text", typ: "Observation", query: "code:text=heart", want: []string{"o-hr"}},
+		{name: "uri below", typ: "ValueSet", query: "url:below=http://example.org/fhir", want: []string{"vs-1"}},
+		{name: "uri above", typ: "ValueSet", query: "url:above=http://example.org/fhir/ValueSet/colours/extra", want: []string{"vs-1"}},
+		{name: "uri exact misses prefix", typ: "ValueSet", query: "url=http://example.org/fhir", want: []string{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, searchIDs(t, svc, tc.typ, tc.query))
+		})
+	}
+	errorCases := []struct {
+		name  string
+		typ   string
+		query string
+	}{
+		{name: "chain on non reference", typ: "Observation", query: "status.name=x"},
+		{name: "chain needs type", typ: "Observation", query: "subject.name=x"},
+		{name: "chain to wrong type", typ: "Observation", query: "patient:Group.name=x"},
+		{name: "has bad shape", typ: "Patient", query: "_has:Observation:patient=x"},
+		{name: "has wrong target", typ: "Patient", query: "_has:Observation:encounter:code=x"},
+		{name: "missing bad value", typ: "Patient", query: "organization:missing=maybe"},
+	}
+	for _, tc := range errorCases {
+		t.Run(tc.name, func(t *testing.T) {
+			params, err := url.ParseQuery(tc.query)
+			require.NoError(t, err)
+			_, err = svc.Search(ctxFor("test"), tc.typ, params)
+			assert.Equal(t, 400, emr.StatusFor(err), "%v", err)
+		})
+	}
+}

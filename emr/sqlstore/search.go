@@ -18,6 +18,13 @@ const maxUnicode = "\U0010FFFF"
 type sqlBuilder struct {
 	sb   strings.Builder
 	args []any
+	// aliases counts the table aliases handed out for nested searches.
+	aliases int
+}
+
+func (b *sqlBuilder) alias() string {
+	b.aliases++
+	return fmt.Sprintf("n%d", b.aliases)
 }
 
 func (b *sqlBuilder) write(s string, args ...any) {
@@ -37,7 +44,7 @@ func search(ctx context.Context, q querier, dialect storage.Dialect, query emr.Q
 			if i > 0 {
 				where.write(" OR ")
 			}
-			if err := writeCond(&where, query.Type, c); err != nil {
+			if err := writeCond(&where, "r", query.Type, c); err != nil {
 				return nil, err
 			}
 		}
@@ -146,7 +153,12 @@ func driverName(d storage.Dialect) string {
 	return "sqlite"
 }
 
-func writeCond(b *sqlBuilder, typ string, c emr.Cond) error {
+// writeCond writes one condition on the resources row aliased a of type
+// typ.
+func writeCond(b *sqlBuilder, a, typ string, c emr.Cond) error {
+	if c.Has != nil {
+		return writeHas(b, a, typ, c)
+	}
 	switch c.Kind {
 	case emr.CondID:
 		if len(c.IDs) == 0 {
@@ -157,14 +169,14 @@ func writeCond(b *sqlBuilder, typ string, c emr.Cond) error {
 		if c.Not {
 			op = " NOT IN ("
 		}
-		b.write("r.res_id" + op + strings.TrimSuffix(strings.Repeat("?,", len(c.IDs)), ",") + ")")
+		b.write(a + ".res_id" + op + strings.TrimSuffix(strings.Repeat("?,", len(c.IDs)), ",") + ")")
 		for _, id := range c.IDs {
 			b.args = append(b.args, id)
 		}
 		return nil
 	case emr.CondLastUpdated:
 		// The stored instant is a range of one microsecond.
-		expr, args := rangeCond(c.Prefix, "r.last_updated", "(r.last_updated + 1)", c.Lo, c.Hi)
+		expr, args := rangeCond(c.Prefix, a+".last_updated", "("+a+".last_updated + 1)", c.Lo, c.Hi)
 		if c.Not {
 			expr = "NOT (" + expr + ")"
 		}
@@ -172,67 +184,130 @@ func writeCond(b *sqlBuilder, typ string, c emr.Cond) error {
 		return nil
 	}
 
-	var table string
-	var inner sqlBuilder
+	table, ok := condTables[c.Kind]
+	if !ok {
+		return fmt.Errorf("search %s: unknown condition kind %d: %w", typ, c.Kind, emr.ErrUnsupported)
+	}
+	if c.Missing != nil {
+		op := " IN "
+		if *c.Missing {
+			op = " NOT IN "
+		}
+		b.write(a+".rid"+op+"(SELECT rid FROM "+table+" WHERE res_type = ? AND param = ?)", typ, c.Param)
+		return nil
+	}
+	op := a + ".rid IN "
+	if c.Not {
+		op = a + ".rid NOT IN "
+	}
+	b.write(op+"(SELECT rid FROM "+table+" WHERE res_type = ? AND param = ? AND ", typ, c.Param)
+	if err := writeValueCond(b, typ, c); err != nil {
+		return err
+	}
+	b.write(")")
+	return nil
+}
+
+var condTables = map[emr.CondKind]string{
+	emr.CondString: "idx_string", emr.CondToken: "idx_token", emr.CondDate: "idx_date",
+	emr.CondNumber: "idx_number", emr.CondReference: "idx_reference", emr.CondURI: "idx_uri",
+}
+
+// writeValueCond writes the test on one index row's columns.
+func writeValueCond(b *sqlBuilder, typ string, c emr.Cond) error {
 	switch c.Kind {
 	case emr.CondString:
-		table = "idx_string"
 		switch c.Mode {
 		case emr.StringExact:
-			inner.write("exact = ?", c.Text)
+			b.write("exact = ?", c.Text)
 		case emr.StringContains:
-			inner.write(`text LIKE ? ESCAPE '\'`, "%"+escapeLike(c.Text)+"%")
+			b.write(`text LIKE ? ESCAPE '\'`, "%"+escapeLike(c.Text)+"%")
 		default:
-			inner.write("text >= ? AND text <= ?", c.Text, c.Text+maxUnicode)
+			b.write("text >= ? AND text <= ?", c.Text, c.Text+maxUnicode)
 		}
 	case emr.CondToken:
-		table = "idx_token"
 		switch {
+		case c.TokenText:
+			b.write("text >= ? AND text <= ?", c.Text, c.Text+maxUnicode)
 		case c.Code != "" && c.System != nil:
-			inner.write("code = ? AND system = ?", c.Code, *c.System)
+			b.write("code = ? AND system = ?", c.Code, *c.System)
 		case c.Code != "":
-			inner.write("code = ?", c.Code)
+			b.write("code = ?", c.Code)
 		case c.System != nil:
-			inner.write("system = ?", *c.System)
+			b.write("system = ?", *c.System)
 		default:
 			return fmt.Errorf("search %s: token condition on %s has neither system nor code: %w", typ, c.Param, emr.ErrInvalid)
 		}
 	case emr.CondDate:
-		table = "idx_date"
 		expr, args := rangeCond(c.Prefix, "lo", "hi", c.Lo, c.Hi)
-		inner.write(expr, args...)
+		b.write(expr, args...)
 	case emr.CondNumber:
-		table = "idx_number"
 		expr, args := numberCond(c)
-		inner.write(expr, args...)
+		b.write(expr, args...)
 		if c.Code != "" {
-			inner.write(" AND code = ?", c.Code)
+			b.write(" AND code = ?", c.Code)
 		}
 		if c.System != nil {
-			inner.write(" AND system = ?", *c.System)
+			b.write(" AND system = ?", *c.System)
 		}
 	case emr.CondReference:
-		table = "idx_reference"
 		switch {
+		case c.Chain != nil:
+			inner := b.alias()
+			b.write("ref_type = ? AND ref_id IN (SELECT "+inner+".res_id FROM resources "+inner+
+				" WHERE "+inner+".res_type = ? AND NOT "+inner+".deleted AND (", c.Chain.Type, c.Chain.Type)
+			if err := writeClause(b, inner, c.Chain.Type, c.Chain.Where); err != nil {
+				return err
+			}
+			b.write("))")
 		case c.URL != "":
-			inner.write("exact = ?", c.URL)
+			b.write("exact = ?", c.URL)
 		case c.RefType != "":
-			inner.write("ref_id = ? AND ref_type = ?", c.RefID, c.RefType)
+			b.write("ref_id = ? AND ref_type = ?", c.RefID, c.RefType)
 		default:
-			inner.write("ref_id = ?", c.RefID)
+			b.write("ref_id = ?", c.RefID)
 		}
 	case emr.CondURI:
-		table = "idx_uri"
-		inner.write("uri = ?", c.Text)
-	default:
-		return fmt.Errorf("search %s: unknown condition kind %d: %w", typ, c.Kind, emr.ErrUnsupported)
+		switch c.URIMode {
+		case emr.URIBelow:
+			b.write("uri >= ? AND uri <= ?", c.Text, c.Text+maxUnicode)
+		case emr.URIAbove:
+			b.write("substr(?, 1, length(uri)) = uri", c.Text)
+		default:
+			b.write("uri = ?", c.Text)
+		}
 	}
-	op := "r.rid IN "
+	return nil
+}
+
+// writeClause writes conditions of which one must hold.
+func writeClause(b *sqlBuilder, a, typ string, clause emr.Clause) error {
+	for i, c := range clause {
+		if i > 0 {
+			b.write(" OR ")
+		}
+		if err := writeCond(b, a, typ, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeHas matches resources referenced through c.Param by a resource of
+// c.Has.Type for which c.Has.Where holds.
+func writeHas(b *sqlBuilder, a, typ string, c emr.Cond) error {
+	inner := b.alias()
+	op := " IN "
 	if c.Not {
-		op = "r.rid NOT IN "
+		op = " NOT IN "
 	}
-	b.write(op+"(SELECT rid FROM "+table+" WHERE res_type = ? AND param = ? AND ", typ, c.Param)
-	b.write(inner.sb.String()+")", inner.args...)
+	b.write(a+".res_id"+op+"(SELECT ir.ref_id FROM idx_reference ir JOIN resources "+inner+" ON "+inner+".rid = ir.rid"+
+		" WHERE ir.res_type = ? AND ir.param = ? AND ir.ref_type = ? AND NOT "+inner+".deleted AND (",
+		c.Has.Type, c.Param, typ)
+	if err := writeClause(b, inner, c.Has.Type, c.Has.Where); err != nil {
+		return err
+	}
+	b.write("))")
 	return nil
 }
 

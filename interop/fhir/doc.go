@@ -55,16 +55,18 @@
 // # Search
 //
 // Search supports the string, token, date, reference, number, quantity and
-// uri parameters of R4, _id and _lastUpdated, _sort on any of them (several
-// keys, "-" for descending, paged by _offset), and _include and
-// _revinclude with :iterate, which add entries with search.mode include.
+// uri parameters of R4, _id and _lastUpdated, the modifiers :missing,
+// :exact, :contains, :not, :text, :below, :above and reference types,
+// chained parameters and _has, _sort on any parameter (several keys, "-"
+// for descending, paged by _offset), and _include and _revinclude with
+// :iterate, which add entries with search.mode include.
 //
 // # Not served yet
 //
 // Conditional read, update and delete, PATCH, and operations such as
 // $merge, $validate and $everything are not served. Search lacks
-// _elements, _summary other than count and false, chained and reverse
-// chained parameters, composite and special parameters, wildcard includes
+// _elements, _summary other than count and false, the :identifier and
+// :of-type modifiers, composite and special parameters, wildcard includes
 // (Type:*), and compartment search. _text, _content and _query are
 // rejected because nothing is indexed for them. History lacks _at and
 // _list, and XML is not supported. A request that uses any of these gets

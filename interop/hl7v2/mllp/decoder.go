@@ -147,8 +147,10 @@ func (d *Decoder) next() ([]byte, error) {
 		}
 		pos := d.scan + i
 		if d.buf[pos] == StartBlock {
-			// The sender abandoned the frame and started again.
-			d.skip(pos + 1 - d.start + 1)
+			// The sender abandoned the frame and started again: its start
+			// block and partial content count as skipped.
+			d.skip(pos - d.start + 1)
+			d.reportSkip()
 			d.start = pos + 1
 			d.scan = d.start
 			d.beginFrame()
