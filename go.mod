@@ -3,6 +3,7 @@ module github.com/nexus-health-360/nexus
 go 1.26.8
 
 require (
+	github.com/evanphx/json-patch/v5 v5.9.11
 	github.com/google/fhir/go v0.7.4
 	github.com/jmoiron/sqlx v1.4.0
 	github.com/lib/pq v1.12.3
