@@ -221,3 +221,20 @@ func (db *DB) Close() error {
 func (db *DB) Rebind(query string) string {
 	return db.Writer.Rebind(query)
 }
+
+// Analyze refreshes the statistics the query planner chooses indexes by.
+// SQLite keeps none until asked, and without them it may scan a whole
+// table where an index lookup would do, so nexusd runs this after imports
+// and periodically while serving. On SQLite it samples at most about 1,000
+// rows per index, so it stays fast on large databases.
+func (db *DB) Analyze(ctx context.Context) error {
+	if db.Dialect == SQLite {
+		if _, err := db.Writer.ExecContext(ctx, "PRAGMA analysis_limit=1000"); err != nil {
+			return fmt.Errorf("storage: analyze: %w", err)
+		}
+	}
+	if _, err := db.Writer.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("storage: analyze: %w", err)
+	}
+	return nil
+}

@@ -58,6 +58,9 @@ func importCommand() *cli.Command {
 			ctx := emr.ContextWithActor(c.Context, "system/nexusd-import")
 			rep := runImport(ctx, svc, files, c.Int("workers"), c.App.Writer, c.App.ErrWriter)
 			rep.print(c.App.Writer)
+			if err := db.Analyze(c.Context); err != nil {
+				log.Warn("refreshing query planner statistics failed", "err", err)
+			}
 			if rep.failed > 0 {
 				return fmt.Errorf("import: %d of %d files failed", rep.failed, len(files))
 			}

@@ -152,6 +152,9 @@ func serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
+	analyzeCtx, stopAnalyze := context.WithCancel(ctx)
+	defer stopAnalyze()
+	go analyzePeriodically(analyzeCtx, o.db, o.log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	o.log.Info("nexusd serving", "addr", bound, "fhir", "http://"+bound+"/fhir", "db", string(o.db.Dialect))
@@ -201,4 +204,22 @@ func startDebug(addr string, log *slog.Logger) error {
 	}()
 	log.Info("profiling endpoints serving", "addr", ln.Addr().String())
 	return nil
+}
+
+// analyzeInterval is how often serve refreshes query planner statistics.
+const analyzeInterval = time.Hour
+
+// analyzePeriodically refreshes planner statistics at start and then every
+// analyzeInterval, so search plans follow the data as it grows.
+func analyzePeriodically(ctx context.Context, db *storage.DB, log *slog.Logger) {
+	for {
+		if err := db.Analyze(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("refreshing query planner statistics failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(analyzeInterval):
+		}
+	}
 }

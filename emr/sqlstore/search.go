@@ -20,6 +20,57 @@ type sqlBuilder struct {
 	args []any
 	// aliases counts the table aliases handed out for nested searches.
 	aliases int
+	// correlated makes writeCond write the top-level index test as a
+	// correlated EXISTS instead of rid IN (...).
+	correlated bool
+}
+
+// pickDriver returns the index of the clause that should drive the query,
+// or -1: a clause of one condition, preferring kinds whose values are
+// usually selective.
+func pickDriver(clauses []emr.Clause) int {
+	rank := func(c emr.Cond) int {
+		if c.Not || c.Missing != nil || c.Has != nil || c.Chain != nil {
+			return 0
+		}
+		switch c.Kind {
+		case emr.CondID:
+			return 9
+		case emr.CondReference:
+			return 8
+		case emr.CondToken:
+			if c.TokenText || c.Code == "" {
+				return 2
+			}
+			return 7
+		case emr.CondDate:
+			if c.Prefix == "eq" || c.Prefix == "" {
+				return 6
+			}
+			return 3
+		case emr.CondURI, emr.CondNumber:
+			return 5
+		case emr.CondString:
+			switch c.Mode {
+			case emr.StringExact:
+				return 5
+			case emr.StringContains:
+				return 0
+			}
+			return 4
+		}
+		return 0
+	}
+	best, bestRank := -1, 0
+	for i, clause := range clauses {
+		if len(clause) != 1 {
+			continue
+		}
+		if r := rank(clause[0]); r > bestRank {
+			best, bestRank = i, r
+		}
+	}
+	return best
 }
 
 func (b *sqlBuilder) alias() string {
@@ -35,7 +86,13 @@ func (b *sqlBuilder) write(s string, args ...any) {
 func search(ctx context.Context, q querier, dialect storage.Dialect, query emr.Query) (*emr.Page, error) {
 	var where sqlBuilder
 	where.write(`r.res_type = ? AND NOT r.deleted`, query.Type)
-	for _, clause := range query.Where {
+	// One condition drives the query through its index (rid IN ...); the
+	// others are checked per candidate row with correlated EXISTS probes,
+	// which seek the index rows by resource key. Without that split the
+	// database builds the full match set of every condition, such as all
+	// 12,000 patients of a common family name, before intersecting them.
+	driver := pickDriver(query.Where)
+	for ci, clause := range query.Where {
 		if len(clause) == 0 {
 			continue
 		}
@@ -44,7 +101,10 @@ func search(ctx context.Context, q querier, dialect storage.Dialect, query emr.Q
 			if i > 0 {
 				where.write(" OR ")
 			}
-			if err := writeCond(&where, "r", query.Type, c); err != nil {
+			where.correlated = ci != driver
+			err := writeCond(&where, "r", query.Type, c)
+			where.correlated = false
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -189,18 +249,24 @@ func writeCond(b *sqlBuilder, a, typ string, c emr.Cond) error {
 		return fmt.Errorf("search %s: unknown condition kind %d: %w", typ, c.Kind, emr.ErrUnsupported)
 	}
 	if c.Missing != nil {
-		op := " IN "
+		op := "EXISTS"
 		if *c.Missing {
-			op = " NOT IN "
+			op = "NOT EXISTS"
 		}
-		b.write(a+".rid"+op+"(SELECT rid FROM "+table+" WHERE res_type = ? AND param = ?)", typ, c.Param)
+		b.write(op+" (SELECT 1 FROM "+table+" x WHERE x.rid = "+a+".rid AND x.res_type = ? AND x.param = ?)", typ, c.Param)
 		return nil
 	}
-	op := a + ".rid IN "
-	if c.Not {
-		op = a + ".rid NOT IN "
+	correlated := b.correlated || c.Not
+	b.correlated = false
+	if correlated {
+		op := "EXISTS"
+		if c.Not {
+			op = "NOT EXISTS"
+		}
+		b.write(op+" (SELECT 1 FROM "+table+" x WHERE x.rid = "+a+".rid AND x.res_type = ? AND x.param = ? AND ", typ, c.Param)
+	} else {
+		b.write(a+".rid IN (SELECT rid FROM "+table+" WHERE res_type = ? AND param = ? AND ", typ, c.Param)
 	}
-	b.write(op+"(SELECT rid FROM "+table+" WHERE res_type = ? AND param = ? AND ", typ, c.Param)
 	if err := writeValueCond(b, typ, c); err != nil {
 		return err
 	}
@@ -326,13 +392,16 @@ func rangeCond(prefix, loCol, hiCol string, lo, hi int64) (string, []any) {
 	case "sa":
 		return loCol + " >= ?", []any{hi}
 	case "eb":
-		return hiCol + " <= ?", []any{lo}
+		// A stored range ending by lo also starts before it; the extra
+		// bound lets the index on the start column limit the scan.
+		return hiCol + " <= ? AND " + loCol + " < ?", []any{lo, lo}
 	case "ap":
 		return loCol + " < ? AND " + hiCol + " > ?", []any{hi, lo}
 	case "ne":
 		return "NOT (" + loCol + " >= ? AND " + hiCol + " <= ?)", []any{lo, hi}
 	default:
-		return loCol + " >= ? AND " + hiCol + " <= ?", []any{lo, hi}
+		// lo < hi bounds the scan of the index on the start column.
+		return loCol + " >= ? AND " + loCol + " < ? AND " + hiCol + " <= ?", []any{lo, hi, hi}
 	}
 }
 
