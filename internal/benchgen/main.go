@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 var (
@@ -24,9 +25,14 @@ var (
 func main() {
 	n := flag.Int("n", 100000, "number of patients")
 	out := flag.String("out", ".", "output folder")
-	perFile := flag.Int("per-file", 5000, "patients per NDJSON file; each file is one import transaction")
+	perFile := flag.Int("per-file", 5000, "resources per NDJSON file")
+	observations := flag.Int("observations", 0, "number of Observations, spread over the patients")
 	flag.Parse()
 	if err := run(*n, *perFile, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "benchgen:", err)
+		os.Exit(1)
+	}
+	if err := writeObservations(*observations, *n, *perFile, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "benchgen:", err)
 		os.Exit(1)
 	}
@@ -89,4 +95,71 @@ request = function()
 end
 `, n-1)
 	return os.WriteFile(filepath.Join(out, "read.lua"), []byte(lua), 0o644)
+}
+
+// loinc lists vital-sign codes the synthetic observations use.
+var loinc = []string{"8867-4", "8480-6", "8462-4", "8310-5", "9279-1", "29463-7", "8302-2", "2708-6"}
+
+// writeObservations writes n Observations over the given number of
+// patients, with codes from loinc and dates over 2020 to 2024, and a wrk
+// script that searches them by patient, code and date.
+func writeObservations(n, patients, perFile int, out string) error {
+	if n == 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var f *os.File
+	var w *bufio.Writer
+	for i := 0; i < n; i++ {
+		if i%perFile == 0 {
+			if f != nil {
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				f.Close()
+			}
+			var err error
+			f, err = os.Create(filepath.Join(out, fmt.Sprintf("observations-%04d.ndjson", i/perFile)))
+			if err != nil {
+				return err
+			}
+			w = bufio.NewWriter(f)
+		}
+		day := rng.IntN(5 * 365)
+		o := map[string]any{
+			"resourceType": "Observation",
+			"id":           fmt.Sprintf("bench-obs-%07d", i),
+			"status":       "final",
+			"code": map[string]any{"coding": []any{map[string]any{
+				"system": "http://loinc.org", "code": loinc[rng.IntN(len(loinc))],
+			}}},
+			"subject":           map[string]any{"reference": fmt.Sprintf("Patient/bench-%06d", rng.IntN(patients))},
+			"effectiveDateTime": dateAfter2020(day),
+			"valueQuantity":     map[string]any{"value": json.Number(fmt.Sprintf("%d.%d", 40+rng.IntN(120), rng.IntN(10))), "unit": "1", "system": "http://unitsofmeasure.org", "code": "1"},
+		}
+		b, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		w.Write(b)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	f.Close()
+	lua := fmt.Sprintf(`-- Searches observations by patient, code and year.
+math.randomseed(11)
+local codes = {"8867-4", "8480-6", "8462-4", "8310-5", "9279-1", "29463-7", "8302-2", "2708-6"}
+request = function()
+  return wrk.format("GET", string.format("/fhir/Observation?patient=Patient/bench-%%06d&code=http://loinc.org|%%s&date=ge%%d-01-01",
+    math.random(0, %d), codes[math.random(1, #codes)], math.random(2020, 2024)))
+end
+`, patients-1)
+	return os.WriteFile(filepath.Join(out, "observations.lua"), []byte(lua), 0o644)
+}
+
+func dateAfter2020(days int) string {
+	t := time.Date(2020, 1, 1, 8, 0, 0, 0, time.UTC).AddDate(0, 0, days)
+	return t.Format(time.RFC3339)
 }
