@@ -1,9 +1,12 @@
-// Command benchgen writes synthetic FHIR Patients as NDJSON for load
-// benchmarks, and a wrk script that reads them by id in random order.
+// Command benchgen writes synthetic FHIR Patients and Observations as
+// NDJSON for load benchmarks, and wrk scripts that read and search them.
 //
-//	go run ./internal/benchgen -n 100000 -out /tmp/bench
+//	go run ./internal/benchgen -n 100000 [-observations 1000000] -out /tmp/bench
 //
-// It writes patients.ndjson (import it with nexusd import) and read.lua.
+// It writes patients-*.ndjson and observations-*.ndjson (import them with
+// nexusd import), read.lua (patients by id), search.lua (patients by family
+// and birth date) and observations.lua (observations by patient, code and
+// date).
 package main
 
 import (
@@ -94,7 +97,18 @@ request = function()
   return wrk.format("GET", string.format("/fhir/Patient/bench-%%06d", math.random(0, %d)))
 end
 `, n-1)
-	return os.WriteFile(filepath.Join(out, "read.lua"), []byte(lua), 0o644)
+	if err := os.WriteFile(filepath.Join(out, "read.lua"), []byte(lua), 0o644); err != nil {
+		return err
+	}
+	search := `-- Searches patients by family name and birth date.
+math.randomseed(7)
+local families = {"Tester", "Example", "Sample", "Dummy", "Fixture", "Mock", "Synthetic", "Placeholder"}
+request = function()
+  return wrk.format("GET", string.format("/fhir/Patient?family=%s&birthdate=%04d-%02d-%02d",
+    families[math.random(1, #families)], 1930 + math.random(0, 89), math.random(1, 12), math.random(1, 28)))
+end
+`
+	return os.WriteFile(filepath.Join(out, "search.lua"), []byte(search), 0o644)
 }
 
 // loinc lists vital-sign codes the synthetic observations use.

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Measures FHIR read by id on SQLite with N synthetic patients, with wrk
-# (Debian package wrk) as the load generator on loopback.
+# Measures FHIR reads on SQLite with N synthetic patients, with wrk
+# (Debian package wrk) as the load generator on loopback. SCRIPT is
+# read.lua (by id, the default) or search.lua (by family and birth date).
 #
-#   internal/benchgen/read-by-id.sh [N] [CONNECTIONS] [SECONDS]
+#   internal/benchgen/http-bench.sh [N] [CONNECTIONS] [SECONDS] [SCRIPT]
 set -euo pipefail
 N=${1:-100000}
 CONNS=${2:-16}
 SECS=${3:-10}
+SCRIPT=${4:-read.lua}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/nexus-bench.XXXXXX)
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -20,5 +22,5 @@ go run ./internal/benchgen -n "$N" -out "$WORK/data"
 PID=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:18090/readyz >/dev/null && break; sleep 0.1; done
 # Warm the page cache, then measure.
-wrk -t2 -c"$CONNS" -d3s -s "$WORK/data/read.lua" http://127.0.0.1:18090 >/dev/null
-wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/data/read.lua" http://127.0.0.1:18090
+wrk -t2 -c"$CONNS" -d3s -s "$WORK/data/$SCRIPT" http://127.0.0.1:18090 >/dev/null
+wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/data/$SCRIPT" http://127.0.0.1:18090
