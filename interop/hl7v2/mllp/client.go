@@ -78,7 +78,7 @@ func (o ClientOptions) validate() error {
 // because MLLP allows one unacknowledged message per connection.
 //
 // After a failed exchange the client closes the connection, because a late
-// ACK could otherwise be taken as the answer to the next message. The next
+// ACK could otherwise be taken as the ACK of the next message. The next
 // Send dials again.
 type Client struct {
 	addr string
@@ -102,40 +102,41 @@ func Dial(ctx context.Context, addr string, opts ClientOptions) (*Client, error)
 	return c, nil
 }
 
-// connect dials the receiver. The caller holds c.mu, or owns c alone.
+// connect dials the receiver and sets up the ACK decoder. The caller holds
+// c.mu, or owns c alone.
 func (c *Client) connect(ctx context.Context) error {
-	if c.opts.DialTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.opts.DialTimeout)
-		defer cancel()
-	}
-	var conn net.Conn
-	var err error
-	if c.opts.TLSConfig != nil {
-		dialer := &tls.Dialer{Config: c.opts.TLSConfig}
-		conn, err = dialer.DialContext(ctx, "tcp", c.addr)
-	} else {
-		var dialer net.Dialer
-		conn, err = dialer.DialContext(ctx, "tcp", c.addr)
-	}
+	conn, err := c.dial(ctx)
 	if err != nil {
 		return fmt.Errorf("mllp: dial %s: %w", c.addr, err)
 	}
+
 	log := c.opts.Logger.With("remote_addr", conn.RemoteAddr().String())
 	log.Info("mllp: connected", "local_addr", conn.LocalAddr().String(), "tls", c.opts.TLSConfig != nil)
 	c.conn = conn
 	c.dec = NewDecoder(conn, DecoderConfig{
 		MaxFrame: c.opts.MaxFrame,
-		OnSkip: func(n int) {
-			log.Warn("mllp: skipped bytes before the ACK start block", "bytes", n)
-		},
+		OnSkip:   newSkipLogger(log, "mllp: skipped bytes before the ACK start block"),
 	})
 	return nil
 }
 
-// Send writes message as one frame and returns the content of the one ACK
-// frame that answers it. It dials again first when an earlier failure
-// closed the connection. Check the ACK with AckCode.
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	if c.opts.DialTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.DialTimeout)
+		defer cancel()
+	}
+	if c.opts.TLSConfig != nil {
+		dialer := &tls.Dialer{Config: c.opts.TLSConfig}
+		return dialer.DialContext(ctx, "tcp", c.addr)
+	}
+	var dialer net.Dialer
+	return dialer.DialContext(ctx, "tcp", c.addr)
+}
+
+// Send writes message as one frame, reads one ACK frame and returns its
+// content. It dials again first when an earlier failure closed the
+// connection. Check the ACK with AckCode.
 //
 // The exchange must end within AckTimeout and before ctx ends. When the
 // connection closes or times out before the ACK, the error wraps ErrNoAck,
@@ -150,6 +151,9 @@ func (c *Client) Send(ctx context.Context, message []byte) ([]byte, error) {
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, ErrClientClosed
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, fmt.Errorf("mllp: send to %s: %w", c.addr, err)
 	}
 	if c.conn == nil {
 		if err := c.connect(ctx); err != nil {
@@ -170,7 +174,7 @@ func (c *Client) exchange(ctx context.Context, message []byte) ([]byte, error) {
 	limit := "the ACK timeout of " + c.opts.AckTimeout.String()
 	if ctxDeadline, ok := ctx.Deadline(); ok && ctxDeadline.Before(deadline) {
 		deadline = ctxDeadline
-		limit = "the context deadline"
+		limit = ctxDeadlineLimit
 	}
 	if err := c.conn.SetDeadline(deadline); err != nil {
 		return nil, fmt.Errorf("mllp: send to %s: setting the deadline failed: %w", c.addr, err)
@@ -178,10 +182,18 @@ func (c *Client) exchange(ctx context.Context, message []byte) ([]byte, error) {
 	// A canceled context moves the deadline to the past, which ends a
 	// blocked Write or Read at once.
 	conn := c.conn
+	interrupted := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		conn.SetDeadline(time.Unix(1, 0))
+		close(interrupted)
 	})
-	defer stop()
+	defer func() {
+		// When the context ended just as the exchange did, wait for the
+		// deadline change, so that it cannot hit the next exchange.
+		if !stop() {
+			<-interrupted
+		}
+	}()
 
 	if err := WriteFrame(conn, message); err != nil {
 		return nil, c.exchangeError(ctx, limit, "writing the message failed", err)
@@ -193,11 +205,18 @@ func (c *Client) exchange(ctx context.Context, message []byte) ([]byte, error) {
 	return ack, nil
 }
 
+const ctxDeadlineLimit = "the context deadline"
+
 // exchangeError wraps an error of one exchange. limit names the deadline
 // that applied, and step names the step that failed.
 func (c *Client) exchangeError(ctx context.Context, limit, step string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("mllp: send to %s: %s: %w", c.addr, step, context.Cause(ctx))
+	}
+	if isTimeout(err) && limit == ctxDeadlineLimit {
+		// The connection deadline can fire just before the context reports
+		// its end.
+		return fmt.Errorf("%w from %s: %s passed: %w: %w", ErrNoAck, c.addr, limit, context.DeadlineExceeded, err)
 	}
 	if isTimeout(err) {
 		return fmt.Errorf("%w from %s: %s passed: %w", ErrNoAck, c.addr, limit, err)

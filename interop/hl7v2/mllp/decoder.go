@@ -2,9 +2,11 @@ package mllp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"time"
@@ -61,7 +63,7 @@ type Decoder struct {
 
 	buf        []byte
 	start, end int // unread bytes are buf[start:end]
-	scan       int // inside a frame, buf[start:scan] holds no end of frame
+	scan       int // inside a frame, buf[start:scan] contains no end of frame
 
 	inFrame    bool
 	frameStart time.Time
@@ -120,23 +122,19 @@ func (d *Decoder) Skipped() int64 {
 	return d.skipped
 }
 
-// Buffered returns the number of bytes read from the stream but not yet
-// returned in a frame.
-func (d *Decoder) Buffered() int {
-	return d.end - d.start
-}
-
 func (d *Decoder) fail(err error) {
 	d.reportSkip()
 	d.err = err
 }
 
 // next returns the next complete frame in the buffer, or nil when more
-// bytes are needed.
+// bytes are needed. Every limit is checked at the byte where it is passed,
+// so the result does not depend on how the stream was split into reads.
 func (d *Decoder) next() ([]byte, error) {
 	if !d.inFrame {
-		if !d.findStart() {
-			return nil, d.checkSkipLimit()
+		found, err := d.findStart()
+		if !found || err != nil {
+			return nil, err
 		}
 	}
 	for {
@@ -146,6 +144,9 @@ func (d *Decoder) next() ([]byte, error) {
 			break
 		}
 		pos := d.scan + i
+		if size := pos - d.start; size > d.cfg.MaxFrame {
+			return nil, &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size}
+		}
 		if d.buf[pos] == StartBlock {
 			// The sender abandoned the frame and started again: its start
 			// block and partial content count as skipped.
@@ -166,7 +167,7 @@ func (d *Decoder) next() ([]byte, error) {
 			d.scan = pos + 1
 			continue
 		}
-		return d.takeFrame(pos)
+		return d.takeFrame(pos), nil
 	}
 	if size := d.scan - d.start; size > d.cfg.MaxFrame {
 		return nil, &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size}
@@ -176,19 +177,22 @@ func (d *Decoder) next() ([]byte, error) {
 
 // findStart skips the bytes before the next start block and reports
 // whether one was found.
-func (d *Decoder) findStart() bool {
+func (d *Decoder) findStart() (bool, error) {
 	i := bytes.IndexByte(d.buf[d.start:d.end], StartBlock)
 	if i < 0 {
 		d.skip(d.end - d.start)
 		d.start, d.end = 0, 0
-		return false
+		return false, d.checkSkipLimit()
 	}
 	d.skip(i)
+	if err := d.checkSkipLimit(); err != nil {
+		return false, err
+	}
 	d.reportSkip()
 	d.start += i + 1
 	d.scan = d.start
 	d.beginFrame()
-	return true
+	return true, nil
 }
 
 func (d *Decoder) checkSkipLimit() error {
@@ -207,20 +211,17 @@ func (d *Decoder) beginFrame() {
 	}
 }
 
-// takeFrame returns the frame whose end block is at buf[end].
-func (d *Decoder) takeFrame(end int) ([]byte, error) {
-	size := end - d.start
-	if size > d.cfg.MaxFrame {
-		return nil, &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size}
-	}
-	frame := make([]byte, size)
+// takeFrame returns the frame whose end block is at buf[end]. The caller
+// has checked its size.
+func (d *Decoder) takeFrame(end int) []byte {
+	frame := make([]byte, end-d.start)
 	copy(frame, d.buf[d.start:end])
 	d.start = end + 2
 	d.inFrame = false
 	if d.start == d.end {
 		d.start, d.end = 0, 0
 	}
-	return frame, nil
+	return frame
 }
 
 func (d *Decoder) skip(n int) {
@@ -324,6 +325,21 @@ func (d *Decoder) readError(err error) error {
 			ErrIncompleteFrame, d.cfg.IdleTimeout, received, err)
 	default:
 		return fmt.Errorf("%w: read failed after %d bytes of the frame: %w", ErrIncompleteFrame, received, err)
+	}
+}
+
+// newSkipLogger returns an OnSkip function that logs the first run of
+// skipped bytes at warning level and later runs at debug level, because
+// some peers add a byte, such as LF, after every frame.
+func newSkipLogger(log *slog.Logger, message string) func(n int) {
+	runs := 0
+	return func(n int) {
+		runs++
+		level := slog.LevelDebug
+		if runs == 1 {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, message, "bytes", n)
 	}
 }
 

@@ -89,8 +89,8 @@ type Server struct {
 	TLSConfig *tls.Config
 
 	// MaxConnections is the maximum number of open connections. A
-	// connection accepted beyond it is closed at once and logged. Zero means
-	// no limit.
+	// connection accepted beyond it is closed at once. Rejections are logged
+	// at most once a second with their count. Zero means no limit.
 	MaxConnections int
 
 	initOnce sync.Once
@@ -98,7 +98,10 @@ type Server struct {
 	cancel   context.CancelFunc
 	closing  atomic.Bool
 	nextID   atomic.Uint64
-	wg       sync.WaitGroup // one per open connection
+
+	rejected      atomic.Int64   // connections rejected since the last log line
+	lastRejectLog atomic.Int64   // Unix nanoseconds of that line
+	wg            sync.WaitGroup // one per open connection
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -227,8 +230,8 @@ func (s *Server) startConn(nc net.Conn) {
 	}
 	if s.MaxConnections > 0 && len(s.conns) >= s.MaxConnections {
 		s.mu.Unlock()
-		log.Warn("mllp: connection rejected: maximum connections reached", "max_connections", s.MaxConnections)
 		nc.Close()
+		s.logRejected(log)
 		return
 	}
 	c := &serverConn{server: s, nc: nc, log: log, info: ConnInfo{
@@ -241,6 +244,20 @@ func (s *Server) startConn(nc net.Conn) {
 	s.mu.Unlock()
 
 	go c.serve()
+}
+
+// logRejected logs a connection rejected at MaxConnections. It writes at
+// most one line a second, with the number of connections rejected since
+// the previous line, so that a flood of connections does not flood the log.
+func (s *Server) logRejected(log *slog.Logger) {
+	s.rejected.Add(1)
+	now := time.Now().UnixNano()
+	last := s.lastRejectLog.Load()
+	if now-last < int64(time.Second) || !s.lastRejectLog.CompareAndSwap(last, now) {
+		return
+	}
+	log.Warn("mllp: connection rejected: maximum connections reached",
+		"max_connections", s.MaxConnections, "rejected", s.rejected.Swap(0))
 }
 
 func (s *Server) removeConn(c *serverConn) {

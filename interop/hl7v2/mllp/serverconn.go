@@ -24,7 +24,6 @@ type serverConn struct {
 	closedByServer bool
 
 	messages   int
-	skipRuns   int
 	closeCause string
 }
 
@@ -35,7 +34,7 @@ func (c *serverConn) serve() {
 		MaxFrame:    c.server.MaxFrame,
 		IdleTimeout: c.server.IdleTimeout,
 		ReadTimeout: c.server.ReadTimeout,
-		OnSkip:      c.logSkip,
+		OnSkip:      newSkipLogger(c.log, "mllp: skipped bytes before a start block"),
 	})
 	defer func() {
 		c.nc.Close()
@@ -169,18 +168,6 @@ func (c *serverConn) logReadError(err error) {
 		c.closeCause = "read failed"
 		c.log.Warn("mllp: read failed; closing the connection", "err", err)
 	}
-}
-
-// logSkip logs the first run of skipped bytes at warning level and later
-// runs at debug level, because some senders add a byte, such as LF, to every
-// frame. The total is in the connection closed line.
-func (c *serverConn) logSkip(n int) {
-	c.skipRuns++
-	level := slog.LevelDebug
-	if c.skipRuns == 1 {
-		level = slog.LevelWarn
-	}
-	c.log.Log(context.Background(), level, "mllp: skipped bytes before a start block", "bytes", n)
 }
 
 // setBusy marks a message as being handled. It returns false when the
