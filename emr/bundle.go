@@ -316,7 +316,7 @@ func (s *Service) criteria(typ, query string) (Query, string, error) {
 	}
 	self.Del(paramCount)
 	if len(self) == 0 {
-		return Query{}, "", invalid("", "invalid", "a conditional request needs at least one search parameter")
+		return Query{}, "", badSearch("", "invalid", "a conditional request needs at least one search parameter")
 	}
 	return q, typ + "?" + self.Encode(), nil
 }

@@ -70,7 +70,8 @@ func (s *Service) ConditionalUpdate(ctx context.Context, typ, criteria string, b
 		case id == "":
 			id = bodyID
 		case bodyID != "" && bodyID != id:
-			return invalid(typ+".id", "invalid", "id in the body differs from the resource the criteria match")
+			return &ValidationError{Malformed: true, Issues: []Issue{{Path: typ + ".id", Code: "invalid",
+				Message: "id in the body differs from the resource the criteria match"}}}
 		}
 		p, err := s.prepare(typ, id, cloneTree(tree))
 		if err != nil {

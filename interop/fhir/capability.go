@@ -48,7 +48,15 @@ type capResource struct {
 	ConditionalRead   string           `json:"conditionalRead"`
 	ConditionalUpdate bool             `json:"conditionalUpdate"`
 	ConditionalDelete string           `json:"conditionalDelete"`
+	SearchInclude     []string         `json:"searchInclude,omitempty"`
+	SearchRevInclude  []string         `json:"searchRevInclude,omitempty"`
 	SearchParam       []capSearchParam `json:"searchParam,omitempty"`
+	Operation         []capOperation   `json:"operation"`
+}
+
+type capOperation struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
 }
 
 type capInteraction struct {
@@ -63,7 +71,12 @@ type capSearchParam struct {
 
 // typeInteractions are the interactions served for every resource type.
 var typeInteractions = []string{
-	"read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type",
+	"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type",
+}
+
+// typeOperations are the operations served for every resource type.
+var typeOperations = []capOperation{
+	{Name: "validate", Definition: "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
 }
 
 // searchableTypes are the search parameter types emr.Service.Search
@@ -87,6 +100,7 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 		interactions[i] = capInteraction{Code: code}
 	}
 	types := emr.ResourceTypes()
+	includes, revIncludes := includeLists(registry, types)
 	resources := make([]capResource, 0, len(types))
 	for _, typ := range types {
 		resources = append(resources, capResource{
@@ -96,10 +110,13 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 			ReadHistory:       true,
 			UpdateCreate:      true,
 			ConditionalCreate: true,
-			ConditionalRead:   "not-supported",
-			ConditionalUpdate: false,
-			ConditionalDelete: "not-supported",
+			ConditionalRead:   "full-support",
+			ConditionalUpdate: true,
+			ConditionalDelete: "single",
+			SearchInclude:     includes[typ],
+			SearchRevInclude:  revIncludes[typ],
 			SearchParam:       searchParams(registry, typ),
+			Operation:         typeOperations,
 		})
 	}
 	return capabilityStatement{
@@ -147,6 +164,40 @@ func searchParams(registry *searchparam.Registry, typ string) []capSearchParam {
 	}
 	sort.Slice(params, func(i, j int) bool { return params[i].Name < params[j].Name })
 	return params
+}
+
+// includeLists returns, by resource type, the _include values of its
+// reference parameters ("Encounter:subject") and the _revinclude values of
+// the reference parameters of every type that may point at it, as listed
+// in each parameter's target types. A parameter without an expression is left
+// out, because nothing is indexed for it.
+func includeLists(registry *searchparam.Registry, types []string) (includes, revIncludes map[string][]string) {
+	includes = map[string][]string{}
+	revIncludes = map[string][]string{}
+	for _, source := range types {
+		seen := map[string]bool{}
+		for _, def := range registry.ForType(source) {
+			if def.Type != searchparam.TypeReference || def.Expression == "" || seen[def.Code] {
+				continue
+			}
+			seen[def.Code] = true
+			value := source + ":" + def.Code
+			includes[source] = append(includes[source], value)
+			targets := map[string]bool{}
+			for _, target := range def.Targets {
+				if emr.IsResourceType(target) && !targets[target] {
+					targets[target] = true
+					revIncludes[target] = append(revIncludes[target], value)
+				}
+			}
+		}
+	}
+	for _, lists := range []map[string][]string{includes, revIncludes} {
+		for _, values := range lists {
+			sort.Strings(values)
+		}
+	}
+	return includes, revIncludes
 }
 
 func (h *handler) metadata(x *exchange) {

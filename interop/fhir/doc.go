@@ -12,21 +12,57 @@
 // # Interactions
 //
 //	GET    metadata                        CapabilityStatement
-//	GET    [type]/[id]                     read
+//	GET    [type]/[id]                     read, conditional with If-None-Match or If-Modified-Since
 //	GET    [type]/[id]/_history/[vid]      vread
 //	PUT    [type]/[id]                     update, or create with that id
+//	PUT    [type]?criteria                 conditional update
+//	PATCH  [type]/[id]                     patch with a JSON Patch body
 //	DELETE [type]/[id]                     delete
+//	DELETE [type]?criteria                 conditional delete of one match
 //	GET    [type]/[id]/_history            instance history
 //	GET    [type]/_history                 type history
 //	GET    _history                        system history
 //	GET    [type]?params                   search
 //	POST   [type]/_search                  search, form body added to the query
 //	POST   [type]                          create, conditional with If-None-Exist
+//	POST   [type]/$validate                validate a resource, also on [type]/[id]
 //	POST   (the base)                      batch or transaction Bundle
 //
 // HEAD is served wherever GET is, with the status and headers of GET and no
 // body. An update body must carry the id of the URL, as FHIR R4 requires,
 // and one without it, or with another id, gets 400.
+//
+// # Conditional interactions
+//
+// A conditional create, update or delete takes search criteria (the
+// If-None-Exist header, or the query of PUT and DELETE [type]), checked as
+// a search is: invalid criteria, or criteria without a search parameter,
+// get 400. Several matches give 412 and change nothing. A conditional
+// create returns 201 when it creates and 200 with the stored resource when
+// one resource matches, and concurrent requests with the same criteria
+// create one resource. A conditional update creates when nothing matches
+// (201) and updates the one match (200). A body id other than the match's
+// gets 400. A conditional delete of one match or of none succeeds, as a
+// delete by id does. If-Match on a conditional update or delete gets 400,
+// because no version check is available for them.
+//
+// A read with If-None-Match naming the current version (W/"3", "3" or *),
+// or, without If-None-Match, with an If-Modified-Since not before
+// meta.lastUpdated, gets 304 with the ETag and Last-Modified headers and
+// no body. HTTP dates have whole seconds, so If-Modified-Since can miss a
+// change made in the same second.
+//
+// PATCH takes an RFC 6902 JSON Patch sent as application/json-patch+json
+// and honours If-Match. A failed test operation gets 412, and a patch that
+// cannot be applied, changes id or resourceType, or leaves an invalid
+// resource gets 422. FHIRPath Patch, a Parameters body sent as
+// application/fhir+json, gets 415 with an OperationOutcome saying that only
+// JSON Patch is supported.
+//
+// $validate takes the resource, or a Parameters with a resource part and
+// optionally mode create or update, and returns 200 with an
+// OperationOutcome: one information issue when the resource is valid, or
+// its errors. Mode update also checks the id against the URL.
 //
 // Every resource type of FHIR R4 is served. The CapabilityStatement lists
 // these interactions for every type, with the search parameters of the
@@ -36,11 +72,12 @@
 // _lastUpdated, _count, _total and _summary=count. Next links carry the
 // whole query with the paging cursor _cursor, so a client that keeps only a
 // next link's query string can page. Reads, creates and updates send
-// ETag W/"version" and Last-Modified; If-Match on update and delete gives
-// 412 when the version is not the current one. Prefer: return=minimal,
-// return=representation and return=OperationOutcome are honoured on
-// creates and updates, return=minimal on deletes and return=representation
-// in batches and transactions.
+// ETag W/"version" and Last-Modified; If-Match on update, patch and delete
+// gives 412 when the version is not the current one. Prefer:
+// return=minimal, return=representation and return=OperationOutcome are
+// honoured on creates, updates and patches, return=minimal on deletes and
+// return=representation in batches and transactions. Prefer:
+// handling=lenient is ignored, so search stays strict.
 //
 // Responses are application/fhir+json; charset=utf-8. Requests may send
 // application/fhir+json or application/json, and _format=json. Other
@@ -63,16 +100,17 @@
 //
 // # Not served yet
 //
-// Conditional read, update and delete, PATCH, and operations such as
-// $merge, $validate and $everything are not served. Search lacks
+// FHIRPath Patch, If-Match on conditional update and delete, the profile
+// parameter and delete mode of $validate, and other operations such as
+// $merge and $everything are not served. Search lacks
 // _elements, _summary other than count and false, the :identifier and
 // :of-type modifiers, composite and special parameters, wildcard includes
 // (Type:*), and compartment search. _text, _content and _query are
 // rejected because nothing is indexed for them. History lacks _at and
 // _list, and XML is not supported. A request that uses any of these gets
-// 400 (404 for a path, 405 for a method), so no parameter is silently
-// ignored. The conditional read headers If-None-Match and If-Modified-Since
-// are ignored, and the full resource is returned.
+// 400 (404 for a path or an operation, 405 for a method, 415 for a patch
+// format), so no parameter is silently ignored. Prefer: handling=lenient
+// is the exception: it is ignored, and search stays strict.
 //
 // # Limits
 //

@@ -45,8 +45,12 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "invalid id", method: http.MethodGet, path: "/Patient/no_underscores", status: 404, code: "not-found"},
 		{name: "unknown path", method: http.MethodGet, path: "/Patient/1/_history/1/extra", status: 404, code: "not-found"},
 		{name: "method on instance", method: http.MethodPost, path: "/Patient/" + current, body: patientBody, status: 405, code: "not-supported"},
-		{name: "patch", method: http.MethodPatch, path: "/Patient/" + current, body: "[]", status: 405, code: "not-supported"},
-		{name: "method on type", method: http.MethodDelete, path: "/Patient", status: 405, code: "not-supported"},
+		{name: "fhirpath patch", method: http.MethodPatch, path: "/Patient/" + current, body: "[]", status: 415, code: "not-supported"},
+		{name: "method on type", method: http.MethodPatch, path: "/Patient", body: "[]", status: 405, code: "not-supported"},
+		{name: "unknown operation", method: http.MethodGet, path: "/Patient/" + current + "/$everything", status: 404, code: "not-found"},
+		{name: "unknown type operation", method: http.MethodPost, path: "/Patient/$match", body: patientBody, status: 404, code: "not-found"},
+		{name: "conditional delete without criteria", method: http.MethodDelete, path: "/Patient", status: 400, code: "invalid"},
+		{name: "conditional update without criteria", method: http.MethodPut, path: "/Patient", body: patientBody, status: 400, code: "invalid"},
 		{name: "xml accept", method: http.MethodGet, path: "/Patient/" + current, header: []string{"Accept", "application/fhir+xml"}, status: 406, code: "not-supported"},
 		{name: "identifier in use", method: http.MethodPost, path: "/Patient", body: `{"resourceType":"Patient",` + mrn + `}`, status: 409, code: "conflict"},
 		{name: "deleted", method: http.MethodGet, path: "/Patient/" + deleted, status: 410, code: "deleted"},
@@ -162,17 +166,19 @@ func TestMethodNotAllowedAllow(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	tests := []struct {
-		name  string
-		path  string
-		allow string
+		name   string
+		method string
+		path   string
+		allow  string
 	}{
-		{name: "instance", path: "/Patient/1", allow: "GET, HEAD, PUT, DELETE"},
-		{name: "type", path: "/Patient", allow: "GET, HEAD, POST"},
-		{name: "version", path: "/Patient/1/_history/1", allow: "GET, HEAD"},
+		{name: "instance", method: http.MethodPost, path: "/Patient/1", allow: "GET, HEAD, PUT, PATCH, DELETE"},
+		{name: "type", method: http.MethodPatch, path: "/Patient", allow: "GET, HEAD, POST, PUT, DELETE"},
+		{name: "version", method: http.MethodPatch, path: "/Patient/1/_history/1", allow: "GET, HEAD"},
+		{name: "validate", method: http.MethodGet, path: "/Patient/$validate", allow: "POST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := s.do(http.MethodPatch, tt.path, "{}")
+			resp := s.do(tt.method, tt.path, "{}")
 			require.Equal(t, http.StatusMethodNotAllowed, resp.status)
 			assert.Equal(t, tt.allow, resp.header.Get("Allow"))
 		})

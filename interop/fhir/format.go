@@ -117,6 +117,12 @@ func (h *handler) readBody(x *exchange, form bool) ([]byte, error) {
 	if err := checkContentType(x.r, form); err != nil {
 		return nil, err
 	}
+	return h.readLimited(x)
+}
+
+// readLimited reads the request body, whatever its type, up to the
+// configured limit.
+func (h *handler) readLimited(x *exchange) ([]byte, error) {
 	// MaxBytesReader gets the server's own writer, because it closes the
 	// connection after an oversized body through an unexported method of
 	// that writer.

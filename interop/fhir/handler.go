@@ -25,9 +25,15 @@ type Service interface {
 	VRead(ctx context.Context, typ, id string, version int64) (*emr.Resource, error)
 	History(ctx context.Context, q emr.HistoryQuery) (*emr.HistoryPage, error)
 	Search(ctx context.Context, typ string, params url.Values) (*emr.SearchResult, error)
+	ParseSearch(typ string, params url.Values) (emr.Query, url.Values, error)
 	Create(ctx context.Context, typ string, body []byte) (*emr.Resource, error)
+	ConditionalCreate(ctx context.Context, typ string, body []byte, criteria string) (*emr.Resource, emr.Outcome, error)
 	Update(ctx context.Context, p emr.UpdateParams) (*emr.Resource, emr.Outcome, error)
+	ConditionalUpdate(ctx context.Context, typ, criteria string, body []byte) (*emr.Resource, emr.Outcome, error)
+	Patch(ctx context.Context, p emr.PatchParams) (*emr.Resource, error)
 	Delete(ctx context.Context, typ, id string, ifMatch int64) (*emr.Resource, error)
+	ConditionalDelete(ctx context.Context, typ, criteria string) (*emr.Resource, error)
+	Validate(typ string, body []byte) error
 	ProcessBundle(ctx context.Context, body []byte) (*emr.BundleResponse, error)
 	Registry() *searchparam.Registry
 }

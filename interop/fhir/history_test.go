@@ -184,8 +184,17 @@ func TestCapabilityStatement(t *testing.T) {
 	for _, i := range patient["interaction"].([]any) {
 		interactions = append(interactions, at(i, "code").(string))
 	}
-	assert.ElementsMatch(t, []string{"read", "vread", "update", "delete", "history-instance",
+	assert.ElementsMatch(t, []string{"read", "vread", "update", "patch", "delete", "history-instance",
 		"history-type", "create", "search-type"}, interactions)
+	assert.Equal(t, true, patient["conditionalCreate"])
+	assert.Equal(t, true, patient["conditionalUpdate"])
+	assert.Equal(t, "single", patient["conditionalDelete"])
+	assert.Equal(t, "full-support", patient["conditionalRead"])
+	assert.Equal(t, "validate", at(patient, "operation", 0, "name"))
+	assert.Equal(t, "http://hl7.org/fhir/OperationDefinition/Resource-validate", at(patient, "operation", 0, "definition"))
+	assert.Contains(t, patient["searchInclude"], "Patient:general-practitioner")
+	assert.Contains(t, patient["searchRevInclude"], "Observation:subject")
+	assert.Contains(t, patient["searchRevInclude"], "Encounter:patient")
 	params := map[string]string{}
 	for _, p := range patient["searchParam"].([]any) {
 		params[at(p, "name").(string)] = at(p, "type").(string)
@@ -272,4 +281,43 @@ func TestHistoryUpdateCreate(t *testing.T) {
 	assert.Equal(t, "201 Created", at(first, "response", "status"))
 	assert.Equal(t, "Patient/put-made/_history/1", at(first, "response", "location"))
 	assert.Equal(t, "1", at(first, "resource", "meta", "versionId"))
+}
+
+// TestCapabilityIncludesWork runs one search with every _include and
+// _revinclude value the CapabilityStatement lists, on a database where
+// Patient/p1 is the subject of an Observation, so it cannot list one that
+// search rejects.
+func TestCapabilityIncludesWork(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	require.Equal(t, http.StatusCreated, s.do(http.MethodPut, "/Patient/p1", `{"resourceType":"Patient","id":"p1"}`).status)
+	s.create("Observation", `{"resourceType":"Observation","status":"final","code":{"text":"pulse"},"subject":{"reference":"Patient/p1"}}`)
+
+	resp := s.do(http.MethodGet, "/metadata", "")
+	require.Equal(t, http.StatusOK, resp.status)
+	checked := 0
+	for _, r := range at(resp.json(t), "rest", 0, "resource").([]any) {
+		typ := at(r, "type").(string)
+		for _, param := range []string{"_include", "_revinclude"} {
+			key := "searchInclude"
+			if param == "_revinclude" {
+				key = "searchRevInclude"
+			}
+			values, _ := at(r, key).([]any)
+			for _, v := range values {
+				query := param + "=" + url.QueryEscape(v.(string))
+				search := s.do(http.MethodGet, "/"+typ+"?"+query, "")
+				if assert.Equal(t, http.StatusOK, search.status, "%s?%s: %s", typ, query, search.body) {
+					checked++
+				}
+			}
+		}
+	}
+	assert.Greater(t, checked, 10000)
+
+	included := s.do(http.MethodGet, "/Patient?_id=p1&_revinclude=Observation:subject", "")
+	require.Equal(t, http.StatusOK, included.status, "%s", included.body)
+	list := entries(t, included.json(t))
+	require.Len(t, list, 2)
+	assert.Equal(t, "include", at(list[1], "search", "mode"))
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/nexus-health-360/nexus/emr"
 )
@@ -41,6 +40,11 @@ func (h *handler) read(x *exchange) {
 		return
 	}
 	res, err := h.svc.Read(x.ctx, x.path.typ, x.path.id)
+	if err == nil && notModified(x.r, res) {
+		setVersionHeaders(x.w.Header(), res)
+		x.w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	h.writeRead(x, res, err)
 }
 
@@ -94,65 +98,7 @@ func (h *handler) create(x *exchange) {
 		h.fail(x, err)
 		return
 	}
-	h.writeWritten(x, http.StatusCreated, res)
-}
-
-// conditionalCreate runs a create with If-None-Exist as a transaction of
-// one entry, because emr implements ifNoneExist for bundle entries. It
-// returns 201 when it created the resource and 200 with the existing one
-// when exactly one matched.
-func (h *handler) conditionalCreate(x *exchange, body []byte, condition string) {
-	members, err := decodeObject(body)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	var resourceType string
-	// A missing or non-string resourceType leaves "", which fails the check.
-	_ = json.Unmarshal(members["resourceType"], &resourceType)
-	if resourceType != x.path.typ {
-		h.fail(x, &emr.ValidationError{Issues: []emr.Issue{{Path: x.path.typ, Code: "invalid",
-			Message: "resourceType does not match the type in the path"}}})
-		return
-	}
-
-	bundle := map[string]any{
-		"resourceType": "Bundle",
-		"type":         "transaction",
-		"entry": []any{map[string]any{
-			"resource": json.RawMessage(body),
-			"request": map[string]any{
-				"method":      http.MethodPost,
-				"url":         x.path.typ,
-				"ifNoneExist": strings.TrimPrefix(condition, "?"),
-			},
-		}},
-	}
-	encoded, err := encodeJSON(bundle)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-
-	resp, err := h.svc.ProcessBundle(x.ctx, encoded)
-	if err != nil {
-		var ee *emr.EntryError
-		if errors.As(err, &ee) {
-			err = ee.Err // the only entry is the request itself
-		}
-		h.fail(x, err)
-		return
-	}
-	if len(resp.Entries) != 1 || resp.Entries[0].Resource == nil {
-		h.fail(x, fmt.Errorf("conditional create: transaction returned %d entries without a resource", len(resp.Entries)))
-		return
-	}
-
-	status := http.StatusOK
-	if resp.Entries[0].Status == http.StatusCreated {
-		status = http.StatusCreated
-	}
-	h.writeWritten(x, status, resp.Entries[0].Resource)
+	h.writeWritten(x, http.StatusCreated, res, "created")
 }
 
 func (h *handler) update(x *exchange) {
@@ -181,11 +127,16 @@ func (h *handler) update(x *exchange) {
 		h.fail(x, err)
 		return
 	}
-	status := http.StatusOK
+	h.writeWritten(x, writeStatus(outcome), res, string(outcome))
+}
+
+// writeStatus returns 201 for a write that created the resource and 200
+// for any other.
+func writeStatus(outcome emr.Outcome) int {
 	if outcome == emr.Created {
-		status = http.StatusCreated
+		return http.StatusCreated
 	}
-	h.writeWritten(x, status, res)
+	return http.StatusOK
 }
 
 // checkUpdateID rejects an update whose body has no id, or an id other
@@ -241,6 +192,13 @@ func (h *handler) delete(x *exchange) {
 		setVersionHeaders(x.w.Header(), res)
 		message = fmt.Sprintf("deleted %s/%s; the deletion is version %d", x.path.typ, x.path.id, res.VersionID)
 	}
+	h.writeDeleted(x, message)
+}
+
+// writeDeleted ends a delete that succeeded: 204 with no body when the
+// client prefers return=minimal, otherwise 200 with an OperationOutcome
+// carrying message.
+func (h *handler) writeDeleted(x *exchange, message string) {
 	if preferReturn(x.r) == "minimal" {
 		x.w.WriteHeader(http.StatusNoContent)
 		return
@@ -261,10 +219,11 @@ func parseIfMatch(r *http.Request) (int64, error) {
 	return version, nil
 }
 
-// writeWritten writes the result of a create or update: Location on 201,
-// ETag and Last-Modified, and the body the Prefer header requests (the
-// resource by default).
-func (h *handler) writeWritten(x *exchange, status int, res *emr.Resource) {
+// writeWritten writes the result of a create, update or patch: Location on
+// 201, ETag and Last-Modified, and the body the Prefer header requests (the
+// resource by default). action, such as "created" or "updated", starts the
+// diagnostics of the return=OperationOutcome body.
+func (h *handler) writeWritten(x *exchange, status int, res *emr.Resource, action string) {
 	header := x.w.Header()
 	if status == http.StatusCreated {
 		header.Set("Location", fmt.Sprintf("%s/%s/%s/_history/%d", x.base, res.Type, res.ID, res.VersionID))
@@ -274,7 +233,7 @@ func (h *handler) writeWritten(x *exchange, status int, res *emr.Resource) {
 	case "minimal":
 		x.w.WriteHeader(status)
 	case "OperationOutcome":
-		message := fmt.Sprintf("stored %s/%s version %d", res.Type, res.ID, res.VersionID)
+		message := fmt.Sprintf("%s %s/%s; the current version is %d", action, res.Type, res.ID, res.VersionID)
 		h.writeOutcome(x, status, newOutcome(outcomeIssue{Severity: "information", Code: "informational", Diagnostics: message}))
 	default:
 		h.writeResource(x, status, res)

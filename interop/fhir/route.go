@@ -36,8 +36,10 @@ var (
 		http.MethodGet: (*handler).history,
 	}}
 	shapeType = shape{"/{type}", map[string]func(*handler, *exchange){
-		http.MethodGet:  (*handler).search,
-		http.MethodPost: (*handler).create,
+		http.MethodGet:    (*handler).search,
+		http.MethodPost:   (*handler).create,
+		http.MethodPut:    (*handler).conditionalUpdate,
+		http.MethodDelete: (*handler).conditionalDelete,
 	}}
 	shapeTypeSearch = shape{"/{type}/_search", map[string]func(*handler, *exchange){
 		http.MethodPost: (*handler).search,
@@ -49,6 +51,13 @@ var (
 		http.MethodGet:    (*handler).read,
 		http.MethodPut:    (*handler).update,
 		http.MethodDelete: (*handler).delete,
+		http.MethodPatch:  (*handler).patch,
+	}}
+	shapeTypeValidate = shape{"/{type}/$validate", map[string]func(*handler, *exchange){
+		http.MethodPost: (*handler).validate,
+	}}
+	shapeInstanceValidate = shape{"/{type}/{id}/$validate", map[string]func(*handler, *exchange){
+		http.MethodPost: (*handler).validate,
 	}}
 	shapeInstanceHistory = shape{"/{type}/{id}/_history", map[string]func(*handler, *exchange){
 		http.MethodGet: (*handler).history,
@@ -89,14 +98,26 @@ func matchRoute(method, path string) (route, pathValues) {
 			s = shapeTypeSearch
 		case "_history":
 			s = shapeTypeHistory
+		case validateOperation:
+			s = shapeTypeValidate
 		default:
+			if isOperation(segments[1]) {
+				return unknownOperationRoute(), pathValues{}
+			}
 			p.id, s = segments[1], shapeInstance
 		}
 	case 3:
-		if segments[2] != "_history" {
-			return notFoundRoute("no FHIR interaction has this path"), p
+		p.typ, p.id = segments[0], segments[1]
+		switch {
+		case segments[2] == "_history":
+			s = shapeInstanceHistory
+		case segments[2] == validateOperation:
+			s = shapeInstanceValidate
+		case isOperation(segments[2]):
+			return unknownOperationRoute(), pathValues{}
+		default:
+			return notFoundRoute("no FHIR interaction has this path"), pathValues{}
 		}
-		p.typ, p.id, s = segments[0], segments[1], shapeInstanceHistory
 	case 4:
 		if segments[2] != "_history" {
 			return notFoundRoute("no FHIR interaction has this path"), p
@@ -120,6 +141,19 @@ func matchRoute(method, path string) (route, pathValues) {
 	return route{pattern: s.pattern, serve: serve}, p
 }
 
+// validateOperation is the path segment of the $validate operation, the
+// only FHIR operation served.
+const validateOperation = "$validate"
+
+// isOperation reports whether a path segment names a FHIR operation.
+func isOperation(segment string) bool { return strings.HasPrefix(segment, "$") }
+
+// unknownOperationRoute serves an operation other than $validate. The
+// operation name is not echoed, because a path can carry anything.
+func unknownOperationRoute() route {
+	return notFoundRoute("this server does not support the operation; $validate is the only operation served")
+}
+
 func notFoundRoute(message string) route {
 	return route{pattern: "unmatched", serve: func(h *handler, x *exchange) {
 		h.fail(x, requestError(http.StatusNotFound, "not-found", message))
@@ -128,7 +162,7 @@ func notFoundRoute(message string) route {
 
 func methodNotAllowedRoute(s shape) route {
 	allowed := make([]string, 0, len(s.methods)+1)
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		if s.methods[m] == nil {
 			continue
 		}
