@@ -1,0 +1,242 @@
+package hl7v2
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Kind classifies a ParseError. Tests and callers match on the kind, never
+// on the message text.
+type Kind int
+
+// The kinds of problems the parser, the path API and the writer report.
+const (
+	KindOther Kind = iota
+	KindMissingMSH
+	KindSegmentID
+	KindSegmentTerminator
+	KindEmptySegment
+	KindByteOrderMark
+	KindEncodingCharacters
+	KindEscape
+	KindCharset
+	KindVersion
+	KindVersionFeature
+	KindRequiredField
+	KindDataType
+	KindLimit
+	KindMultipleMessages
+	KindSegmentSequence
+)
+
+var kindNames = map[Kind]string{
+	KindOther:              "other",
+	KindMissingMSH:         "missing MSH",
+	KindSegmentID:          "invalid segment id",
+	KindSegmentTerminator:  "segment terminator",
+	KindEmptySegment:       "empty segment",
+	KindByteOrderMark:      "byte order mark",
+	KindEncodingCharacters: "encoding characters",
+	KindEscape:             "escape sequence",
+	KindCharset:            "character set",
+	KindVersion:            "version",
+	KindVersionFeature:     "version feature",
+	KindRequiredField:      "required field",
+	KindDataType:           "data type",
+	KindLimit:              "limit",
+	KindMultipleMessages:   "multiple messages",
+	KindSegmentSequence:    "segment sequence",
+}
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	if name, ok := kindNames[k]; ok {
+		return name
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// HL7Code returns the HL7 table 0357 (message error condition) code that an
+// ACK reports for this kind.
+func (k Kind) HL7Code() string {
+	switch k {
+	case KindMissingMSH, KindSegmentID, KindSegmentSequence, KindMultipleMessages:
+		return "100"
+	case KindRequiredField:
+		return "101"
+	case KindVersion, KindVersionFeature:
+		return "203"
+	case KindLimit, KindOther:
+		return "207"
+	default:
+		return "102"
+	}
+}
+
+// hl7CodeText is the description that table 0357 gives to each code used
+// by HL7Code.
+var hl7CodeText = map[string]string{
+	"100": "Segment sequence error",
+	"101": "Required field missing",
+	"102": "Data type error",
+	"104": "Value too long",
+	"203": "Unsupported version id",
+	"207": "Application internal error",
+}
+
+// Severity records whether a ParseError rejects the message (SeverityError)
+// or was accepted in lenient mode and only recorded (SeverityWarning).
+type Severity int
+
+// The severities, with the letters of HL7 table 0516 (ERR-4).
+const (
+	SeverityError Severity = iota
+	SeverityWarning
+)
+
+// String returns the HL7 table 0516 code: "E" or "W".
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "W"
+	}
+	return "E"
+}
+
+// ParseError is one problem found in a message, located by segment, field,
+// repetition, component and byte offset. Message never contains a value
+// from the message, so errors are safe to log and to send back in an ACK.
+type ParseError struct {
+	Kind     Kind
+	Severity Severity
+	// SegmentID is the segment's id, or "" when the id itself is invalid or
+	// the problem concerns the whole input.
+	SegmentID string
+	// Segment is the 1-based position of the segment in its message, 0 when
+	// unknown. Occurrence is the 1-based count of segments with the same id
+	// up to this one (the second OBX has Occurrence 2), as ERR-2 reports it.
+	Segment    int
+	Occurrence int
+	// Field, Repetition, Component and Subcomponent are 1-based, 0 when the
+	// problem is not inside that level.
+	Field        int
+	Repetition   int
+	Component    int
+	Subcomponent int
+	// Offset is the byte offset in the input given to the parser, -1 when
+	// unknown.
+	Offset int
+	// Limit names the Limits field that was exceeded, for KindLimit.
+	Limit string
+	// Message describes the problem without any value from the message.
+	Message string
+}
+
+// Location formats the position as an HL7 path, such as "PID(1)-3[2].4".
+func (e *ParseError) Location() string {
+	var b strings.Builder
+	if e.SegmentID != "" {
+		b.WriteString(e.SegmentID)
+		if e.Occurrence > 0 {
+			fmt.Fprintf(&b, "(%d)", e.Occurrence)
+		}
+	} else if e.Segment > 0 {
+		fmt.Fprintf(&b, "segment %d", e.Segment)
+	}
+	if e.Field > 0 {
+		fmt.Fprintf(&b, "-%d", e.Field)
+		if e.Repetition > 0 {
+			fmt.Fprintf(&b, "[%d]", e.Repetition)
+		}
+		if e.Component > 0 {
+			fmt.Fprintf(&b, ".%d", e.Component)
+			if e.Subcomponent > 0 {
+				fmt.Fprintf(&b, ".%d", e.Subcomponent)
+			}
+		}
+	}
+	return b.String()
+}
+
+// Error formats the error as "hl7v2: LOCATION at byte N: MESSAGE".
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	b.WriteString("hl7v2: ")
+	if e.Severity == SeverityWarning {
+		b.WriteString("warning: ")
+	}
+	if loc := e.Location(); loc != "" {
+		b.WriteString(loc)
+		b.WriteString(" ")
+	}
+	if e.Offset >= 0 {
+		fmt.Fprintf(&b, "at byte %d", e.Offset)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+// ErrorList is the set of errors that Parse collected. It is returned as an
+// error only when it holds at least one entry of SeverityError.
+type ErrorList []*ParseError
+
+// Error joins the first errors into one line and counts the rest.
+func (l ErrorList) Error() string {
+	const shown = 5
+	parts := make([]string, 0, shown+1)
+	for i, e := range l {
+		if i == shown {
+			parts = append(parts, fmt.Sprintf("and %d more", len(l)-shown))
+			break
+		}
+		parts = append(parts, e.Error())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Unwrap returns the entries, so errors.As finds a *ParseError.
+func (l ErrorList) Unwrap() []error {
+	errs := make([]error, len(l))
+	for i, e := range l {
+		errs[i] = e
+	}
+	return errs
+}
+
+// HasKind reports whether any entry has kind k.
+func (l ErrorList) HasKind(k Kind) bool {
+	for _, e := range l {
+		if e.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors returns the entries of err when it is an ErrorList or a
+// *ParseError, and nil otherwise.
+func Errors(err error) []*ParseError {
+	var list ErrorList
+	if errors.As(err, &list) {
+		return list
+	}
+	var one *ParseError
+	if errors.As(err, &one) {
+		return []*ParseError{one}
+	}
+	return nil
+}
+
+// ErrNotFound is returned by the path API when the segment a path names is
+// not in the message.
+var ErrNotFound = errors.New("hl7v2: segment not found")
+
+// ErrInvalidPath is wrapped by the errors of the path API for a path that
+// does not follow the path grammar.
+var ErrInvalidPath = errors.New("hl7v2: invalid path")
+
+// ErrNoTimeZone is returned when a timestamp with a time of day but no
+// offset must be completed and no time zone is known.
+var ErrNoTimeZone = errors.New("hl7v2: timestamp has no offset and no default time zone is configured")

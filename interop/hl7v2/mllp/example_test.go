@@ -1,0 +1,120 @@
+package mllp_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
+)
+
+// Serve on a loopback port, send one ADT message and read the code of its
+// ACK.
+func Example() {
+	handler := mllp.HandlerFunc(func(_ context.Context, _ mllp.ConnInfo, message []byte) ([]byte, error) {
+		// A real handler parses and commits the message here, before the
+		// ACK goes out. This one copies MSH-10 into MSA-2.
+		header, _, _ := bytes.Cut(message, []byte("\r"))
+		controlID := strings.Split(string(header), "|")[9]
+		ack := "MSH|^~\\&|EHR|HOSP|ADTSYS|HOSP|20240314101011||ACK^A01^ACK|ACK" + controlID + "|P|2.5\r" +
+			"MSA|AA|" + controlID + "\r"
+		return []byte(ack), nil
+	})
+	server := &mllp.Server{Handler: handler, ReadTimeout: 30 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go server.Serve(ln)
+	defer server.Shutdown(context.Background())
+
+	ctx := context.Background()
+	client, err := mllp.Dial(ctx, ln.Addr().String(), mllp.ClientOptions{AckTimeout: 5 * time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	message := "MSH|^~\\&|ADTSYS|HOSP|EHR|HOSP|20240314101010||ADT^A01^ADT_A01|CTRL0012|P|2.5\r" +
+		"EVN|A01|20240314101010\r" +
+		"PID|1||MRN0001^^^HOSP^MR||DOE^JANE\r"
+	ack, err := client.SendWithRetry(ctx, []byte(message), mllp.RetryPolicy{Attempts: 3})
+	if err != nil {
+		log.Fatal(err)
+	}
+	code, controlID, err := mllp.AckCode(ack)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(code, controlID)
+	// Output: AA CTRL0012
+}
+
+func ExampleAckCode() {
+	ack := []byte("MSH|^~\\&|EHR|HOSP|ADTSYS|HOSP|20240314101010||ACK^A01^ACK|ACK0012|P|2.5\r" +
+		"MSA|AE|CTRL0012\r")
+	code, controlID, err := mllp.AckCode(ack)
+	if err != nil {
+		log.Fatal(err)
+	}
+	accepted := code == "AA" || code == "CA"
+	fmt.Println(code, controlID, accepted)
+	// Output: AE CTRL0012 false
+}
+
+func ExampleWriteFrame() {
+	var stream bytes.Buffer
+	for _, message := range []string{"MSH|^~\\&|A\r", "MSH|^~\\&|B\r"} {
+		if err := mllp.WriteFrame(&stream, []byte(message)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Printf("%q\n", stream.String())
+	// Output: "\vMSH|^~\\&|A\r\x1c\r\vMSH|^~\\&|B\r\x1c\r"
+}
+
+func ExampleDecoder() {
+	stream := "\n\x0bMSH|^~\\&|A\r\x1c\r\x0bMSH|^~\\&|B\r\x1c\r"
+	dec := mllp.NewDecoder(strings.NewReader(stream), mllp.DecoderConfig{MaxFrame: 1024})
+	for {
+		message, err := dec.ReadFrame()
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Printf("%q\n", message)
+	}
+	fmt.Println("skipped bytes:", dec.Skipped())
+	// Output:
+	// "MSH|^~\\&|A\r"
+	// "MSH|^~\\&|B\r"
+	// EOF
+	// skipped bytes: 1
+}
+
+func ExampleServer_Shutdown() {
+	server := &mllp.Server{Handler: mllp.HandlerFunc(
+		func(context.Context, mllp.ConnInfo, []byte) ([]byte, error) {
+			return []byte("MSH|^~\\&|EHR\rMSA|AA|CTRL0001\r"), nil
+		})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(ln) }()
+
+	// Shutdown waits for messages being handled, up to the context's
+	// deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := server.Shutdown(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(<-served)
+	// Output: mllp: server closed
+}

@@ -1,0 +1,322 @@
+package mllp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or
+// Close.
+var ErrServerClosed = errors.New("mllp: server closed")
+
+// Handler processes one received message and returns the ACK to send.
+//
+// The server writes the ACK only after HandleMessage returns, so a handler
+// that commits the message before returning acknowledges only what it has
+// stored. When HandleMessage returns an error and no ACK, the server closes
+// the connection without acknowledging, and the sender will retry. When it
+// returns an error and an ACK (an AE or AR, say), the ACK is sent, the
+// error is logged and the connection stays open. The error is logged, so it
+// must not contain patient data.
+//
+// HandleMessage is called from one goroutine per connection, so calls for
+// different connections run concurrently and calls for one connection run
+// one after another. The handler owns message. The context is canceled when
+// Close is called or when the context given to Shutdown expires.
+type Handler interface {
+	HandleMessage(ctx context.Context, conn ConnInfo, message []byte) (ack []byte, err error)
+}
+
+// HandlerFunc adapts a function to the Handler interface.
+type HandlerFunc func(ctx context.Context, conn ConnInfo, message []byte) ([]byte, error)
+
+// HandleMessage calls f.
+func (f HandlerFunc) HandleMessage(ctx context.Context, conn ConnInfo, message []byte) ([]byte, error) {
+	return f(ctx, conn, message)
+}
+
+// ConnInfo describes the connection that a message arrived on.
+type ConnInfo struct {
+	// ID numbers the server's connections from 1 in the order they were
+	// accepted. Logs name connections by this id.
+	ID uint64
+	// RemoteAddr is the sender's address.
+	RemoteAddr net.Addr
+	// LocalAddr is the address the connection was accepted on.
+	LocalAddr net.Addr
+	// TLS is the state of the TLS connection, or nil without TLS.
+	TLS *tls.ConnectionState
+}
+
+// Server accepts MLLP connections and passes each received message to
+// Handler. The zero value with a Handler set is ready to use. Fields must
+// not change after Serve is called. Its methods are safe for concurrent use.
+type Server struct {
+	// Handler processes the messages. It is required.
+	Handler Handler
+
+	// Logger receives connection events and errors, never message content.
+	// Nil discards them.
+	Logger *slog.Logger
+
+	// MaxFrame is the maximum frame content size in bytes. Zero means
+	// DefaultMaxFrame. A larger frame closes the connection, because the
+	// rest of the stream cannot be trusted to resynchronise.
+	MaxFrame int
+
+	// IdleTimeout is the maximum time without received bytes, between frames
+	// and inside one. An idle connection is closed. Zero means no limit.
+	IdleTimeout time.Duration
+
+	// ReadTimeout is the maximum time from a frame's start block to its end.
+	// Zero means no limit. The TLS handshake must end within the shorter of
+	// ReadTimeout and IdleTimeout.
+	ReadTimeout time.Duration
+
+	// WriteTimeout is the maximum time to write one ACK. Zero means no limit.
+	WriteTimeout time.Duration
+
+	// TLSConfig, when set, makes Serve accept TLS connections. It must
+	// contain a certificate (Certificates, GetCertificate or
+	// GetConfigForClient).
+	TLSConfig *tls.Config
+
+	// MaxConnections is the maximum number of open connections. A
+	// connection accepted beyond it is closed at once. Rejections are logged
+	// at most once a second with their count. Zero means no limit.
+	MaxConnections int
+
+	initOnce sync.Once
+	ctx      context.Context // passed to the handler
+	cancel   context.CancelFunc
+	closing  atomic.Bool
+	nextID   atomic.Uint64
+
+	rejected      atomic.Int64   // connections rejected since the last log line
+	lastRejectLog atomic.Int64   // Unix nanoseconds of that line
+	wg            sync.WaitGroup // one per open connection
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*serverConn]struct{}
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		s.listeners = make(map[net.Listener]struct{})
+		s.conns = make(map[*serverConn]struct{})
+	})
+}
+
+// Validate returns an error naming the first invalid field.
+func (s *Server) Validate() error {
+	switch {
+	case s.Handler == nil:
+		return errors.New("mllp: Server.Handler is nil; set a Handler")
+	case s.MaxFrame < 0:
+		return fmt.Errorf("mllp: Server.MaxFrame is %d; use zero for the default or a positive size", s.MaxFrame)
+	case s.IdleTimeout < 0:
+		return fmt.Errorf("mllp: Server.IdleTimeout is %s; use zero for no limit or a positive duration", s.IdleTimeout)
+	case s.ReadTimeout < 0:
+		return fmt.Errorf("mllp: Server.ReadTimeout is %s; use zero for no limit or a positive duration", s.ReadTimeout)
+	case s.WriteTimeout < 0:
+		return fmt.Errorf("mllp: Server.WriteTimeout is %s; use zero for no limit or a positive duration", s.WriteTimeout)
+	case s.MaxConnections < 0:
+		return fmt.Errorf("mllp: Server.MaxConnections is %d; use zero for no limit or a positive count", s.MaxConnections)
+	case s.TLSConfig != nil && len(s.TLSConfig.Certificates) == 0 &&
+		s.TLSConfig.GetCertificate == nil && s.TLSConfig.GetConfigForClient == nil:
+		return errors.New("mllp: Server.TLSConfig has no certificate; set Certificates or GetCertificate")
+	}
+	return nil
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// ListenAndServe listens on the TCP address addr and calls Serve.
+func (s *Server) ListenAndServe(addr string) error {
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("mllp: listen on %s: %w", addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Serve accepts connections on ln, wrapped in TLS when TLSConfig is set,
+// and serves each in its own goroutine. It closes ln when it returns, and
+// returns ErrServerClosed after Shutdown or Close.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.Validate(); err != nil {
+		ln.Close()
+		return err
+	}
+	s.init()
+	if s.TLSConfig != nil {
+		ln = tls.NewListener(ln, s.TLSConfig)
+	}
+	if !s.trackListener(ln) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.untrackListener(ln)
+
+	log := s.logger()
+	log.Info("mllp: listening", "addr", ln.Addr().String(), "tls", s.TLSConfig != nil)
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("mllp: accept on %s: %w", ln.Addr(), err)
+			}
+			// Errors such as too many open files pass, so wait and retry.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			log.Warn("mllp: accept failed; retrying", "addr", ln.Addr().String(), "retry_in", delay, "err", err)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		s.startConn(nc)
+	}
+}
+
+func (s *Server) trackListener(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackListener(ln net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.mu.Unlock()
+	ln.Close()
+}
+
+func (s *Server) startConn(nc net.Conn) {
+	id := s.nextID.Add(1)
+	log := s.logger().With("conn_id", id, "remote_addr", nc.RemoteAddr().String())
+
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if s.MaxConnections > 0 && len(s.conns) >= s.MaxConnections {
+		s.mu.Unlock()
+		nc.Close()
+		s.logRejected(log)
+		return
+	}
+	c := &serverConn{server: s, nc: nc, log: log, info: ConnInfo{
+		ID:         id,
+		RemoteAddr: nc.RemoteAddr(),
+		LocalAddr:  nc.LocalAddr(),
+	}}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+
+	go c.serve()
+}
+
+// logRejected logs a connection rejected at MaxConnections. It writes at
+// most one line a second, with the number of connections rejected since
+// the previous line, so that a flood of connections does not flood the log.
+func (s *Server) logRejected(log *slog.Logger) {
+	s.rejected.Add(1)
+	now := time.Now().UnixNano()
+	last := s.lastRejectLog.Load()
+	if now-last < int64(time.Second) || !s.lastRejectLog.CompareAndSwap(last, now) {
+		return
+	}
+	log.Warn("mllp: connection rejected: maximum connections reached",
+		"max_connections", s.MaxConnections, "rejected", s.rejected.Swap(0))
+}
+
+func (s *Server) removeConn(c *serverConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Shutdown stops the server gracefully. It closes the listeners and the
+// connections that are waiting for a frame, lets each message being handled
+// finish and its ACK be written, then closes those connections too. A frame
+// still being received is dropped without an ACK, so its sender resends
+// it. Shutdown returns nil once every connection is closed. When ctx ends
+// first, it calls Close and returns the context's error, and handlers that
+// ignore their canceled context may still be running.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	s.closing.Store(true)
+	s.mu.Lock()
+	s.closeListenersLocked()
+	for c := range s.conns {
+		c.closeIfIdle()
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		return fmt.Errorf("mllp: shutdown: %w", ctx.Err())
+	}
+}
+
+// Close closes the listeners and every connection at once and cancels the
+// handlers' context. Messages being handled get no ACK.
+func (s *Server) Close() error {
+	s.init()
+	s.closing.Store(true)
+	s.mu.Lock()
+	s.closeListenersLocked()
+	for c := range s.conns {
+		c.close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	return nil
+}
+
+func (s *Server) closeListenersLocked() {
+	for ln := range s.listeners {
+		ln.Close()
+		delete(s.listeners, ln)
+	}
+}

@@ -1,0 +1,217 @@
+package mllp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// serverConn serves one accepted connection.
+type serverConn struct {
+	server *Server
+	nc     net.Conn
+	log    *slog.Logger
+	info   ConnInfo
+
+	mu             sync.Mutex
+	busy           bool // a message is being handled or its ACK written
+	closedByServer bool
+
+	messages   int
+	closeCause string
+}
+
+func (c *serverConn) serve() {
+	defer c.server.removeConn(c)
+	c.log.Info("mllp: connection opened")
+	dec := NewDecoder(c.nc, DecoderConfig{
+		MaxFrame:    c.server.MaxFrame,
+		IdleTimeout: c.server.IdleTimeout,
+		ReadTimeout: c.server.ReadTimeout,
+		OnSkip:      newSkipLogger(c.log, "mllp: skipped bytes before a start block"),
+	})
+	defer func() {
+		c.nc.Close()
+		c.log.Info("mllp: connection closed", "cause", c.closeCause,
+			"messages", c.messages, "skipped_bytes", dec.Skipped())
+	}()
+
+	if !c.handshake() {
+		return
+	}
+	for {
+		message, err := dec.ReadFrame()
+		if err != nil {
+			c.logReadError(err)
+			return
+		}
+		if !c.setBusy() {
+			c.closeCause = "server shutdown"
+			c.log.Info("mllp: frame dropped without an ACK: server shutting down")
+			return
+		}
+		ok := c.handle(message)
+		if !c.setIdle() {
+			if c.closeCause == "" {
+				c.closeCause = "server shutdown"
+			}
+			return
+		}
+		if !ok {
+			return
+		}
+	}
+}
+
+// handshake completes the TLS handshake, when the connection uses TLS, so
+// that ConnInfo.TLS is known before the first message.
+func (c *serverConn) handshake() bool {
+	tlsConn, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return true
+	}
+	ctx := c.server.ctx
+	timeout := c.server.ReadTimeout
+	if idle := c.server.IdleTimeout; idle > 0 && (timeout == 0 || idle < timeout) {
+		timeout = idle
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		if c.wasClosedByServer() {
+			c.closeCause = "server shutdown"
+			return false
+		}
+		c.closeCause = "TLS handshake failed"
+		c.log.Warn("mllp: TLS handshake failed", "err", err)
+		return false
+	}
+	state := tlsConn.ConnectionState()
+	c.info.TLS = &state
+	return true
+}
+
+// handle passes one message to the handler and writes its ACK. It reports
+// whether the connection can carry on.
+func (c *serverConn) handle(message []byte) bool {
+	ack, err := c.callHandler(message)
+	switch {
+	case err != nil && len(ack) == 0:
+		c.closeCause = "handler error"
+		c.log.Error("mllp: handler failed; closing the connection without an ACK so that the sender retries",
+			"err", err)
+		return false
+	case err != nil:
+		c.log.Error("mllp: handler returned an error with an ACK; sending the ACK", "err", err)
+	case len(ack) == 0:
+		c.closeCause = "handler returned no ACK"
+		c.log.Error("mllp: handler returned neither an ACK nor an error; closing the connection without an ACK")
+		return false
+	}
+
+	if c.server.WriteTimeout > 0 {
+		if err := c.nc.SetWriteDeadline(time.Now().Add(c.server.WriteTimeout)); err != nil {
+			c.closeCause = "write failed"
+			c.log.Warn("mllp: setting the write deadline failed", "err", err)
+			return false
+		}
+	}
+	if err := WriteFrame(c.nc, ack); err != nil {
+		c.closeCause = "ACK write failed"
+		c.log.Warn("mllp: writing the ACK failed; closing the connection", "err", err)
+		return false
+	}
+	c.messages++
+	return true
+}
+
+// callHandler calls the handler and turns a panic into an error. Only the
+// stack is logged, because a panic value may contain message content.
+func (c *serverConn) callHandler(message []byte) (ack []byte, err error) {
+	defer func() {
+		if recover() != nil {
+			c.log.Error("mllp: handler panicked", "stack", string(debug.Stack()))
+			ack, err = nil, errors.New("mllp: handler panicked")
+		}
+	}()
+	return c.server.Handler.HandleMessage(c.server.ctx, c.info, message)
+}
+
+func (c *serverConn) logReadError(err error) {
+	var tooLarge *FrameTooLargeError
+	switch {
+	case c.wasClosedByServer():
+		c.closeCause = "server shutdown"
+	case errors.Is(err, io.EOF) && !errors.Is(err, ErrIncompleteFrame):
+		c.closeCause = "closed by peer"
+	case errors.Is(err, ErrIdleTimeout):
+		c.closeCause = "idle timeout"
+	case errors.As(err, &tooLarge):
+		c.closeCause = "frame too large"
+		c.log.Warn("mllp: frame too large; closing the connection", "max_frame", tooLarge.Limit, "err", err)
+	case errors.Is(err, ErrIncompleteFrame):
+		c.closeCause = "incomplete frame"
+		c.log.Warn("mllp: incomplete frame; closing the connection without an ACK", "err", err)
+	case errors.Is(err, ErrNoStartBlock):
+		c.closeCause = "not MLLP"
+		c.log.Warn("mllp: no start block; closing the connection", "err", err)
+	default:
+		c.closeCause = "read failed"
+		c.log.Warn("mllp: read failed; closing the connection", "err", err)
+	}
+}
+
+// setBusy marks a message as being handled. It returns false when the
+// server is shutting down, in which case the message must be dropped.
+func (c *serverConn) setBusy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.server.closing.Load() {
+		return false
+	}
+	c.busy = true
+	return true
+}
+
+// setIdle marks the message as done. It returns false when the server is
+// shutting down, in which case the connection must close.
+func (c *serverConn) setIdle() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = false
+	return !c.server.closing.Load()
+}
+
+// closeIfIdle closes the connection unless a message is being handled.
+// Shutdown calls it after setting closing, and setIdle checks closing under
+// the same lock, so a connection is either closed here or closes itself.
+func (c *serverConn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.busy {
+		c.closedByServer = true
+		c.nc.Close()
+	}
+}
+
+func (c *serverConn) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closedByServer = true
+	c.nc.Close()
+}
+
+func (c *serverConn) wasClosedByServer() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closedByServer
+}

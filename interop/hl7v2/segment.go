@@ -1,0 +1,348 @@
+package hl7v2
+
+import (
+	"bytes"
+	"strings"
+)
+
+// location is a position inside a segment: field, repetition, component,
+// subcomponent, each 1-based and 0 when not inside that level.
+type location [4]int
+
+// elementPool hands out elements and child slices from larger blocks, so
+// that parsing a message makes a few allocations instead of one per node.
+type elementPool struct {
+	elements []element
+	pointers []*element
+}
+
+const poolBlock = 256
+
+func (a *elementPool) element(raw string) *element {
+	if len(a.elements) == 0 {
+		a.elements = make([]element, poolBlock)
+	}
+	e := &a.elements[0]
+	a.elements = a.elements[1:]
+	e.raw = raw
+	return e
+}
+
+// children returns an empty slice with capacity n. Its capacity is capped,
+// so an append by an edit reallocates instead of overwriting a neighbour.
+func (a *elementPool) children(n int) []*element {
+	if n > poolBlock/4 {
+		return make([]*element, 0, n)
+	}
+	if len(a.pointers) < n {
+		a.pointers = make([]*element, poolBlock)
+	}
+	s := a.pointers[:0:n]
+	a.pointers = a.pointers[n:]
+	return s
+}
+
+// segmentParser builds the tree of one segment and reports its problems.
+type segmentParser struct {
+	pool     *elementPool
+	d        *Delimiters
+	u        *unescaper
+	cs       *Charset
+	c        *collector
+	maxField int
+
+	id         string
+	index      int
+	occurrence int
+	offset     int
+	text       string
+}
+
+// errorAt returns a ParseError located at byte i of the segment text.
+func (p *segmentParser) errorAt(kind Kind, loc location, i int, message string) *ParseError {
+	return &ParseError{
+		Kind: kind, SegmentID: p.id, Segment: p.index, Occurrence: p.occurrence,
+		Field: loc[0], Repetition: loc[1], Component: loc[2], Subcomponent: loc[3],
+		Offset: p.offset + p.cs.rawOffset(p.text, i), Message: message,
+	}
+}
+
+// parseFields builds the fields of the segment text. Header segments
+// (MSH, FHS, BHS) get field 1 holding the field separator and field 2
+// holding the encoding characters, unsplit, as HL7 numbers them.
+func (p *segmentParser) parseFields() []*element {
+	text := p.text
+	if len(text) <= 3 {
+		return nil
+	}
+	fs := p.d.Field
+	var fields []*element
+	rest, base, number := text[4:], 4, 1
+	if isHeader(p.id) {
+		enc := rest
+		if j := strings.IndexByte(rest, fs); j >= 0 {
+			enc = rest[:j]
+		}
+		fields = append(fields, &element{raw: text[3:4], text: text[3:4]}, &element{raw: enc, text: enc})
+		if len(enc) == len(rest) {
+			return fields
+		}
+		rest, base, number = rest[len(enc)+1:], base+len(enc)+1, 3
+	}
+	count := strings.Count(rest, string(fs)) + 1
+	if cap(fields) < len(fields)+count {
+		grown := make([]*element, len(fields), len(fields)+count)
+		copy(grown, fields)
+		fields = grown
+	}
+	for {
+		j := strings.IndexByte(rest, fs)
+		raw := rest
+		if j >= 0 {
+			raw = rest[:j]
+		}
+		if len(raw) > p.maxField {
+			e := p.errorAt(KindLimit, location{number}, base, "field longer than limit MaxFieldBytes")
+			e.Limit = "MaxFieldBytes"
+			p.c.add(e)
+			raw = ""
+		}
+		fields = append(fields, p.build(raw, base, levelField, location{number}))
+		if j < 0 {
+			break
+		}
+		rest, base, number = rest[j+1:], base+j+1, number+1
+	}
+	return fields
+}
+
+// build splits raw at level l and decodes the leaves. base is the byte
+// offset of raw in the segment text.
+func (p *segmentParser) build(raw string, base int, l level, loc location) *element {
+	e := p.pool.element(raw)
+	if l == levelSubcomponent {
+		e.text = raw
+		if raw == nullValue {
+			return e
+		}
+		text, problems := p.u.decode(raw)
+		e.text = text
+		for _, pr := range problems {
+			p.c.problem(p.errorAt(KindEscape, loc, base+pr.offset, pr.message))
+		}
+		return e
+	}
+	if raw == "" {
+		return e
+	}
+	sep := p.d.separator(l)
+	if sep == 0 {
+		loc[l+1] = 1
+		e.children = append(p.pool.children(1), p.build(raw, base, l+1, loc))
+		return e
+	}
+	e.children = p.pool.children(strings.Count(raw, string(sep)) + 1)
+	start, n := 0, 1
+	for {
+		j := strings.IndexByte(raw[start:], sep)
+		piece := raw[start:]
+		if j >= 0 {
+			piece = raw[start : start+j]
+		}
+		loc[l+1] = n
+		e.children = append(e.children, p.build(piece, base+start, l+1, loc))
+		if j < 0 {
+			return e
+		}
+		start += j + 1
+		n++
+	}
+}
+
+// validSegmentID reports whether id is three uppercase letters or digits.
+func validSegmentID(id string) bool {
+	if len(id) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// mshField returns field n (1-based) of raw MSH bytes, before decoding.
+func mshField(b []byte, fs byte, n int) []byte {
+	if len(b) < 4 {
+		return nil
+	}
+	if n == 1 {
+		return b[3:4]
+	}
+	parts := bytes.SplitN(b[4:], []byte{fs}, n)
+	if len(parts) < n-1 {
+		return nil
+	}
+	return parts[n-2]
+}
+
+// parseMessage builds a message from its raw segments, the first of which
+// is an MSH.
+func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
+	if len(segs) > opts.Limits.MaxSegments {
+		c.add(&ParseError{
+			Kind: KindLimit, Offset: segs[opts.Limits.MaxSegments].offset, Limit: "MaxSegments",
+			Segment: opts.Limits.MaxSegments + 1,
+			Message: "message has more segments than limit MaxSegments",
+		})
+		segs = segs[:opts.Limits.MaxSegments]
+	}
+	head := segs[0]
+	fs := head.data[3]
+	d, problem := parseEncoding(fs, string(mshField(head.data, fs, 2)))
+	if problem != "" {
+		c.add(&ParseError{Kind: KindEncodingCharacters, SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 2, Offset: head.offset + 4, Message: problem})
+	}
+	m := &Message{delimiters: d, lenient: opts.Lenient, offset: head.offset}
+	m.charset = chooseCharset(head, &d, c)
+	m.declared = m.charset
+	texts := decodeSegments(segs, m, c)
+
+	u := &unescaper{d: &m.delimiters, charset: m.charset, lenient: opts.Lenient}
+	occurrences := map[string]int{}
+	pool := &elementPool{}
+	for i, s := range segs {
+		text := texts[i]
+		p := &segmentParser{
+			pool: pool, d: &m.delimiters, u: u, cs: m.charset, c: c, maxField: opts.Limits.MaxFieldBytes,
+			index: i + 1, offset: s.offset, text: text,
+		}
+		if len(text) < 3 || !validSegmentID(text[:3]) || (len(text) > 3 && text[3] != fs) {
+			c.add(p.errorAt(KindSegmentID, location{}, 0, "segment id must be three uppercase letters or digits followed by the field separator"))
+			continue
+		}
+		p.id = text[:3]
+		occurrences[p.id]++
+		p.occurrence = occurrences[p.id]
+		if i > 0 && isHeader(p.id) {
+			c.add(p.errorAt(KindSegmentSequence, location{}, 0, "header segment inside a message"))
+			continue
+		}
+		seg := &Segment{id: p.id, text: text, raw: s.data, offset: s.offset}
+		seg.fields = p.parseFields()
+		m.segments = append(m.segments, seg)
+	}
+	if len(m.segments) > 0 && m.segments[0].id == "MSH" {
+		checkHeader(m, c)
+	}
+	return m
+}
+
+// chooseCharset reads MSH-18 from the raw header bytes.
+func chooseCharset(head rawSegment, d *Delimiters, c *collector) *Charset {
+	field := mshField(head.data, d.Field, 18)
+	name := string(field)
+	loc := &ParseError{SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 18, Offset: head.offset}
+	if d.Repetition != 0 {
+		if j := strings.IndexByte(name, d.Repetition); j >= 0 {
+			name = name[:j]
+			e := *loc
+			e.Kind, e.Message = KindCharset, "MSH-18 repetitions (character set switching) are not supported; the first one is used"
+			c.problem(&e)
+		}
+	}
+	if cs, ok := LookupCharset(name); ok {
+		return cs
+	}
+	if c.lenient {
+		if cs, ok := lookupCharsetLenient(name); ok {
+			e := *loc
+			e.Kind, e.Severity, e.Message = KindCharset, SeverityWarning, "MSH-18 is not an HL7 table 0211 code; read as its usual meaning"
+			c.add(&e)
+			return cs
+		}
+	}
+	e := *loc
+	e.Kind, e.Message = KindCharset, "MSH-18 names a character set that is not supported"
+	c.problem(&e)
+	return CharsetUTF8
+}
+
+// decodeSegments converts every segment to UTF-8 text. In strict mode a
+// byte that is invalid in the declared set is an error. Lenient mode then
+// reads the whole message as UTF-8 if it is valid UTF-8, else as ISO
+// 8859-1, and records one warning.
+func decodeSegments(segs []rawSegment, m *Message, c *collector) []string {
+	texts := make([]string, len(segs))
+	decodeAll := func(cs *Charset) (int, int) {
+		for i, s := range segs {
+			text, bad := cs.decode(s.data)
+			if bad >= 0 {
+				return i, bad
+			}
+			texts[i] = text
+		}
+		return -1, -1
+	}
+
+	seg, bad := decodeAll(m.charset)
+	if seg < 0 {
+		return texts
+	}
+	e := &ParseError{
+		Kind: KindCharset, Segment: seg + 1, Offset: segs[seg].offset + bad,
+		Message: "byte is invalid in the message character set",
+	}
+	if !c.lenient {
+		c.add(e)
+		for i, s := range segs {
+			if text, b := m.charset.decode(s.data); b < 0 {
+				texts[i] = text
+			} else {
+				texts[i] = decodeLatin1(s.data)
+			}
+		}
+		return texts
+	}
+
+	e.Severity = SeverityWarning
+	if m.charset != CharsetUTF8 {
+		if s, _ := decodeAll(CharsetUTF8); s < 0 {
+			e.Message = "byte is invalid in the message character set; message read as UTF-8"
+			c.add(e)
+			m.charset = CharsetUTF8
+			return texts
+		}
+	}
+	decodeAll(CharsetLatin1)
+	e.Message = "byte is invalid in the message character set; message read as ISO 8859-1"
+	c.add(e)
+	m.charset = CharsetLatin1
+	return texts
+}
+
+// fieldOffset returns the byte offset in the input where field n of s
+// starts, or the segment's offset when the segment has fewer fields.
+func (s *Segment) fieldOffset(n int, fs byte, cs *Charset) int {
+	if isHeader(s.id) {
+		if n == 1 {
+			return s.offset + 3
+		}
+		n--
+	}
+	i, seen := 0, 0
+	for i < len(s.text) {
+		j := strings.IndexByte(s.text[i:], fs)
+		if j < 0 {
+			return s.offset
+		}
+		i += j + 1
+		seen++
+		if seen == n {
+			return s.offset + cs.rawOffset(s.text, i)
+		}
+	}
+	return s.offset
+}
