@@ -1,0 +1,10 @@
+DROP TABLE scheduling_outbox;
+DROP TABLE scheduling_waitlist;
+DROP TABLE scheduling_claims;
+DROP TABLE scheduling_cells;
+DROP TABLE scheduling_appointment_history;
+DROP TABLE scheduling_participants;
+DROP TABLE scheduling_appointments;
+DROP TABLE scheduling_appointment_types;
+DROP TABLE scheduling_availability;
+DROP TABLE scheduling_schedules;
