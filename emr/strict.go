@@ -60,6 +60,9 @@ func checkObject(obj map[string]any, path string) error {
 				return invalid(p, "structure", "an array of only nulls is not allowed")
 			}
 		default:
+			if s, ok := v.(string); ok && key != "div" && looksLikeMarkup(s) {
+				return invalid(p, "value", "the text contains what looks like HTML markup, which is allowed only in the narrative (text.div)")
+			}
 			if err := checkValue(v, p, nil, 0); err != nil {
 				return err
 			}
@@ -88,6 +91,23 @@ func checkValue(v any, path string, list []any, index int) error {
 		}
 	}
 	return nil
+}
+
+// looksLikeMarkup reports whether s has a "<" directly followed by a letter,
+// "/", "!" or "?", the start of an HTML or XML tag. FHIR allows markup only
+// in Narrative.div, and markup elsewhere is how script injection reaches
+// the applications that show the record.
+func looksLikeMarkup(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '<' {
+			continue
+		}
+		c := s[i+1]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '/' || c == '!' || c == '?' {
+			return true
+		}
+	}
+	return false
 }
 
 // hasSiblingArray reports whether key has a primitive extension partner

@@ -44,6 +44,9 @@ func (s *Service) prepare(typ, id string, tree map[string]any) (*prepared, error
 	if err := validateFHIR(enc.body(1, s.now())); err != nil {
 		return nil, nameUnknownElements(err, tree)
 	}
+	if err := checkRules(rt, tree); err != nil {
+		return nil, err
+	}
 	index, err := s.cfg.Registry.Extract(rt, tree)
 	if err != nil {
 		return nil, fmt.Errorf("index %s/%s: %w", rt, id, err)
