@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("chains and modifiers", func(t *testing.T) { testChainsAndModifiers(t, newStore) })
 	t.Run("import", func(t *testing.T) { testImport(t, newStore) })
 	t.Run("everything", func(t *testing.T) { testEverything(t, newStore) })
+	t.Run("export", func(t *testing.T) { testExport(t, newStore) })
 	t.Run("bundle", func(t *testing.T) { testBundle(t, newStore) })
 	t.Run("bundle rules", func(t *testing.T) { testBundleRules(t, newStore) })
 	t.Run("conditional and patch", func(t *testing.T) { testConditionalAndPatch(t, newStore) })
