@@ -32,6 +32,10 @@ func demoCommand() *cli.Command {
 			if err := checkListenAddr(c.String("addr"), c.Bool(exposeFlag)); err != nil {
 				return err
 			}
+			mllpOpts, err := mllpOptionsFromFlags(c)
+			if err != nil {
+				return err
+			}
 			dsn := c.String("db")
 			if dsn == "" {
 				dir, err := os.MkdirTemp("", "nexus-demo-")
@@ -79,7 +83,7 @@ func demoCommand() *cli.Command {
 			}()
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
-				db: db, svc: svc, log: log, ready: ready,
+				db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts,
 			})
 		},
 	}

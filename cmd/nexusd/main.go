@@ -1,6 +1,6 @@
 // Command nexusd is the Nexus Health 360 reference server: it serves the
-// clinical record over FHIR R4, imports FHIR data and manages the database
-// schema. Run `nexusd help` for the commands.
+// clinical record over FHIR R4, receives HL7 v2 over MLLP, imports FHIR
+// data and HL7 v2 message files and manages the database schema. Run `nexusd help` for the commands.
 package main
 
 import (
@@ -40,6 +40,8 @@ func newApp() *cli.App {
 			migrateCommand(),
 			importCommand(),
 			demoCommand(),
+			exportCommand(),
+			hl7Command(),
 		},
 	}
 }

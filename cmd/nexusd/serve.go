@@ -21,7 +21,7 @@ import (
 const exposeFlag = "insecure-expose-unauthenticated"
 
 func serveFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", EnvVars: []string{"NEXUS_ADDR"},
 			Usage: "host:port to listen on"},
 		&cli.BoolFlag{Name: exposeFlag, EnvVars: []string{"NEXUS_INSECURE_EXPOSE_UNAUTHENTICATED"},
@@ -32,15 +32,16 @@ func serveFlags() []cli.Flag {
 			Usage: "how long to wait for in-flight requests at shutdown"},
 		&cli.StringFlag{Name: "debug-addr", EnvVars: []string{"NEXUS_DEBUG_ADDR"},
 			Usage: "loopback host:port for Go profiling endpoints under /debug/pprof/ (off when empty)"},
-	}
+	}, mllpFlags()...)
 }
 
 func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "serve the FHIR R4 API",
+		Usage: "serve the FHIR R4 API and, with --mllp-addr, receive HL7 v2 over MLLP",
 		Description: "Serves FHIR R4 under /fhir, with /healthz and /readyz. An empty database is migrated;\n" +
-			"a database with an older schema is rejected until `nexusd migrate` has run.",
+			"a database with an older schema is rejected until `nexusd migrate` has run. With\n" +
+			"--mllp-addr, HL7 v2 messages received over MLLP are applied to the same record.",
 		Flags: append([]cli.Flag{dbFlag()}, serveFlags()...),
 		Action: func(c *cli.Context) error {
 			log, err := newLogger(c)
@@ -50,6 +51,10 @@ func serveCommand() *cli.Command {
 			if err := checkListenAddr(c.String("addr"), c.Bool(exposeFlag)); err != nil {
 				return err
 			}
+			mllpOpts, err := mllpOptionsFromFlags(c)
+			if err != nil {
+				return err
+			}
 			db, svc, err := openService(c.Context, c.String("db"), emr.Config{Logger: log})
 			if err != nil {
 				return err
@@ -57,7 +62,7 @@ func serveCommand() *cli.Command {
 			defer db.Close()
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
-				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log,
+				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log, mllp: mllpOpts,
 			})
 		},
 	}
@@ -95,6 +100,8 @@ type serveOptions struct {
 	log       *slog.Logger
 	// ready, when set, receives the bound address once listening.
 	ready chan<- string
+	// mllp configures the HL7 v2 listener, which is off by default.
+	mllp mllpOptions
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -109,10 +116,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		base := strings.TrimSuffix(o.baseURL, "/")
 		baseURL = func(*http.Request) string { return base }
 	}
-	host, _, _ := net.SplitHostPort(bound)
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		o.log.Warn("serving without authentication on a non-loopback address", "addr", bound)
-	}
+	warnIfExposed(o.log, bound, "serving without authentication on a non-loopback address")
 
 	mux := http.NewServeMux()
 	// Registering both patterns lets POST /fhir reach the handler as the
@@ -152,6 +156,12 @@ func serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
+	mllpErrc := make(chan error, 1)
+	mllpSrv, err := startMLLP(o, mllpErrc)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	analyzeCtx, stopAnalyze := context.WithCancel(ctx)
 	defer stopAnalyze()
 	go analyzePeriodically(analyzeCtx, o.db, o.log)
@@ -163,15 +173,36 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	select {
 	case err := <-errc:
+		if mllpSrv != nil {
+			mllpSrv.Close()
+		}
+		return fmt.Errorf("serve: %w", err)
+	case err := <-mllpErrc:
+		srv.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	o.log.Info("nexusd shutting down: finishing in-flight requests", "timeout", o.shutdown)
+	o.log.Info("nexusd shutting down: finishing in-flight requests and messages", "timeout", o.shutdown)
 	shutCtx, cancel := context.WithTimeout(context.Background(), o.shutdown)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		o.log.Error("shutdown did not finish in time", "err", err)
+	// The MLLP server lets messages being applied finish and sends their
+	// ACKs, while the HTTP server finishes its requests.
+	mllpDone := make(chan error, 1)
+	go func() {
+		if mllpSrv == nil {
+			mllpDone <- nil
+			return
+		}
+		mllpDone <- mllpSrv.Shutdown(shutCtx)
+	}()
+	httpErr := srv.Shutdown(shutCtx)
+	if err := <-mllpDone; err != nil {
+		o.log.Error("MLLP shutdown did not finish in time", "err", err)
 		return err
+	}
+	if httpErr != nil {
+		o.log.Error("shutdown did not finish in time", "err", httpErr)
+		return httpErr
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

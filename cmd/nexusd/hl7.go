@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/interop/hl7v2"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/inbound"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
+)
+
+// hl7Actor is the author of the versions that HL7 v2 messages write.
+const hl7Actor = "system/nexusd-hl7v2"
+
+func hl7Command() *cli.Command {
+	return &cli.Command{
+		Name:  "hl7",
+		Usage: "send or import HL7 v2 message files",
+		Subcommands: []*cli.Command{
+			hl7SendCommand(),
+			hl7ImportCommand(),
+		},
+	}
+}
+
+func lenientFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "hl7-lenient", Value: true, EnvVars: []string{"NEXUS_HL7_LENIENT"},
+		Usage: "accept the common deviations from the HL7 v2 standard (LF line ends, blank lines, short " +
+			"time zone offsets, unknown 2.x versions); --hl7-lenient=false answers them with AE"}
+}
+
+// newInboundHandler returns the handler that both the MLLP listener and
+// `hl7 import` use, so that both acknowledge and deduplicate alike.
+func newInboundHandler(svc *emr.Service, log *slog.Logger, lenient bool) *inbound.Handler {
+	return &inbound.Handler{
+		Applier: newApplier(svc),
+		Log:     log,
+		Parse:   hl7v2.ParseOptions{Lenient: lenient},
+		Seen:    inbound.RecordSeen{Service: svc},
+	}
+}
+
+func hl7SendCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "send",
+		Usage:     "send the messages of HL7 v2 files to an MLLP receiver and check each ACK",
+		ArgsUsage: "FILE...",
+		Description: "Sends every message of each FILE in order over one MLLP connection and waits for its ACK.\n" +
+			"LF and CRLF line ends are sent as CR. AA and CA count as success; any other ACK is\n" +
+			"reported with the file, the message number (from 1), MSA-1 and the ERR locations, and\n" +
+			"makes the exit status non-zero. A timeout or a lost connection is retried.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", Required: true, Usage: "HOST:PORT of the MLLP receiver"},
+			&cli.StringFlag{Name: "tls-ca", Usage: "connect with TLS and trust the PEM certificates in this file"},
+			&cli.DurationFlag{Name: "ack-timeout", Value: mllp.DefaultAckTimeout,
+				Usage: "how long to wait for each ACK"},
+			&cli.IntFlag{Name: "attempts", Value: 3, Usage: "sends of one message, the first included, before giving up"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return errors.New("hl7 send: name at least one file")
+			}
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			opts := mllp.ClientOptions{Logger: log, AckTimeout: c.Duration("ack-timeout"), DialTimeout: 10 * time.Second}
+			if ca := c.String("tls-ca"); ca != "" {
+				if opts.TLSConfig, err = clientTLS(ca); err != nil {
+					return err
+				}
+			}
+			policy := mllp.RetryPolicy{Attempts: c.Int("attempts")}
+			return sendFiles(c.Context, c.String("to"), opts, policy, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+func clientTLS(caFile string) (*tls.Config, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--tls-ca %s contains no PEM certificate", caFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// sendFiles sends every message of files to addr and prints one line per
+// message and a summary.
+func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy mllp.RetryPolicy,
+	files []string, out, errOut io.Writer) error {
+	client, err := mllp.Dial(ctx, addr, opts)
+	if err != nil {
+		return fmt.Errorf("hl7 send: %w", err)
+	}
+	defer client.Close()
+	var sent, failed, unreadable int
+	for _, file := range files {
+		messages, err := readMessages(file)
+		if err != nil {
+			unreadable++
+			fmt.Fprintf(errOut, "%s: %v\n", file, err)
+			continue
+		}
+		for i, message := range messages {
+			sent++
+			line, ok := sendOne(ctx, client, message, policy)
+			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)
+			if !ok {
+				failed++
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("hl7 send: %w", context.Cause(ctx))
+			}
+		}
+	}
+	fmt.Fprintf(out, "%d messages sent, %d accepted, %d failed\n", sent, sent-failed, failed)
+	if failed > 0 || unreadable > 0 {
+		return fmt.Errorf("hl7 send: %d messages failed and %d files could not be read", failed, unreadable)
+	}
+	return nil
+}
+
+// sendOne sends one message and describes its ACK. It reports whether the
+// message was accepted.
+func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy mllp.RetryPolicy) (string, bool) {
+	controlID := ""
+	if hdr, _ := hl7v2.ParseHeader(message); hdr != nil {
+		controlID = hdr.ControlID
+	}
+	ack, err := client.SendWithRetry(ctx, message, policy)
+	if err != nil {
+		return fmt.Sprintf("control id %s: no ACK: %v", controlID, err), false
+	}
+	code, acked, err := mllp.AckCode(ack)
+	if err != nil {
+		return fmt.Sprintf("control id %s: %v", controlID, err), false
+	}
+	if acked != controlID {
+		return fmt.Sprintf("control id %s: the ACK (MSA-1 %s) names another message in MSA-2", controlID, code), false
+	}
+	accepted := code == hl7v2.AckAccept || code == hl7v2.AckCommitAccept
+	line := fmt.Sprintf("control id %s: %s", controlID, code)
+	if locations := ackErrors(ack); locations != "" {
+		line += " " + locations
+	}
+	return line, accepted
+}
+
+// ackErrors formats the ERR segments of an ACK as "ERR PID^1^3 code 101",
+// joined with "; ". ERR-2 and ERR-3 hold locations and codes, never values
+// of the message.
+func ackErrors(ack []byte) string {
+	msg, _ := hl7v2.Parse(ack, hl7v2.ParseOptions{Lenient: true})
+	if msg == nil {
+		return ""
+	}
+	var parts []string
+	for i := range msg.SegmentsByID("ERR") {
+		n := i + 1
+		location := msg.Get(fmt.Sprintf("ERR(%d)-2", n))
+		code := msg.Get(fmt.Sprintf("ERR(%d)-3.1", n))
+		text := msg.Get(fmt.Sprintf("ERR(%d)-3.2", n))
+		part := "ERR " + location + " code " + code
+		if text != "" {
+			part += " (" + text + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func hl7ImportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "apply HL7 v2 message files to the database without a network",
+		ArgsUsage: "FILE...",
+		Description: "Applies every message of each FILE in order, through the same steps as the MLLP\n" +
+			"listener of `nexusd serve`: a message already applied is not applied again, and errors\n" +
+			"are located as in an ACK. Prints one line per message and a summary; the exit status\n" +
+			"is non-zero when any message was not accepted.",
+		Flags: []cli.Flag{dbFlag(), lenientFlag()},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return errors.New("hl7 import: name at least one file")
+			}
+			log, err := newLogger(c)
+			if err != nil {
+				return err
+			}
+			db, svc, err := openService(c.Context, c.String("db"), emr.Config{Logger: log})
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			h := newInboundHandler(svc, log, c.Bool("hl7-lenient"))
+			ctx := emr.ContextWithActor(c.Context, hl7Actor)
+			return importMessages(ctx, h, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// importMessages processes every message of files with h.
+func importMessages(ctx context.Context, h *inbound.Handler, files []string, out, errOut io.Writer) error {
+	var total, accepted, duplicates, failed, unreadable int
+	for _, file := range files {
+		messages, err := readMessages(file)
+		if err != nil {
+			unreadable++
+			fmt.Fprintf(errOut, "%s: %v\n", file, err)
+			continue
+		}
+		for i, message := range messages {
+			total++
+			res, err := h.Process(ctx, message)
+			line, ok := describeResult(res, err)
+			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)
+			switch {
+			case !ok:
+				failed++
+			case res.Duplicate:
+				duplicates++
+				accepted++
+			default:
+				accepted++
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("hl7 import: %w", context.Cause(ctx))
+			}
+		}
+	}
+	fmt.Fprintf(out, "%d messages: %d accepted (%d already applied), %d failed\n", total, accepted, duplicates, failed)
+	if failed > 0 || unreadable > 0 {
+		return fmt.Errorf("hl7 import: %d messages failed and %d files could not be read", failed, unreadable)
+	}
+	return nil
+}
+
+// describeResult formats one processed message as "control id C1: AA
+// created=1 updated=0 unchanged=0" and reports whether it was accepted.
+func describeResult(res *inbound.Result, err error) (string, bool) {
+	controlID := ""
+	if res != nil && res.Header != nil {
+		controlID = res.Header.ControlID
+	}
+	if err != nil {
+		return fmt.Sprintf("control id %s: not applied: %v", controlID, err), false
+	}
+	line := fmt.Sprintf("control id %s: %s", controlID, res.Code)
+	accepted := res.Code == hl7v2.AckAccept || res.Code == hl7v2.AckCommitAccept
+	switch {
+	case res.Duplicate:
+		line += " already applied"
+	case accepted:
+		line += " " + res.Outcome.String()
+	}
+	if locations := ackErrors(res.ACK); locations != "" {
+		line += " " + locations
+	}
+	return line, accepted
+}

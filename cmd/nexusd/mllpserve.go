@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/inbound"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
+)
+
+// mllpReadTimeout bounds the time to receive one frame once it started,
+// so that a peer dripping bytes cannot hold a connection. Idle time
+// between frames is not bounded, because MLLP senders keep connections
+// open for hours.
+const mllpReadTimeout = 2 * time.Minute
+
+func mllpFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "mllp-addr", EnvVars: []string{"NEXUS_MLLP_ADDR"},
+			Usage: "host:port for the HL7 v2 MLLP listener (off when empty); a non-loopback address needs --" + exposeFlag},
+		&cli.StringFlag{Name: "mllp-tls-cert", EnvVars: []string{"NEXUS_MLLP_TLS_CERT"},
+			Usage: "PEM certificate file; with --mllp-tls-key, the MLLP listener accepts TLS only"},
+		&cli.StringFlag{Name: "mllp-tls-key", EnvVars: []string{"NEXUS_MLLP_TLS_KEY"},
+			Usage: "PEM private key file of --mllp-tls-cert"},
+		lenientFlag(),
+	}
+}
+
+// mllpOptions configures the MLLP listener of serve.
+type mllpOptions struct {
+	// addr is the listen address; the listener is off when empty.
+	addr    string
+	tlsCert string
+	tlsKey  string
+	lenient bool
+	// ready, when set, receives the bound address once listening.
+	ready chan<- string
+	// applier, when set, replaces the applier of newApplier, for tests.
+	applier inbound.Applier
+}
+
+func mllpOptionsFromFlags(c *cli.Context) (mllpOptions, error) {
+	o := mllpOptions{
+		addr: c.String("mllp-addr"), tlsCert: c.String("mllp-tls-cert"), tlsKey: c.String("mllp-tls-key"),
+		lenient: c.Bool("hl7-lenient"),
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return o, errors.New("--mllp-tls-cert and --mllp-tls-key go together; set both or neither")
+	}
+	if o.addr == "" {
+		return o, nil
+	}
+	if err := checkListenAddr(o.addr, c.Bool(exposeFlag)); err != nil {
+		return o, fmt.Errorf("--mllp-addr: %w", err)
+	}
+	return o, nil
+}
+
+// startMLLP listens on o.mllp.addr and serves HL7 v2 messages into the
+// clinical record in the background. It returns nil values when the
+// listener is off. Serve's error, other than mllp.ErrServerClosed, is sent
+// to errc.
+func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
+	if o.mllp.addr == "" {
+		return nil, nil
+	}
+	handler := newInboundHandler(o.svc, o.log, o.mllp.lenient)
+	if o.mllp.applier != nil {
+		handler.Applier = o.mllp.applier
+	}
+
+	srv := &mllp.Server{
+		Handler: mllp.HandlerFunc(func(ctx context.Context, conn mllp.ConnInfo, message []byte) ([]byte, error) {
+			return handler.HandleMessage(emr.ContextWithActor(ctx, hl7Actor), conn, message)
+		}),
+		Logger:       o.log,
+		ReadTimeout:  mllpReadTimeout,
+		WriteTimeout: 30 * time.Second,
+	}
+	if o.mllp.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.mllp.tlsCert, o.mllp.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("load --mllp-tls-cert and --mllp-tls-key: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	ln, err := net.Listen("tcp", o.mllp.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on --mllp-addr %s: %w", o.mllp.addr, err)
+	}
+	bound := ln.Addr().String()
+	warnIfExposed(o.log, bound, "serving HL7 v2 over MLLP without authentication on a non-loopback address")
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, mllp.ErrServerClosed) {
+			errc <- fmt.Errorf("mllp: %w", err)
+		}
+	}()
+	o.log.Info("nexusd accepting HL7 v2 over MLLP", "addr", bound, "tls", srv.TLSConfig != nil, "lenient", o.mllp.lenient)
+	if o.mllp.ready != nil {
+		o.mllp.ready <- bound
+	}
+	return srv, nil
+}
+
+func warnIfExposed(log *slog.Logger, bound, message string) {
+	host, _, _ := net.SplitHostPort(bound)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		log.Warn(message, "addr", bound)
+	}
+}

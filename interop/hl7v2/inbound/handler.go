@@ -1,0 +1,217 @@
+package inbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nexus-health-360/nexus/interop/hl7v2"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
+)
+
+// Applier writes the effects of one parsed message.
+type Applier interface {
+	// Apply commits the message's effects before it returns. An error in
+	// which hl7v2.Errors finds a *hl7v2.ParseError is a fault of the
+	// message, acknowledged with AE or CE. An error wrapping
+	// ErrUnsupportedMessage or ErrUnsupportedEvent is acknowledged with AR or
+	// CR. Any other error is internal, and the message gets no ACK.
+	Apply(ctx context.Context, msg *hl7v2.Message) (Outcome, error)
+}
+
+// ApplierFunc adapts a function to the Applier interface.
+type ApplierFunc func(ctx context.Context, msg *hl7v2.Message) (Outcome, error)
+
+// Apply calls f.
+func (f ApplierFunc) Apply(ctx context.Context, msg *hl7v2.Message) (Outcome, error) {
+	return f(ctx, msg)
+}
+
+// Outcome counts the resources that applying one message wrote, by the
+// result of each write.
+type Outcome struct {
+	Created   int
+	Updated   int
+	Unchanged int
+}
+
+// String formats the counts as "created=1 updated=0 unchanged=2".
+func (o Outcome) String() string {
+	return fmt.Sprintf("created=%d updated=%d unchanged=%d", o.Created, o.Updated, o.Unchanged)
+}
+
+// Errors an Applier wraps to reject a message it has no mapping for. The
+// ACK is AR (CR in enhanced mode) with an ERR segment pointing at MSH-9.
+var (
+	// ErrUnsupportedMessage rejects the message type (MSH-9.1), with HL7
+	// table 0357 code 200.
+	ErrUnsupportedMessage = errors.New("inbound: no mapping for this message type")
+	// ErrUnsupportedEvent rejects the trigger event (MSH-9.2), with HL7
+	// table 0357 code 201.
+	ErrUnsupportedEvent = errors.New("inbound: no mapping for this trigger event")
+)
+
+// ErrNoControlID is returned by Process for a message whose MSH-10 cannot
+// be read, which gets no ACK.
+var ErrNoControlID = errors.New("inbound: message has no readable MSH-10 (control id), so no ACK can be sent")
+
+// Handler parses received messages, applies them through Applier and
+// builds their ACKs. Applier is required, and the other fields are
+// optional. A Handler must not be copied after first use.
+type Handler struct {
+	// Applier writes each accepted message.
+	Applier Applier
+	// Log receives one line per message. Nil discards them.
+	Log *slog.Logger
+	// Parse selects strict or lenient parsing and the input limits.
+	Parse hl7v2.ParseOptions
+	// Clock gives the ACK time (MSH-7) and durations. Nil means time.Now.
+	Clock func() time.Time
+	// Seen records applied messages so that a resent message is
+	// acknowledged without being applied twice. Nil disables duplicate
+	// detection.
+	Seen SeenStore
+
+	senders senderLocks
+}
+
+var _ mllp.Handler = (*Handler)(nil)
+
+// Result is what Process did with one message.
+type Result struct {
+	// ACK is the encoded acknowledgement, nil when none is sent.
+	ACK []byte
+	// Code is MSA-1 of ACK (AA, AE, AR, CA, CE or CR), "" without ACK.
+	Code string
+	// Header is the message header, nil when MSH could not be read.
+	Header *hl7v2.Header
+	// Outcome counts the writes of an applied message.
+	Outcome Outcome
+	// Duplicate marks a message that was applied before and was
+	// acknowledged again without being applied.
+	Duplicate bool
+	// Errors are the faults that the ACK's ERR segments report.
+	Errors []*hl7v2.ParseError
+}
+
+// Validate returns an error naming the first invalid field.
+func (h *Handler) Validate() error {
+	if h.Applier == nil {
+		return errors.New("inbound: Handler.Applier is nil; set an Applier")
+	}
+	return h.Parse.Validate()
+}
+
+// HandleMessage processes one message received over MLLP and returns its
+// ACK. It returns an error and no ACK when the message has no readable
+// control id or applying it failed for an internal reason, so that the
+// server closes the connection and the sender retries.
+func (h *Handler) HandleMessage(ctx context.Context, _ mllp.ConnInfo, message []byte) ([]byte, error) {
+	res, err := h.Process(ctx, message)
+	if err != nil {
+		return nil, err
+	}
+	return res.ACK, nil
+}
+
+// Process parses, applies and acknowledges one message. The error is not
+// nil exactly when no ACK is sent, and the result then still carries the
+// header when it was readable.
+func (h *Handler) Process(ctx context.Context, message []byte) (*Result, error) {
+	start := h.now()
+	res, err := h.process(ctx, message)
+	h.logResult(res, err, h.now().Sub(start))
+	return res, err
+}
+
+func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) {
+	if err := h.Validate(); err != nil {
+		return &Result{}, err
+	}
+	msg, parseErr := hl7v2.Parse(message, h.Parse)
+	var hdr *hl7v2.Header
+	if msg != nil {
+		hdr = msg.Header()
+	}
+	if hdr == nil {
+		// Parse returns no message when a limit was exceeded, but the
+		// header alone may still be readable for an AR.
+		hdr, _ = hl7v2.ParseHeader(message)
+	}
+	res := &Result{Header: hdr}
+	if hdr == nil || hdr.ControlID == "" {
+		return res, ErrNoControlID
+	}
+	if parseErr != nil {
+		return h.rejectParse(res, msg == nil, parseErr)
+	}
+
+	unlock, err := h.senders.lock(ctx, senderKey(hdr))
+	if err != nil {
+		return res, fmt.Errorf("inbound: waiting for the previous message of the sender: %w", err)
+	}
+	defer unlock()
+	return h.apply(ctx, res, msg)
+}
+
+// apply runs the duplicate check, the Applier and the record of the
+// message. The caller holds the sender's lock.
+func (h *Handler) apply(ctx context.Context, res *Result, msg *hl7v2.Message) (*Result, error) {
+	key := MessageKey(res.Header)
+	if h.Seen != nil {
+		seen, err := h.Seen.Seen(ctx, key)
+		if err != nil {
+			return res, fmt.Errorf("inbound: looking up the control id failed: %w", err)
+		}
+		if seen {
+			res.Duplicate = true
+			return h.accept(res)
+		}
+	}
+
+	outcome, err := h.Applier.Apply(ctx, msg)
+	switch {
+	case errors.Is(err, ErrUnsupportedMessage):
+		return h.rejectUnsupported(res, unsupportedType)
+	case errors.Is(err, ErrUnsupportedEvent):
+		return h.rejectUnsupported(res, unsupportedEvent)
+	case err != nil && len(hl7v2.Errors(err)) > 0:
+		return h.negative(res, false, hl7v2.Errors(err))
+	case err != nil:
+		return res, fmt.Errorf("inbound: applying the message failed: %w", err)
+	}
+	res.Outcome = outcome
+
+	if h.Seen != nil {
+		if err := h.Seen.Record(ctx, key); err != nil {
+			return res, fmt.Errorf("inbound: the message was applied, but recording its control id failed: %w", err)
+		}
+	}
+	return h.accept(res)
+}
+
+// rejectParse builds the negative ACK of a message that did not parse. An ErrorList without
+// entries means invalid ParseOptions, which is internal.
+func (h *Handler) rejectParse(res *Result, unreadable bool, parseErr error) (*Result, error) {
+	errs := hl7v2.Errors(parseErr)
+	if len(errs) == 0 {
+		return res, fmt.Errorf("inbound: parse: %w", parseErr)
+	}
+	return h.negative(res, unreadable || rejectsMessage(errs), errs)
+}
+
+func (h *Handler) now() time.Time {
+	if h.Clock == nil {
+		return time.Now()
+	}
+	return h.Clock()
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Log
+}

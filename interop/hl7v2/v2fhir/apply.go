@@ -1,0 +1,323 @@
+package v2fhir
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/nexus-health-360/nexus/emr"
+)
+
+// Target is the part of the clinical record that Apply writes to.
+// *emr.Service implements it.
+type Target interface {
+	ProcessBundle(ctx context.Context, body []byte) (*emr.BundleResponse, error)
+	Merge(ctx context.Context, p emr.MergeParams) error
+	Search(ctx context.Context, typ string, params url.Values) (*emr.SearchResult, error)
+}
+
+// ResourceResult is the outcome of Apply for one resource of the plan.
+type ResourceResult struct {
+	Type    string
+	ID      string
+	Version int64
+	// Outcome is emr.Created, emr.Updated or emr.Unchanged.
+	Outcome emr.Outcome
+}
+
+// Result is the outcome of Apply.
+type Result struct {
+	Created   int
+	Updated   int
+	Unchanged int
+	// Resources lists every entry of the plan in order, with its id.
+	Resources []ResourceResult
+	// Merged lists the A40 merges that were run, by patient id.
+	Merged []emr.MergeParams
+}
+
+// maxApplyAttempts bounds how often Apply starts again when a concurrent
+// writer changed a resource between its read and its transaction.
+const maxApplyAttempts = 3
+
+// Apply writes a plan to the clinical record. It finds the stored match of
+// every entry by its criteria, merges ModeUpdate entries into it, and sends
+// the entries that change something in one atomic transaction
+// (ProcessBundle). Entries whose merged content equals the stored version
+// are left out, so a message sent again makes no new versions. The A40
+// merges run after the transaction, each in a transaction of its own.
+//
+// Merging keeps every stored element the message does not send, replaces
+// those it sends, and deletes those it nulls (Entry.Clear). Identifiers
+// and DiagnosticReport.result are merged as sets, Encounter.period member
+// by member, and Encounter.location by the event: the sent location
+// becomes the active one, and earlier ones are kept as completed.
+//
+// A stored patient that was merged into another one (a replaced-by link)
+// is replaced by the surviving patient.
+func Apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
+	var err error
+	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
+		var res *Result
+		res, err = apply(ctx, t, plan)
+		if err == nil {
+			return res, nil
+		}
+		if !errors.Is(err, emr.ErrVersionMismatch) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// stored is the match of one plan entry.
+type stored struct {
+	id      string
+	version int64
+	tree    map[string]any
+}
+
+func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
+	tree, err := decodeTree(plan.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("apply: decode plan bundle: %w", err)
+	}
+	rawEntries, _ := tree["entry"].([]any)
+	if len(rawEntries) != len(plan.Entries) {
+		return nil, errors.New("apply: plan bundle and plan entries differ in length")
+	}
+
+	matches := make([]*stored, len(plan.Entries))
+	mapping := map[string]string{}
+	for i, e := range plan.Entries {
+		m, err := findOne(ctx, t, e.Type, e.Criteria, true)
+		if err != nil {
+			return nil, fmt.Errorf("apply: entry %d (%s): %w", i, e.Type, err)
+		}
+		matches[i] = m
+		if m != nil {
+			mapping[e.Reference()] = e.Type + "/" + m.id
+		} else {
+			mapping[e.Reference()] = e.FullURL
+		}
+	}
+
+	result := &Result{Resources: make([]ResourceResult, len(plan.Entries))}
+	var out []any
+	var sent []int
+	for i, e := range plan.Entries {
+		raw, _ := rawEntries[i].(map[string]any)
+		resource, _ := raw["resource"].(map[string]any)
+		if resource == nil {
+			return nil, fmt.Errorf("apply: entry %d (%s) has no resource", i, e.Type)
+		}
+		rewriteReferences(resource, mapping)
+		m := matches[i]
+		switch {
+		case m == nil:
+			out = append(out, map[string]any{
+				"fullUrl":  e.FullURL,
+				"resource": resource,
+				"request":  map[string]any{"method": "POST", "url": e.Type, "ifNoneExist": e.Criteria},
+			})
+			sent = append(sent, i)
+			continue
+		case e.Mode == ModeCreate:
+			result.Resources[i] = ResourceResult{Type: e.Type, ID: m.id, Version: m.version, Outcome: emr.Unchanged}
+			continue
+		}
+		merged := mergeResource(m.tree, resource, e)
+		same, err := equalJSON(merged, m.tree)
+		if err != nil {
+			return nil, fmt.Errorf("apply: entry %d (%s): %w", i, e.Type, err)
+		}
+		if same {
+			result.Resources[i] = ResourceResult{Type: e.Type, ID: m.id, Version: m.version, Outcome: emr.Unchanged}
+			continue
+		}
+		out = append(out, map[string]any{
+			"fullUrl":  e.FullURL,
+			"resource": merged,
+			"request": map[string]any{
+				"method": "PUT", "url": e.Type + "/" + m.id,
+				"ifMatch": `W/"` + strconv.FormatInt(m.version, 10) + `"`,
+			},
+		})
+		sent = append(sent, i)
+	}
+
+	if len(out) > 0 {
+		body, err := marshalJSON(map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": out})
+		if err != nil {
+			return nil, fmt.Errorf("apply: encode transaction: %w", err)
+		}
+		resp, err := t.ProcessBundle(ctx, body)
+		if err != nil {
+			return nil, fmt.Errorf("apply: transaction: %w", err)
+		}
+		if len(resp.Entries) != len(sent) {
+			return nil, errors.New("apply: transaction response has the wrong number of entries")
+		}
+		for j, i := range sent {
+			r := resp.Entries[j]
+			rr := ResourceResult{Type: plan.Entries[i].Type, Outcome: emr.Updated}
+			if r.Resource != nil {
+				rr.ID, rr.Version = r.Resource.ID, r.Resource.VersionID
+			}
+			switch {
+			case r.Status == http.StatusCreated:
+				rr.Outcome = emr.Created
+			case matches[i] == nil:
+				// A POST that matched: another writer created it first.
+				rr.Outcome = emr.Unchanged
+			}
+			result.Resources[i] = rr
+		}
+	}
+	for _, r := range result.Resources {
+		switch r.Outcome {
+		case emr.Created:
+			result.Created++
+		case emr.Updated:
+			result.Updated++
+		default:
+			result.Unchanged++
+		}
+	}
+
+	for _, step := range plan.Merges {
+		merged, err := runMerge(ctx, t, plan, step)
+		if err != nil {
+			return nil, err
+		}
+		if merged != nil {
+			result.Merged = append(result.Merged, *merged)
+		}
+	}
+	return result, nil
+}
+
+// runMerge merges the source patient of an A40 into the target. A source
+// already merged into the target is left alone, so a resent A40 changes
+// nothing.
+func runMerge(ctx context.Context, t Target, plan *Plan, step MergeStep) (*emr.MergeParams, error) {
+	source, err := findOne(ctx, t, "Patient", step.SourceCriteria, false)
+	if err != nil {
+		return nil, fmt.Errorf("apply: merge source: %w", err)
+	}
+	if source == nil {
+		return nil, &Error{Code: CodeUnknownKey, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
+			Message: "no stored patient has the prior patient identifier"}
+	}
+	target, err := findOne(ctx, t, "Patient", step.TargetCriteria, false)
+	if err != nil {
+		return nil, fmt.Errorf("apply: merge target: %w", err)
+	}
+	if target == nil {
+		return nil, fmt.Errorf("apply: merge target: no patient matches PID-3: %w", emr.ErrNotFound)
+	}
+	if source.id == target.id || replacedBy(source.tree) == "Patient/"+target.id {
+		return nil, nil
+	}
+	p := emr.MergeParams{Source: source.id, Target: target.id, Reason: "HL7 v2 " + plan.Event + " message " + plan.Key.ControlID}
+	if err := t.Merge(ctx, p); err != nil {
+		return nil, fmt.Errorf("apply: merge Patient/%s into Patient/%s: %w", source.id, target.id, err)
+	}
+	return &p, nil
+}
+
+// findOne returns the one resource matching criteria, nil when none does,
+// and an error wrapping emr.ErrPreconditionFailed when several do. With
+// follow set, a patient merged into another gives the surviving one.
+func findOne(ctx context.Context, t Target, typ, criteria string, follow bool) (*stored, error) {
+	params, err := url.ParseQuery(criteria)
+	if err != nil {
+		return nil, fmt.Errorf("invalid criteria: %w", emr.ErrInvalid)
+	}
+	params.Set("_count", "2")
+	page, err := t.Search(ctx, typ, params)
+	if err != nil {
+		return nil, err
+	}
+	switch len(page.Resources) {
+	case 0:
+		return nil, nil
+	case 1:
+	default:
+		return nil, fmt.Errorf("criteria match more than one %s: %w", typ, emr.ErrPreconditionFailed)
+	}
+	res := page.Resources[0]
+	tree, err := decodeTree(res.Body)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored %s/%s: %w", typ, res.ID, err)
+	}
+	if ref := replacedBy(tree); follow && typ == "Patient" && strings.HasPrefix(ref, "Patient/") {
+		return findOne(ctx, t, typ, url.Values{"_id": {strings.TrimPrefix(ref, "Patient/")}}.Encode(), false)
+	}
+	return &stored{id: res.ID, version: res.VersionID, tree: tree}, nil
+}
+
+// replacedBy returns the reference of a patient's replaced-by link, or "".
+func replacedBy(patient map[string]any) string {
+	links, _ := patient["link"].([]any)
+	for _, l := range links {
+		m, _ := l.(map[string]any)
+		if m["type"] != "replaced-by" {
+			continue
+		}
+		other, _ := m["other"].(map[string]any)
+		ref, _ := other["reference"].(string)
+		return ref
+	}
+	return ""
+}
+
+// rewriteReferences replaces every Reference.reference found in mapping.
+func rewriteReferences(v any, mapping map[string]string) {
+	switch n := v.(type) {
+	case map[string]any:
+		for k, child := range n {
+			if s, ok := child.(string); ok && k == "reference" {
+				if to, ok := mapping[s]; ok {
+					n[k] = to
+				}
+				continue
+			}
+			rewriteReferences(child, mapping)
+		}
+	case []any:
+		for _, child := range n {
+			rewriteReferences(child, mapping)
+		}
+	}
+}
+
+// decodeTree decodes a JSON object keeping numbers as json.Number.
+func decodeTree(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var tree map[string]any
+	if err := dec.Decode(&tree); err != nil {
+		return nil, err
+	}
+	return tree, nil
+}
+
+// equalJSON reports whether a and b encode to the same JSON.
+func equalJSON(a, b any) (bool, error) {
+	ja, err := marshalJSON(a)
+	if err != nil {
+		return false, err
+	}
+	jb, err := marshalJSON(b)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(ja, jb), nil
+}

@@ -1,0 +1,131 @@
+// Package v2fhir maps HL7 v2 ADT and ORU^R01 messages onto the FHIR R4
+// clinical record of package emr.
+//
+// Convert turns a parsed *hl7v2.Message into a Plan without any I/O. The
+// Plan holds a FHIR transaction Bundle of conditional creates and
+// conditional updates, whose resources refer to each other by conditional
+// references. It also holds the A40 merges and a MessageKey (MSH-3, MSH-4,
+// MSH-10) that a caller can use to detect an exact resend. Apply runs a
+// Plan against a Target, which *emr.Service implements.
+//
+// # Mapping
+//
+// The mapping follows the HL7 V2-to-FHIR implementation guide (STU1),
+// ConceptMaps included, except where listed under Differences.
+//
+//   - ADT A01, A02, A03, A04, A05, A06, A07, A08, A11, A12, A13, A28, A31
+//     and A40. PID gives the Patient: identifiers from PID-3 (else PID-2 or
+//     PID-4) with their assigning authorities, every name of PID-5 with
+//     its use from the name type, birth date PID-7 at the precision sent
+//     (day at most), sex PID-8, addresses PID-11, phones and e-mail
+//     PID-13 (home) and PID-14 (work), marital status PID-16 and deceased
+//     PID-29 or PID-30.
+//   - PV1 gives the Encounter: class from PV1-2, status from the event
+//     (A01, A02, A04, A06, A07, A12 and A13 in-progress, A05 planned, A03
+//     finished, A11 cancelled), period from PV1-44 and PV1-45 (else, for
+//     A01 and A04 the start and for A03 the end, EVN-6, EVN-2 or MSH-7),
+//     the location PV1-3 as a Reference with an identifier and a display
+//     on Encounter.location (no Location resource), the attending,
+//     referring, consulting and admitting doctors (PV1-7, 8, 9, 17) as
+//     Practitioners conditional on XCN-1 with its authority, and the
+//     discharge disposition PV1-36. A28 and A31 write only the Patient, and
+//     A08 writes the Encounter only when PV1-19 is sent.
+//   - PR1 gives a Procedure with code PR1-3, text PR1-4 and time PR1-5.
+//   - A40 merges the patient found by MRG-1 into the one found by PID-3
+//     with emr's Merge, which links the source as replaced-by.
+//   - ORU^R01: each OBX gives an Observation and each OBR a DiagnosticReport
+//     (code OBR-4, status OBR-25, effective OBR-7, issued OBR-22, result
+//     the Observations of the OBR), both with the subject found by PID-3.
+//     OBX-5 maps by OBX-2: NM to valueQuantity with the decimal written
+//     exactly as sent, ST, TX and FT to valueString, CE, CWE and CNE to
+//     valueCodeableConcept, SN to valueQuantity with comparator, valueRange
+//     or valueRatio, DT, TS and DTM to valueDateTime. Units OBX-6 take the
+//     UCUM system when the coding system is UCUM or the unit is a known MDC
+//     unit. OBX-7 gives referenceRange low and high ("1.5-7.0") or text,
+//     OBX-8 interpretation, OBX-11 status, OBX-14 (else OBR-7) the
+//     effective time, OBX-16 performers and OBX-18 the Device.
+//   - Vital signs in the IHE PCD-01 style: an MDC code in OBX-3 keeps its
+//     coding, gets the matching LOINC codes of the FHIR vital signs
+//     profile after it and the vital-signs category, and MDC units become
+//     UCUM. An EUI-64 in OBX-18 identifies the Device.
+//
+// Text is the parser's decoded text, so each escape sequence is decoded
+// once, and the Bundle is encoded with encoding/json, which escapes
+// backslashes and control characters.
+//
+// # Differences from the mapping guide
+//
+//   - A04 sets the Encounter in-progress (the guide: planned), because a
+//     registered outpatient visit has begun. A08 keeps a stored status (the
+//     guide: unknown) and sets one only for a new Encounter, from PV1-44
+//     and PV1-45.
+//   - A missing or unknown PV1-2 gives class U of the v2 table 0004,
+//     because Encounter.class is required.
+//   - OBX-11 codes that the guide leaves unmapped take the nearest status:
+//     I and O registered, R and S preliminary, U and V final, B amended, N
+//     cancelled. A missing OBX-11 or OBR-25 gives status unknown.
+//   - A time in PID-7 is dropped (the guide keeps it in an extension).
+//   - No MessageHeader or Provenance resources are written.
+//   - An identifier without an assigning authority takes the sending
+//     facility (MSH-4, else MSH-3) as its authority, so that it has a
+//     system and can be searched.
+//
+// # Idempotency
+//
+// Every resource is found by an identifier, so a message sent again
+// resolves to the resources it wrote the first time:
+//
+//   - Patient: the identifiers of PID-3, any of which matches.
+//   - Encounter: the visit number PV1-19, else one derived from the sender
+//     and MSH-10.
+//   - Practitioner: XCN-1 with XCN-9. Device: OBX-18.
+//   - DiagnosticReport: the filler order number OBR-3, else the placer
+//     order number OBR-2, else one derived from the message.
+//   - Observation: the order number, OBX-1 (else the position in the OBR
+//     group), OBX-3 and OBX-4; with OBX-18 also the effective time, so a
+//     monitor that sends every reading under one order number makes one
+//     Observation per reading.
+//   - Procedure: a hash of the first patient identifier, PR1-3 and PR1-5.
+//
+// Apply writes only what changes the stored version, so a resend makes no
+// new versions.
+//
+// # Time zones
+//
+// A time sent with an offset keeps its instant and offset. A time of day
+// without one takes Options.DefaultZone, else the offset of MSH-7, and
+// fails with a located error when neither exists: no dateTime with hours
+// but no offset is written. Dates without a time stay dates.
+//
+// # Errors
+//
+// Convert returns an ErrorList of *Error, each with an HL7 table 0357 code
+// and the segment and field it concerns and never a value from the
+// message, so it can go into an ACK's ERR segments. Parts that are
+// skipped, such as an OBX without OBX-3 or a missing PV1, are in
+// Plan.Warnings. Apply returns an *Error for an A40 whose MRG-1 names no
+// stored patient, and wrapped emr errors otherwise.
+//
+// # Concurrency
+//
+// Convert is safe for concurrent use. Apply is safe for concurrent use
+// when the Target is. It reads before it writes, and a version changed by
+// another writer in between makes it start again, up to three times.
+//
+// # Known gaps
+//
+//   - Other message types (ORM, SIU, MDM, VXU and more) and ADT events
+//     other than those listed are rejected with HL7 error 200 or 201.
+//   - NK1, PD1, DG1, AL1, IN1, GT1, NTE, SPM, ORC and PV2 are not mapped.
+//     PV1 in an ORU is not mapped, so Observations carry no encounter.
+//   - Only the first repetition of a non-text OBX-5 is kept.
+//   - Value types other than those above (ED, RP, TM, CX and more) give
+//     dataAbsentReason "unsupported".
+//   - An Encounter keyed on MSH-10 (no PV1-19) is not found by later
+//     events for the same visit.
+//   - The A40 merge runs in its own transaction after the bundle's, so a
+//     failed merge leaves the bundle's changes, which a resend repeats
+//     without effect.
+//   - BuildACK derives ERR-3 from hl7v2.Kind, so codes 200, 201 and 204
+//     reach an ACK built from Error.ParseError as 207.
+package v2fhir

@@ -1,0 +1,164 @@
+package v2fhir
+
+import (
+	"slices"
+	"strings"
+)
+
+// mergeResource returns stored with the sent resource merged in, as Apply
+// documents. Neither argument is changed.
+func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
+	out := cloneTree(storedTree)
+	for k, v := range sent {
+		switch {
+		case k == "resourceType" || k == "id" || k == "meta":
+		case slices.Contains(e.keep, k) && out[k] != nil:
+		case slices.Contains(e.union, k):
+			out[k] = unionList(out[k], cloneValue(v), k == "identifier")
+		case slices.Contains(e.mergeObjects, k):
+			merged, _ := out[k].(map[string]any)
+			if merged == nil {
+				merged = map[string]any{}
+			}
+			for mk, mv := range v.(map[string]any) {
+				merged[mk] = cloneValue(mv)
+			}
+			out[k] = merged
+		case k == "location" && e.location != locationNone:
+		default:
+			out[k] = cloneValue(v)
+		}
+	}
+	if e.location != locationNone {
+		var sentLocation map[string]any
+		if list, ok := sent["location"].([]any); ok && len(list) > 0 {
+			sentLocation, _ = cloneValue(list[0]).(map[string]any)
+		}
+		list, _ := out["location"].([]any)
+		list = mergeLocations(list, sentLocation, e.location)
+		if len(list) > 0 {
+			out["location"] = list
+		} else {
+			delete(out, "location")
+		}
+	}
+	for _, path := range e.Clear {
+		deletePath(out, strings.Split(path, "."))
+	}
+	return out
+}
+
+// unionList appends the items of sent that stored lacks. Identifiers are
+// the same when system and value are, and a sent identifier replaces the
+// stored one with the same system and value.
+func unionList(storedValue, sentValue any, identifiers bool) any {
+	list, _ := storedValue.([]any)
+	sentList, _ := sentValue.([]any)
+	key := func(item any) string {
+		if m, ok := item.(map[string]any); ok && identifiers {
+			system, _ := m["system"].(string)
+			value, _ := m["value"].(string)
+			return system + "|" + value
+		}
+		b, _ := marshalJSON(item)
+		return string(b)
+	}
+	index := map[string]int{}
+	for i, item := range list {
+		index[key(item)] = i
+	}
+	for _, item := range sentList {
+		if i, ok := index[key(item)]; ok {
+			list[i] = item
+			continue
+		}
+		index[key(item)] = len(list)
+		list = append(list, item)
+	}
+	return list
+}
+
+// mergeLocations applies the event's location policy to the stored
+// Encounter.location list.
+func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []any {
+	same := func(item any) bool {
+		m, _ := item.(map[string]any)
+		a, _ := marshalJSON(m["location"])
+		b, _ := marshalJSON(sent["location"])
+		return sent != nil && string(a) == string(b)
+	}
+	setStatus := func(item any, status string) {
+		if m, ok := item.(map[string]any); ok {
+			m["status"] = status
+		}
+	}
+	status := func(item any) string {
+		m, _ := item.(map[string]any)
+		s, _ := m["status"].(string)
+		return s
+	}
+	if policy == locationCancelTransfer {
+		if n := len(list); n > 0 && status(list[n-1]) == "active" && !same(list[n-1]) {
+			list = list[:n-1]
+		}
+		if sent == nil && len(list) > 0 {
+			setStatus(list[len(list)-1], "active")
+		}
+	}
+	if sent != nil {
+		if n := len(list); n > 0 && same(list[n-1]) {
+			list[n-1] = sent
+		} else {
+			for _, item := range list {
+				if status(item) == "active" {
+					setStatus(item, "completed")
+				}
+			}
+			list = append(list, sent)
+		}
+	}
+	if policy == locationDischarge {
+		for _, item := range list {
+			setStatus(item, "completed")
+		}
+	}
+	return list
+}
+
+// deletePath removes the element at path; an object left empty goes too.
+func deletePath(tree map[string]any, path []string) {
+	if len(path) == 1 {
+		delete(tree, path[0])
+		return
+	}
+	child, ok := tree[path[0]].(map[string]any)
+	if !ok {
+		return
+	}
+	deletePath(child, path[1:])
+	if len(child) == 0 {
+		delete(tree, path[0])
+	}
+}
+
+func cloneTree(v map[string]any) map[string]any {
+	return cloneValue(v).(map[string]any)
+}
+
+func cloneValue(v any) any {
+	switch n := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(n))
+		for k, c := range n {
+			out[k] = cloneValue(c)
+		}
+		return out
+	case []any:
+		out := make([]any, len(n))
+		for i, c := range n {
+			out[i] = cloneValue(c)
+		}
+		return out
+	}
+	return v
+}
