@@ -23,6 +23,9 @@ type Resource struct {
 	Author string
 	// Method is "create", "update" or "delete".
 	Method string
+	// ContentHash identifies the content apart from server-set meta; see
+	// Put.ContentHash.
+	ContentHash string
 }
 
 // Put is one new version for Tx.Put.

@@ -117,6 +117,10 @@ func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode)
 		if mode.ifMatch > 0 && cur.VersionID != mode.ifMatch {
 			return nil, "", fmt.Errorf("update %s/%s: current version is %d, not %d: %w", p.typ, p.id, cur.VersionID, mode.ifMatch, ErrVersionMismatch)
 		}
+		if !cur.Deleted && cur.ContentHash == p.enc.hash {
+			// An update that changes nothing makes no version.
+			return cur, Unchanged, nil
+		}
 		if mode.skipKnown && !cur.Deleted {
 			known, err := tx.HasContent(ctx, p.typ, p.id, p.enc.hash)
 			if err != nil {

@@ -150,9 +150,11 @@ func testConcurrentTransactions(t *testing.T, newStore NewStore) {
 				if i%2 == 1 {
 					first, second = second, first
 				}
+				// Each writer sends its own content, so every write is a version.
+				name := fmt.Sprintf(`"name":[{"family":"Writer%d"}]`, i)
 				body := `{"resourceType":"Bundle","type":"transaction","entry":[
-					{"resource":{"resourceType":"Patient","id":"` + first + `","gender":"male"},"request":{"method":"PUT","url":"Patient/` + first + `"}},
-					{"resource":{"resourceType":"Patient","id":"` + second + `","gender":"female"},"request":{"method":"PUT","url":"Patient/` + second + `"}}]}`
+					{"resource":{"resourceType":"Patient","id":"` + first + `",` + name + `},"request":{"method":"PUT","url":"Patient/` + first + `"}},
+					{"resource":{"resourceType":"Patient","id":"` + second + `",` + name + `},"request":{"method":"PUT","url":"Patient/` + second + `"}}]}`
 				_, err := svc.ProcessBundle(ctx, []byte(body))
 				assert.NoError(t, err, "a deadlock is retried, not returned")
 			}(i)

@@ -25,6 +25,7 @@ type NewStore func(t *testing.T) emr.Store
 func Run(t *testing.T, newStore NewStore) {
 	t.Run("versions", func(t *testing.T) { testVersions(t, newStore) })
 	t.Run("unknown elements", func(t *testing.T) { testUnknownElements(t, newStore) })
+	t.Run("unchanged update", func(t *testing.T) { testUnchangedUpdate(t, newStore) })
 	t.Run("history", func(t *testing.T) { testHistory(t, newStore) })
 	t.Run("search", func(t *testing.T) { testSearch(t, newStore) })
 	t.Run("search limits", func(t *testing.T) { testSearchLimits(t, newStore) })

@@ -127,3 +127,18 @@ func testUnknownElements(t *testing.T, newStore NewStore) {
 		})
 	}
 }
+
+func testUnchangedUpdate(t *testing.T, newStore NewStore) {
+	ctx := ctxFor("user/alice")
+	svc := newService(t, newStore)
+	body := []byte(`{"resourceType":"Organization","id":"same","name":"Same Clinic"}`)
+	first, outcome, err := svc.Update(ctx, emr.UpdateParams{Type: "Organization", ID: "same", Body: body})
+	require.NoError(t, err)
+	assert.Equal(t, emr.Created, outcome)
+	again, outcome, err := svc.Update(ctx, emr.UpdateParams{Type: "Organization", ID: "same", Body: body})
+	require.NoError(t, err)
+	assert.Equal(t, emr.Unchanged, outcome, "an update that changes nothing makes no version")
+	assert.Equal(t, first.VersionID, again.VersionID)
+	_, _, err = svc.Update(ctx, emr.UpdateParams{Type: "Organization", ID: "same", Body: body, IfMatch: 7})
+	assert.ErrorIs(t, err, emr.ErrVersionMismatch, "If-Match is checked first")
+}

@@ -102,10 +102,11 @@ func (r versionRow) resource() emr.Resource {
 		Body:        r.Body,
 		Author:      r.Author,
 		Method:      r.Method,
+		ContentHash: r.Hash.String,
 	}
 }
 
-const selectVersion = `SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.method, v.author, v.body, v.seq`
+const selectVersion = `SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.method, v.author, v.body, v.seq, v.content_hash`
 
 func (s *Store) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
 	s.prepareOnce.Do(func() {
@@ -127,7 +128,7 @@ func scanCurrent(row scanner, typ, id string) (*emr.Resource, error) {
 	var v versionRow
 	// A plain Scan: sqlx's reflection-based mapping costs more than the
 	// query itself on SQLite.
-	err := row.Scan(&v.Type, &v.ID, &v.VersionID, &v.LastUpdated, &v.Method, &v.Author, &v.Body, &v.Seq)
+	err := row.Scan(&v.Type, &v.ID, &v.VersionID, &v.LastUpdated, &v.Method, &v.Author, &v.Body, &v.Seq, &v.Hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
 	}

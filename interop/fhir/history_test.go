@@ -1,6 +1,7 @@
 package fhir_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,8 +82,11 @@ func TestHistoryPaging(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	id := s.create("Patient", patientBody)
-	for range 4 {
-		resp := s.do(http.MethodPut, "/Patient/"+id, withID(id, `{"resourceType":"Patient","active":true}`))
+	// Each update changes the content, because an update that changes
+	// nothing makes no version.
+	for i := range 4 {
+		body := fmt.Sprintf(`{"resourceType":"Patient","birthDate":"19%02d-01-01"}`, 50+i)
+		resp := s.do(http.MethodPut, "/Patient/"+id, withID(id, body))
 		require.Equal(t, http.StatusOK, resp.status)
 	}
 	var versions []any
