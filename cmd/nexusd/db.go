@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/emr/sqlstore"
+	"github.com/nexus-health-360/nexus/interop/fhir"
+	"github.com/nexus-health-360/nexus/scheduling"
+	schedsql "github.com/nexus-health-360/nexus/scheduling/sqlstore"
 	"github.com/nexus-health-360/nexus/storage"
 )
 
@@ -55,4 +59,23 @@ func openService(ctx context.Context, dsn string, cfg emr.Config) (*storage.DB, 
 		return nil, nil, err
 	}
 	return db, svc, nil
+}
+
+// openScheduling returns the scheduling service on db, planning in the
+// facility's time zone.
+func openScheduling(db *storage.DB, zone string, log *slog.Logger) (*scheduling.Service, error) {
+	svc, err := scheduling.NewService(schedsql.New(db), scheduling.Config{TimeZone: zone, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("scheduling: %w", err)
+	}
+	return svc, nil
+}
+
+// schedulingBackend turns a nil service into a nil interface, so the FHIR
+// handler treats a missing scheduling service as absent.
+func schedulingBackend(svc *scheduling.Service) fhir.SchedulingService {
+	if svc == nil {
+		return nil
+	}
+	return svc
 }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -54,6 +56,10 @@ func demoCommand() *cli.Command {
 				return err
 			}
 			defer db.Close()
+			sched, err := openScheduling(db, c.String("timezone"), log)
+			if err != nil {
+				return err
+			}
 			ctx := emr.ContextWithActor(c.Context, "system/nexusd-demo")
 			files, err := fs.Glob(demodata.Bundles, "*.json")
 			if err != nil {
@@ -73,6 +79,17 @@ func demoCommand() *cli.Command {
 					loaded += n
 				}
 			}
+			patients, err := svc.Search(ctx, "Patient", url.Values{"_count": {"100"}})
+			if err != nil {
+				return err
+			}
+			var patientIDs []string
+			for _, p := range patients.Resources {
+				patientIDs = append(patientIDs, p.ID)
+			}
+			if err := loadDemoSchedules(ctx, sched, time.Now(), patientIDs); err != nil {
+				return fmt.Errorf("demo: load schedules: %w", err)
+			}
 			ready := make(chan string, 1)
 			go func() {
 				addr, ok := <-ready
@@ -83,7 +100,7 @@ func demoCommand() *cli.Command {
 			}()
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
-				db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts,
+				db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts, sched: sched,
 			})
 		},
 	}

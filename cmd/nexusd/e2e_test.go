@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -245,7 +244,7 @@ func TestMigrateCommand(t *testing.T) {
 	app := newApp()
 	app.Writer = &stdout
 	require.NoError(t, app.Run([]string{"nexusd", "migrate", "--db", "sqlite:" + dbPath}))
-	assert.Equal(t, fmt.Sprintf("emr schema at version %d\n", 1), stdout.String())
+	assert.Equal(t, "emr schema at version 1\nscheduling schema at version 1\n", stdout.String())
 }
 
 func TestHealthEndpoints(t *testing.T) {

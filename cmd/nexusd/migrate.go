@@ -6,12 +6,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nexus-health-360/nexus/emr/sqlstore"
+	schedsql "github.com/nexus-health-360/nexus/scheduling/sqlstore"
 	"github.com/nexus-health-360/nexus/storage"
 )
 
 // schema lists the migrations of every store nexusd runs.
 func schema() []storage.Migrations {
-	return []storage.Migrations{sqlstore.Migrations()}
+	return []storage.Migrations{sqlstore.Migrations(), schedsql.Migrations()}
 }
 
 func migrateCommand() *cli.Command {

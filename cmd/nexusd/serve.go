@@ -15,6 +15,7 @@ import (
 
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/interop/fhir"
+	"github.com/nexus-health-360/nexus/scheduling"
 	"github.com/nexus-health-360/nexus/storage"
 )
 
@@ -24,6 +25,8 @@ func serveFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", EnvVars: []string{"NEXUS_ADDR"},
 			Usage: "host:port to listen on"},
+		&cli.StringFlag{Name: "timezone", Value: "UTC", EnvVars: []string{"NEXUS_TIMEZONE"},
+			Usage: "the facility's IANA time zone, such as Europe/Berlin, in which schedules are planned and shown"},
 		&cli.BoolFlag{Name: exposeFlag, EnvVars: []string{"NEXUS_INSECURE_EXPOSE_UNAUTHENTICATED"},
 			Usage: "allow a non-loopback --addr although the API has no authentication yet: anyone who can reach it can read and change every record"},
 		&cli.StringFlag{Name: "base-url", EnvVars: []string{"NEXUS_BASE_URL"},
@@ -60,9 +63,13 @@ func serveCommand() *cli.Command {
 				return err
 			}
 			defer db.Close()
+			sched, err := openScheduling(db, c.String("timezone"), log)
+			if err != nil {
+				return err
+			}
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
-				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log, mllp: mllpOpts,
+				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log, mllp: mllpOpts, sched: sched,
 			})
 		},
 	}
@@ -93,6 +100,8 @@ type serveOptions struct {
 	addr     string
 	baseURL  string
 	shutdown time.Duration
+	// sched serves Schedule, Slot and Appointment when set.
+	sched *scheduling.Service
 	// debugAddr serves net/http/pprof when set; it must be loopback.
 	debugAddr string
 	db        *storage.DB
@@ -122,7 +131,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	// Registering both patterns lets POST /fhir reach the handler as the
 	// base, because /fhir/ alone would redirect it to /fhir/.
 	fhirHandler := http.StripPrefix("/fhir", fhir.NewHandler(fhir.Config{
-		Service: o.svc, BaseURL: baseURL, Logger: o.log,
+		Service: o.svc, BaseURL: baseURL, Logger: o.log, Scheduling: schedulingBackend(o.sched),
 	}))
 	mux.Handle("/fhir", fhirHandler)
 	mux.Handle("/fhir/", fhirHandler)

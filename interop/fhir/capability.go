@@ -103,6 +103,9 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 	includes, revIncludes := includeLists(registry, types)
 	resources := make([]capResource, 0, len(types))
 	for _, typ := range types {
+		if cfg.Scheduling != nil && isSchedulingType(typ) {
+			continue
+		}
 		resources = append(resources, capResource{
 			Type:              typ,
 			Interaction:       interactions,
@@ -118,6 +121,10 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 			SearchParam:       searchParams(registry, typ),
 			Operation:         typeOperations,
 		})
+	}
+	if cfg.Scheduling != nil {
+		resources = append(resources, schedulingCapabilities(registry)...)
+		sort.Slice(resources, func(i, j int) bool { return resources[i].Type < resources[j].Type })
 	}
 	return capabilityStatement{
 		ResourceType: "CapabilityStatement",

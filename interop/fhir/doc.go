@@ -98,6 +98,78 @@
 // for descending, paged by _offset), and _include and _revinclude with
 // :iterate, which add entries with search.mode include.
 //
+// # Scheduling
+//
+// With Config.Scheduling set, Schedule, Slot and Appointment are served
+// from the scheduling service instead of the clinical record, so every
+// booking passes its capacity and workflow rules:
+//
+//	GET  Schedule/[id], Schedule?actor&active     read, search
+//	POST Schedule                                 create
+//	GET  Slot/[id], Slot?schedule&start&status&service-type
+//	GET  Appointment/[id], Appointment/[id]/_history[/vid]
+//	GET  Appointment?actor&patient&date&status&service-type
+//	POST Appointment                              book (booked) or hold (pending)
+//	PUT  Appointment/[id]                         change status, or reschedule
+//	GET  Appointment/$find, POST with Parameters  free Slots
+//
+// Searches also take _count, and POST [type]/_search works as for other
+// types. Comma-separated values of a parameter match any of them, and
+// repeated parameters must all match. Dates without an offset are read in
+// the facility's zone. Next links carry the whole query with _cursor,
+// an offset, so a page may shift when bookings change between requests,
+// and paging stops after 5000 results. Any other interaction on these
+// types gets 404 or 405, and a batch or transaction with an entry for one
+// of them gets 400. AppointmentResponse gets 405 for every request,
+// because the service records no participant responses: all actors
+// accept a booking when it is made. The CapabilityStatement lists exactly
+// this for the three types and leaves AppointmentResponse out.
+//
+// The mapping:
+//
+//   - Schedule: actor is the schedule's actor (Practitioner/[id],
+//     Location, Device or HealthcareService), with the schedule's name as
+//     its display, and a second Location actor when the schedule is tied
+//     to a location. serviceType lists the appointment types the
+//     availability rules allow, planningHorizon the span of the rules
+//     when they are bounded. POST Schedule creates an active schedule in
+//     the facility's zone and grid without overbooking; availability,
+//     appointment types and other settings are set through the Go API of
+//     package scheduling, because R4 has no resource for them.
+//   - Slot: generated, never stored, and read-only. The id is
+//     "[schedule id].[start in Unix seconds].[type code]", so a slot keeps
+//     its id while its status changes between free and busy. A search
+//     without service-type returns the schedule's grid cells, whose ids
+//     have no type part. Start and end carry the facility's offset, and
+//     only slots from now on exist. A search without schedule covers every
+//     active schedule, one without start the next 31 days.
+//   - Appointment: status codes are those of R4. participant lists the
+//     patient as Patient/[id] and each actor, all required.
+//     appointmentType and serviceType carry the type code in the system
+//     AppointmentTypeSystem. slot references, for each actor with a
+//     schedule, the slot with the appointment's start and type. The
+//     replaced appointment of a reschedule is in the R5 cross-version
+//     extension Appointment.replaces, the replacement in the extension
+//     urn:nexus-health-360:fhir:appointment-replaced-by, and a hold's
+//     expiry in urn:nexus-health-360:fhir:appointment-hold-expires.
+//     cancelationReason holds the reason text. Elements the service does
+//     not keep, such as comment and priority, are not stored.
+//
+// POST Appointment names its slots, or a start with the actors as
+// participants; the type comes from appointmentType, the slot, or the one
+// type that lasts from start to end. A full slot or a busy actor gets 409
+// with an OperationOutcome. PUT Appointment/[id] moves the status through
+// the service's transitions: cancelled (with cancelationReason),
+// checked-in, arrived, fulfilled, noshow, entered-in-error, and booked
+// from pending. A transition the workflow forbids gets 409 naming the
+// from and to statuses. A new start or new actors reschedule: the service
+// cancels the appointment and books a replacement, and the response is
+// the cancelled appointment whose replaced-by extension names the new one.
+// PUT does not create. History and vread take each version's status,
+// start, end and reason from the service, and the other elements from the
+// current version. Searches of other types do not reach these types:
+// _include and _revinclude of Appointment read the clinical record.
+//
 // # Not served yet
 //
 // FHIRPath Patch, If-Match on conditional update and delete, the profile

@@ -48,6 +48,10 @@ const DefaultMaxBodyBytes = 32 << 20
 type Config struct {
 	// Service stores and searches the resources. Required.
 	Service Service
+	// Scheduling, when set, serves Schedule, Slot and Appointment in
+	// place of Service, and AppointmentResponse is then not supported.
+	// Nil leaves these types to Service like every other type.
+	Scheduling SchedulingService
 	// BaseURL returns the absolute URL the handler is mounted at, without
 	// a trailing slash, such as "https://ehr.example/fhir". It is used in
 	// Location headers, fullUrl and links. Nil means the scheme and Host of
@@ -152,6 +156,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.ctx = emr.ContextWithActor(r.Context(), h.cfg.Actor(r))
 	x.base = strings.TrimSuffix(h.cfg.BaseURL(r), "/")
 	x.route, x.path = matchRoute(r.Method, r.URL.Path)
+	if h.cfg.Scheduling != nil {
+		x.route, x.path = h.schedulingRoute(r.Method, r.URL.Path, x.route, x.path)
+	}
 
 	defer func() {
 		if p := recover(); p != nil {
