@@ -318,13 +318,17 @@ func (s *Service) parseHas(typ, key, value string) (Clause, error) {
 	return Clause{{Param: def.Code, Has: &Nested{Type: source, Where: inner}}}, nil
 }
 
+// splitValues splits a search value at commas that are not escaped. The
+// FHIR escapes \, \| \$ and \\ are kept in each part, so a later split at
+// "|" can tell an escaped bar from a separator; unescape removes them.
 func splitValues(v string) []string {
 	var out []string
 	var cur strings.Builder
 	for i := 0; i < len(v); i++ {
 		switch {
-		case v[i] == '\\' && i+1 < len(v) && v[i+1] == ',':
-			cur.WriteByte(',')
+		case v[i] == '\\' && i+1 < len(v):
+			cur.WriteByte(v[i])
+			cur.WriteByte(v[i+1])
 			i++
 		case v[i] == ',':
 			out = append(out, cur.String())
@@ -341,6 +345,35 @@ func splitValues(v string) []string {
 		}
 	}
 	return kept
+}
+
+// cutUnescaped splits s around the first sep not escaped by a backslash.
+func cutUnescaped(s string, sep byte) (before, after string, found bool) {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case sep:
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// unescape removes the backslash of the FHIR search escapes \, \| \$ and
+// \\.
+func unescape(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 var datePrefixes = []string{"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"}
@@ -362,7 +395,7 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		if modifier != "" {
 			return Cond{}, fmt.Errorf("search: modifier :%s on _id: %w", modifier, ErrUnsupported)
 		}
-		return Cond{Kind: CondID, Param: name, IDs: []string{value}}, nil
+		return Cond{Kind: CondID, Param: name, IDs: []string{unescape(value)}}, nil
 	case "_lastUpdated":
 		if modifier != "" {
 			return Cond{}, fmt.Errorf("search: modifier :%s on _lastUpdated: %w", modifier, ErrUnsupported)
@@ -405,11 +438,11 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		c.Kind = CondString
 		switch modifier {
 		case "":
-			c.Mode, c.Text = StringPrefix, searchparam.FoldString(value)
+			c.Mode, c.Text = StringPrefix, searchparam.FoldString(unescape(value))
 		case "contains":
-			c.Mode, c.Text = StringContains, searchparam.FoldString(value)
+			c.Mode, c.Text = StringContains, searchparam.FoldString(unescape(value))
 		case "exact":
-			c.Mode, c.Text = StringExact, nfc(value)
+			c.Mode, c.Text = StringExact, nfc(unescape(value))
 		default:
 			return badModifier()
 		}
@@ -420,15 +453,16 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		case "not":
 			c.Not = true
 		case "text":
-			c.TokenText, c.Text = true, searchparam.FoldString(value)
+			c.TokenText, c.Text = true, searchparam.FoldString(unescape(value))
 			return c, nil
 		default:
 			return badModifier()
 		}
-		if sys, code, ok := strings.Cut(value, "|"); ok {
+		if sys, code, ok := cutUnescaped(value, '|'); ok {
+			sys, code = unescape(sys), unescape(code)
 			c.System, c.Code = &sys, code
 		} else {
-			c.Code = value
+			c.Code = unescape(value)
 		}
 	case searchparam.TypeDate:
 		if modifier != "" {
@@ -482,7 +516,7 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 			}
 			c.RefType = modifier
 		}
-		parseReferenceValue(&c, value)
+		parseReferenceValue(&c, unescape(value))
 	case searchparam.TypeURI:
 		switch modifier {
 		case "":
@@ -493,7 +527,7 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		default:
 			return badModifier()
 		}
-		c.Kind, c.Text = CondURI, value
+		c.Kind, c.Text = CondURI, unescape(value)
 	default:
 		return Cond{}, fmt.Errorf("search: %s parameter %s: %w", def.Type, name, ErrUnsupported)
 	}

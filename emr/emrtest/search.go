@@ -41,7 +41,8 @@ func testSearch(t *testing.T, newStore NewStore) {
 		"identifier":[{"system":"http://hosp.example/mrn","value":"ÜBER-20"}]}`)
 	put(t, svc, "Patient", "p19730603", `{"resourceType":"Patient","birthDate":"1973-06-03","gender":"female","name":[{"family":"Tester","given":["Ava"]}],
 		"address":[{"city":"Springfield"}]}`)
-	put(t, svc, "Patient", "p19730604", `{"resourceType":"Patient","birthDate":"1973-06-04","gender":"male","name":[{"family":"Testerman"}]}`)
+	put(t, svc, "Patient", "p19730604", `{"resourceType":"Patient","birthDate":"1973-06-04","gender":"male","name":[{"family":"Testerman,Jr"}],
+		"identifier":[{"system":"http://hosp.example/odd","value":"A|B,C"}]}`)
 	for id, v := range map[string]string{"o1": "140.0", "o2": "1.50", "o3": "0.700"} {
 		put(t, svc, "Observation", id, `{"resourceType":"Observation","status":"final",
 			"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},
@@ -82,6 +83,8 @@ func testSearch(t *testing.T, newStore NewStore) {
 		{name: "token exact value", typ: "Patient", query: "identifier=http://hosp.example/mrn|ÜBER-20", want: []string{"p197306"}},
 		{name: "token does not fold", typ: "Patient", query: "identifier=http://hosp.example/mrn|uber-20", want: []string{}},
 		{name: "token code only", typ: "Patient", query: "gender=female", want: []string{"p19730603"}},
+		{name: "token escaped bar and comma", typ: "Patient", query: `identifier=http://hosp.example/odd|A\|B\,C`, want: []string{"p19730604"}},
+		{name: "string escaped comma", typ: "Patient", query: `family=Testerman\,Jr`, want: []string{"p19730604"}},
 		{name: "token or", typ: "Patient", query: "gender=female,male", want: []string{"p19730603", "p19730604"}},
 		{name: "token not", typ: "Patient", query: "gender:not=female", want: []string{"p197306", "p19730604", "p2073"}},
 		{name: "id", typ: "Patient", query: "_id=p2073,p197306", want: []string{"p197306", "p2073"}},
