@@ -35,6 +35,7 @@ type Service interface {
 	ConditionalDelete(ctx context.Context, typ, criteria string) (*emr.Resource, error)
 	Validate(typ string, body []byte) error
 	ProcessBundle(ctx context.Context, body []byte) (*emr.BundleResponse, error)
+	Everything(ctx context.Context, p emr.EverythingParams) (*emr.EverythingResult, error)
 	Registry() *searchparam.Registry
 }
 

@@ -59,6 +59,9 @@ var (
 	shapeInstanceValidate = shape{"/{type}/{id}/$validate", map[string]func(*handler, *exchange){
 		http.MethodPost: (*handler).validate,
 	}}
+	shapeEverything = shape{"/{type}/{id}/$everything", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).everything,
+	}}
 	shapeInstanceHistory = shape{"/{type}/{id}/_history", map[string]func(*handler, *exchange){
 		http.MethodGet: (*handler).history,
 	}}
@@ -113,6 +116,8 @@ func matchRoute(method, path string) (route, pathValues) {
 			s = shapeInstanceHistory
 		case segments[2] == validateOperation:
 			s = shapeInstanceValidate
+		case segments[2] == everythingOperation && segments[0] == "Patient":
+			s = shapeEverything
 		case isOperation(segments[2]):
 			return unknownOperationRoute(), pathValues{}
 		default:
