@@ -47,7 +47,7 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "method on instance", method: http.MethodPost, path: "/Patient/" + current, body: patientBody, status: 405, code: "not-supported"},
 		{name: "fhirpath patch", method: http.MethodPatch, path: "/Patient/" + current, body: "[]", status: 415, code: "not-supported"},
 		{name: "method on type", method: http.MethodPatch, path: "/Patient", body: "[]", status: 405, code: "not-supported"},
-		{name: "unknown operation", method: http.MethodGet, path: "/Patient/" + current + "/$everything", status: 404, code: "not-found"},
+		{name: "unknown operation", method: http.MethodGet, path: "/Patient/" + current + "/$nothing", status: 404, code: "not-found"},
 		{name: "unknown type operation", method: http.MethodPost, path: "/Patient/$match", body: patientBody, status: 404, code: "not-found"},
 		{name: "conditional delete without criteria", method: http.MethodDelete, path: "/Patient", status: 400, code: "invalid"},
 		{name: "conditional update without criteria", method: http.MethodPut, path: "/Patient", body: patientBody, status: 400, code: "invalid"},
