@@ -42,9 +42,9 @@ func lenientFlag() cli.Flag {
 
 // newInboundHandler returns the handler that both the MLLP listener and
 // `hl7 import` use, so that both acknowledge and deduplicate alike.
-func newInboundHandler(svc *emr.Service, log *slog.Logger, lenient bool) *inbound.Handler {
+func newInboundHandler(svc *emr.Service, log *slog.Logger, lenient bool, zone *time.Location) *inbound.Handler {
 	return &inbound.Handler{
-		Applier: newApplier(svc),
+		Applier: newApplier(svc, zone),
 		Log:     log,
 		Parse:   hl7v2.ParseOptions{Lenient: lenient},
 		Seen:    inbound.RecordSeen{Service: svc},
@@ -193,10 +193,14 @@ func hl7ImportCommand() *cli.Command {
 			"listener of `nexusd serve`: a message already applied is not applied again, and errors\n" +
 			"are located as in an ACK. Prints one line per message and a summary; the exit status\n" +
 			"is non-zero when any message was not accepted.",
-		Flags: []cli.Flag{dbFlag(), lenientFlag()},
+		Flags: []cli.Flag{dbFlag(), lenientFlag(), timezoneFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return errors.New("hl7 import: name at least one file")
+			}
+			zone, err := facilityZone(c.String("timezone"))
+			if err != nil {
+				return err
 			}
 			log, err := newLogger(c)
 			if err != nil {
@@ -207,7 +211,7 @@ func hl7ImportCommand() *cli.Command {
 				return err
 			}
 			defer db.Close()
-			h := newInboundHandler(svc, log, c.Bool("hl7-lenient"))
+			h := newInboundHandler(svc, log, c.Bool("hl7-lenient"), zone)
 			ctx := emr.ContextWithActor(c.Context, hl7Actor)
 			return importMessages(ctx, h, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 		},
@@ -272,4 +276,22 @@ func describeResult(res *inbound.Result, err error) (string, bool) {
 		line += " " + locations
 	}
 	return line, accepted
+}
+
+func timezoneFlag() cli.Flag {
+	return &cli.StringFlag{Name: "timezone", EnvVars: []string{"NEXUS_TIMEZONE"},
+		Usage: "the facility's IANA time zone, such as Europe/Berlin: schedules are planned in it, and HL7 v2 times " +
+			"without a UTC offset are read in it (default: UTC for schedules; such HL7 v2 times then take MSH-7's offset or are rejected)"}
+}
+
+// facilityZone loads the --timezone value; empty gives nil.
+func facilityZone(name string) (*time.Location, error) {
+	if name == "" {
+		return nil, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --timezone %q: use an IANA zone name such as Europe/Berlin", name)
+	}
+	return loc, nil
 }

@@ -234,7 +234,7 @@ func writeMessageFile(t *testing.T, name string, messages ...string) string {
 func TestHL7ImportTwoMessages(t *testing.T) {
 	svc := newTestService(t)
 	file := writeMessageFile(t, "two.hl7", admitMessage("IMP1", "MRN-IMP-1"), admitMessage("IMP2", "MRN-IMP-2"))
-	h := newInboundHandler(svc, slog.New(slog.DiscardHandler), false)
+	h := newInboundHandler(svc, slog.New(slog.DiscardHandler), false, nil)
 	h.Applier = patientApplier{svc: svc}
 	ctx := emr.ContextWithActor(context.Background(), hl7Actor)
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/interop/hl7v2"
@@ -11,9 +12,10 @@ import (
 )
 
 // newApplier returns the Applier that maps HL7 v2 messages to FHIR with
-// v2fhir and writes them to the clinical record.
-func newApplier(svc *emr.Service) inbound.Applier {
-	return mappingApplier{target: svc}
+// v2fhir and writes them to the clinical record. zone, when not nil,
+// completes v2 times that carry no UTC offset.
+func newApplier(svc *emr.Service, zone *time.Location) inbound.Applier {
+	return mappingApplier{target: svc, opts: v2fhir.Options{DefaultZone: zone}}
 }
 
 // mappingApplier adapts v2fhir.Convert and v2fhir.Apply to inbound.Applier.

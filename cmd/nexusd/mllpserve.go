@@ -41,6 +41,8 @@ type mllpOptions struct {
 	tlsCert string
 	tlsKey  string
 	lenient bool
+	// zone completes HL7 v2 times without a UTC offset when not nil.
+	zone *time.Location
 	// ready, when set, receives the bound address once listening.
 	ready chan<- string
 	// applier, when set, replaces the applier of newApplier, for tests.
@@ -52,6 +54,11 @@ func mllpOptionsFromFlags(c *cli.Context) (mllpOptions, error) {
 		addr: c.String("mllp-addr"), tlsCert: c.String("mllp-tls-cert"), tlsKey: c.String("mllp-tls-key"),
 		lenient: c.Bool("hl7-lenient"),
 	}
+	zone, err := facilityZone(c.String("timezone"))
+	if err != nil {
+		return o, err
+	}
+	o.zone = zone
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, errors.New("--mllp-tls-cert and --mllp-tls-key go together; set both or neither")
 	}
@@ -72,7 +79,7 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 	if o.mllp.addr == "" {
 		return nil, nil
 	}
-	handler := newInboundHandler(o.svc, o.log, o.mllp.lenient)
+	handler := newInboundHandler(o.svc, o.log, o.mllp.lenient, o.mllp.zone)
 	if o.mllp.applier != nil {
 		handler.Applier = o.mllp.applier
 	}

@@ -25,8 +25,7 @@ func serveFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", EnvVars: []string{"NEXUS_ADDR"},
 			Usage: "host:port to listen on"},
-		&cli.StringFlag{Name: "timezone", Value: "UTC", EnvVars: []string{"NEXUS_TIMEZONE"},
-			Usage: "the facility's IANA time zone, such as Europe/Berlin, in which schedules are planned and shown"},
+		timezoneFlag(),
 		&cli.BoolFlag{Name: exposeFlag, EnvVars: []string{"NEXUS_INSECURE_EXPOSE_UNAUTHENTICATED"},
 			Usage: "allow a non-loopback --addr although the API has no authentication yet: anyone who can reach it can read and change every record"},
 		&cli.StringFlag{Name: "base-url", EnvVars: []string{"NEXUS_BASE_URL"},
