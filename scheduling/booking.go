@@ -86,6 +86,20 @@ func (s *Service) Book(ctx context.Context, p BookParams) (*Appointment, error) 
 	return a, nil
 }
 
+// Propose stores a proposed appointment: a request that claims no seats
+// until every participant accepts it through Respond. The time must be
+// within the actors' availability, but its seats may be taken.
+func (s *Service) Propose(ctx context.Context, p BookParams) (*Appointment, error) {
+	if p.HoldID != "" {
+		return nil, fmt.Errorf("propose: HoldID must be empty: %w", ErrInvalid)
+	}
+	a, err := s.create(ctx, p, StatusProposed, 0, "")
+	if err != nil {
+		return nil, fmt.Errorf("propose: %w", err)
+	}
+	return a, nil
+}
+
 // create stores a new appointment in status, pending for ttl when it is a
 // hold, and claims its seats.
 func (s *Service) create(ctx context.Context, p BookParams, status Status, ttl time.Duration, replaces string) (*Appointment, error) {
@@ -126,18 +140,24 @@ func (s *Service) create(ctx context.Context, p BookParams, status Status, ttl t
 	return s.present(&a), nil
 }
 
-// insert writes a new appointment, claims its cells, expiring lapsed holds
-// on them first if they are full, and emits its events.
+// insert writes a new appointment, claims its cells unless it is a
+// proposal, expiring lapsed holds on them first if they are full, and
+// emits its events.
 func (s *Service) insert(ctx context.Context, tx Tx, a *Appointment, cells []Cell, now time.Time) error {
 	if err := tx.PutAppointment(ctx, *a, string(a.Status)); err != nil {
 		return err
 	}
-	if err := s.claim(ctx, tx, a, cells, now); err != nil {
-		return err
+	if a.Status.holdsSeats() {
+		if err := s.claim(ctx, tx, a, cells, now); err != nil {
+			return err
+		}
 	}
 	typ := "scheduling.appointment.booked"
-	if a.Status == StatusPending {
+	switch a.Status {
+	case StatusPending:
 		typ = "scheduling.appointment.held"
+	case StatusProposed:
+		typ = "scheduling.appointment.proposed"
 	}
 	if err := emit(ctx, tx, now, typ, a, nil); err != nil {
 		return err

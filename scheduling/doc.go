@@ -37,6 +37,19 @@
 // booking that finds a cell full cancels lapsed holds in its way and tries
 // again; ReleaseExpiredHolds does the same for all of them.
 //
+// # Participant responses
+//
+// Propose stores a proposed appointment, which claims no seats. Each
+// participant (an actor, or the patient as an Actor of kind Patient)
+// answers with Respond: accepted, declined, tentative or needs-action.
+// Responses are kept in order, and a participant's latest one is its
+// status. Every participant is required, so on a proposed or pending
+// appointment a decline cancels it with reason "declined by participant"
+// and the last acceptance books it, claiming the seats of a proposal in
+// the same transaction. When they are gone, the response is kept, the
+// appointment keeps its status, and Respond returns ErrSlotFull. Reads go
+// through the optional ResponseStore interface of the Store.
+//
 // # Capacity
 //
 // Each schedule's time is divided into grid cells (Schedule.Granularity,
@@ -65,7 +78,8 @@
 //
 // Every change writes domain events (scheduling.appointment.booked,
 // .held, .cancelled, .rescheduled, .arrived, .checked-in, .fulfilled,
-// .noshow, .entered-in-error, .hold-expired and scheduling.waitlist.*) to
+// .noshow, .entered-in-error, .hold-expired, .proposed, .responded and
+// scheduling.waitlist.*) to
 // a transactional outbox in the same transaction. A booking also writes
 // one scheduling.reminder.due event per Config.ReminderLeads entry still
 // in the future, with DueAt set; sending reminders is a subscriber's job,

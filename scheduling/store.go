@@ -74,7 +74,8 @@ type CellFilter struct {
 }
 
 // Store persists schedules, availability, appointments, seat counters, the
-// waitlist and the outbox. It only accesses data: the rules live in
+// waitlist and the outbox. Participant responses are written through Tx
+// and read through the optional ResponseStore. It only accesses data: the rules live in
 // Service. Implementations are safe for concurrent use, and reads return
 // times in UTC.
 type Store interface {
@@ -132,6 +133,11 @@ type Tx interface {
 	// locked until the transaction ends, or ErrNotFound.
 	NextWaitlistEntry(ctx context.Context, m WaitlistMatch) (*WaitlistEntry, error)
 	PutWaitlistEntry(ctx context.Context, e WaitlistEntry) error
+	// PutResponse inserts a participant response.
+	PutResponse(ctx context.Context, r Response) error
+	// ListResponses returns matching responses in the order they were
+	// stored.
+	ListResponses(ctx context.Context, f ResponseFilter) ([]Response, error)
 	// Emit appends an event to the outbox.
 	Emit(ctx context.Context, e Event) error
 }

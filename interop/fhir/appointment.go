@@ -51,10 +51,12 @@ func participantStatus(s scheduling.Status) string {
 	return "accepted"
 }
 
-// appointmentResourceOf maps an appointment onto a FHIR Appointment.
-// schedules gives the schedule id of each actor that has one, for the
-// slot references.
-func appointmentResourceOf(a *scheduling.Appointment, schedules map[scheduling.Actor]string, displays map[string]string) (*emr.Resource, error) {
+// appointmentResourceOf maps an appointment onto a FHIR Appointment. c
+// gives the schedule id of each actor that has one, for the slot
+// references, and the latest response of each participant, for
+// participant.status.
+func appointmentResourceOf(a *scheduling.Appointment, c *appointmentContext) (*emr.Resource, error) {
+	schedules, displays := c.schedules, c.displays
 	res := appointmentResource{
 		ResourceType: "Appointment",
 		ID:           a.ID,
@@ -84,13 +86,19 @@ func appointmentResourceOf(a *scheduling.Appointment, schedules map[scheduling.A
 		res.AppointmentType = &concept
 		res.ServiceType = []codeableConcept{concept}
 	}
-	status := participantStatus(a.Status)
+	status := func(who scheduling.Actor) string {
+		if s, ok := c.responses[a.ID][who]; ok {
+			return string(s)
+		}
+		return participantStatus(a.Status)
+	}
+	patient := scheduling.Actor{Kind: scheduling.Patient, ID: a.PatientID}
 	res.Participant = append(res.Participant, participant{
-		Actor: &reference{Reference: "Patient/" + a.PatientID}, Required: "required", Status: status,
+		Actor: &reference{Reference: "Patient/" + a.PatientID}, Required: "required", Status: status(patient),
 	})
 	for _, actor := range a.Participants {
 		res.Participant = append(res.Participant, participant{
-			Actor: &reference{Reference: actor.String()}, Required: "required", Status: status,
+			Actor: &reference{Reference: actor.String()}, Required: "required", Status: status(actor),
 		})
 		if id, ok := schedules[actor]; ok {
 			res.Slot = append(res.Slot, reference{Reference: "Slot/" + slotID(id, a.Start, a.AppointmentType)})
@@ -104,11 +112,13 @@ func appointmentResourceOf(a *scheduling.Appointment, schedules map[scheduling.A
 }
 
 // appointmentContext is the data that mapping appointments needs besides
-// the appointments: schedule ids by actor and appointment types.
+// the appointments: schedule ids by actor, appointment types and the
+// latest response status by appointment id and participant.
 type appointmentContext struct {
 	schedules map[scheduling.Actor]string
 	displays  map[string]string
 	types     map[string]scheduling.AppointmentType
+	responses map[string]map[scheduling.Actor]scheduling.ResponseStatus
 }
 
 func (h *handler) appointmentContext(ctx context.Context, list []scheduling.Appointment) (*appointmentContext, error) {
@@ -117,6 +127,9 @@ func (h *handler) appointmentContext(ctx context.Context, list []scheduling.Appo
 		return nil, err
 	}
 	c := &appointmentContext{schedules: map[scheduling.Actor]string{}, displays: typeDisplays(types), types: types}
+	if c.responses, err = h.latestResponses(ctx, list); err != nil {
+		return nil, err
+	}
 	var actors []scheduling.Actor
 	for _, a := range list {
 		for _, actor := range a.Participants {
@@ -144,7 +157,7 @@ func (h *handler) appointmentResponse(ctx context.Context, a *scheduling.Appoint
 	if err != nil {
 		return nil, err
 	}
-	return appointmentResourceOf(a, c.schedules, c.displays)
+	return appointmentResourceOf(a, c)
 }
 
 func (h *handler) readAppointment(x *exchange) {
@@ -344,7 +357,7 @@ func (h *handler) searchAppointments(x *exchange) {
 	}
 	out := make([]resourceJSON, 0, len(matched))
 	for i := range matched {
-		res, err := appointmentResourceOf(&matched[i], c.schedules, c.displays)
+		res, err := appointmentResourceOf(&matched[i], c)
 		if err != nil {
 			h.fail(x, err)
 			return
@@ -381,7 +394,7 @@ func (h *handler) appointmentVersions(ctx context.Context, id string) ([]*emr.Re
 		if v.Version != a.Version {
 			snapshot.HoldExpires = time.Time{} // only the current expiry is kept
 		}
-		res, err := appointmentResourceOf(&snapshot, c.schedules, c.displays)
+		res, err := appointmentResourceOf(&snapshot, c)
 		if err != nil {
 			return nil, err
 		}

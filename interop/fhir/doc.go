@@ -100,9 +100,10 @@
 //
 // # Scheduling
 //
-// With Config.Scheduling set, Schedule, Slot and Appointment are served
-// from the scheduling service instead of the clinical record, so every
-// booking passes its capacity and workflow rules:
+// With Config.Scheduling set, Schedule, Slot, Appointment and
+// AppointmentResponse are served from the scheduling service instead of
+// the clinical record, so every booking passes its capacity and workflow
+// rules:
 //
 //	GET  Schedule/[id], Schedule?actor&active     read, search
 //	POST Schedule                                 create
@@ -112,6 +113,8 @@
 //	POST Appointment                              book (booked) or hold (pending)
 //	PUT  Appointment/[id]                         change status, or reschedule
 //	GET  Appointment/$find, POST with Parameters  free Slots
+//	GET  AppointmentResponse/[id], AppointmentResponse?appointment&actor&part-status
+//	POST AppointmentResponse                      a participant's response
 //
 // Searches also take _count, and POST [type]/_search works as for other
 // types. Comma-separated values of a parameter match any of them, and
@@ -120,10 +123,20 @@
 // an offset, so a page may shift when bookings change between requests,
 // and paging stops after 5000 results. Any other interaction on these
 // types gets 404 or 405, and a batch or transaction with an entry for one
-// of them gets 400. AppointmentResponse gets 405 for every request,
-// because the service records no participant responses: all actors
-// accept a booking when it is made. The CapabilityStatement lists exactly
-// this for the three types and leaves AppointmentResponse out.
+// of them gets 400. The CapabilityStatement lists exactly this for the
+// four types.
+//
+// POST AppointmentResponse takes appointment, actor (the Patient or one of
+// the appointment's actors), participantStatus and comment, and returns
+// 201 with the stored response. Responses are never changed, so each is
+// version 1. Every participant is required: a decline cancels a proposed
+// or pending appointment, and the last acceptance books it. When the
+// seats are gone by then, the response is still stored and returned with
+// 201, and the appointment keeps its status. An unknown appointment or a
+// participant not on it gives 422, because the body names them, and a
+// cancelled, fulfilled or entered-in-error appointment gives 409. An
+// Appointment's participant.status is the participant's latest response,
+// or without one a status implied by the appointment's.
 //
 // The mapping:
 //

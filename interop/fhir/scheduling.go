@@ -17,7 +17,7 @@ import (
 )
 
 // SchedulingService is the set of scheduling operations the handler calls
-// for Schedule, Slot and Appointment when Config.Scheduling is set.
+// for Schedule, Slot, Appointment and AppointmentResponse when Config.Scheduling is set.
 // *scheduling.Service implements it, and a decorator such as an audit or
 // authorization layer can wrap it.
 type SchedulingService interface {
@@ -40,6 +40,9 @@ type SchedulingService interface {
 	NoShow(ctx context.Context, id string) (*scheduling.Appointment, error)
 	MarkEnteredInError(ctx context.Context, id, reason string) (*scheduling.Appointment, error)
 	Reschedule(ctx context.Context, p scheduling.RescheduleParams) (*scheduling.Appointment, error)
+	Respond(ctx context.Context, p scheduling.RespondParams) (*scheduling.Response, error)
+	GetResponse(ctx context.Context, id string) (*scheduling.Response, error)
+	ListResponses(ctx context.Context, f scheduling.ResponseFilter) ([]scheduling.Response, error)
 	// Location returns the facility's time zone, in which dates without
 	// a zone offset are read.
 	Location() *time.Location
@@ -102,6 +105,11 @@ var (
 		"/{type}/{id}/_history/{vid}": {"/{type}/{id}/_history/{vid}", map[string]serveFunc{http.MethodGet: (*handler).vreadAppointment}},
 		"/Appointment/$find":          {"/Appointment/$find", map[string]serveFunc{http.MethodGet: (*handler).findSlots, http.MethodPost: (*handler).findSlots}},
 	}
+	responseShapes = map[string]shape{
+		"/{type}":         {"/{type}", map[string]serveFunc{http.MethodGet: (*handler).searchResponses, http.MethodPost: (*handler).createResponse}},
+		"/{type}/_search": {"/{type}/_search", map[string]serveFunc{http.MethodPost: (*handler).searchResponses}},
+		"/{type}/{id}":    {"/{type}/{id}", map[string]serveFunc{http.MethodGet: (*handler).readResponse}},
+	}
 )
 
 // schedulingRoute replaces the route matched by matchRoute when the path
@@ -123,9 +131,6 @@ func (h *handler) schedulingRoute(method, path string, matched route, values pat
 	}
 
 	p := pathValues{typ: typ}
-	if typ == "AppointmentResponse" {
-		return route{pattern: "/AppointmentResponse", serve: (*handler).appointmentResponseNotSupported}, p
-	}
 	var key string
 	switch {
 	case len(segments) == 1:
@@ -142,7 +147,9 @@ func (h *handler) schedulingRoute(method, path string, matched route, values pat
 		key, p.id, p.version = "/{type}/{id}/_history/{vid}", segments[1], segments[3]
 	}
 
-	shapes := map[string]map[string]shape{"Schedule": scheduleShapes, "Slot": slotShapes, "Appointment": appointmentShapes}[typ]
+	shapes := map[string]map[string]shape{
+		"Schedule": scheduleShapes, "Slot": slotShapes, "Appointment": appointmentShapes, "AppointmentResponse": responseShapes,
+	}[typ]
 	s, ok := shapes[key]
 	if !ok {
 		return notFoundRoute("this interaction is not served for " + typ + ", which the scheduling service backs; the CapabilityStatement lists what is served"), p
@@ -155,16 +162,6 @@ func (h *handler) schedulingRoute(method, path string, matched route, values pat
 		return methodNotAllowedRoute(s), p
 	}
 	return route{pattern: s.pattern, serve: serve}, p
-}
-
-// appointmentResponseNotSupported serves every AppointmentResponse
-// request. The scheduling service records no participant responses: a
-// booking is accepted by all its actors when it is made.
-func (h *handler) appointmentResponseNotSupported(x *exchange) {
-	x.w.Header().Set("Allow", "")
-	h.fail(x, requestError(http.StatusMethodNotAllowed, "not-supported",
-		"AppointmentResponse is not supported: the scheduling service records no participant responses; "+
-			"change an appointment's status with PUT Appointment/[id]"))
 }
 
 // guardedBundle serves a batch or transaction after checking that no entry
@@ -458,8 +455,6 @@ func parseActorList(value string) ([]scheduling.Actor, error) {
 
 // schedulingCapabilities lists what the handler serves for the scheduling
 // types, with each search parameter's definition from the registry.
-// AppointmentResponse is left out, because no interaction is served for
-// it.
 func schedulingCapabilities(registry *searchparam.Registry) []capResource {
 	interactions := func(codes ...string) []capInteraction {
 		out := make([]capInteraction, len(codes))
@@ -483,7 +478,7 @@ func schedulingCapabilities(registry *searchparam.Registry) []capResource {
 		ConditionalDelete: "not-supported",
 		Operation:         []capOperation{},
 	}
-	schedule, slot, appointment := base, base, base
+	schedule, slot, appointment, response := base, base, base, base
 	schedule.Type = "Schedule"
 	schedule.Interaction = interactions("read", "create", "search-type")
 	schedule.SearchParam = params("Schedule", "active", "actor")
@@ -497,5 +492,8 @@ func schedulingCapabilities(registry *searchparam.Registry) []capResource {
 	appointment.ConditionalRead = "full-support"
 	appointment.SearchParam = params("Appointment", "actor", "date", "patient", "service-type", "status")
 	appointment.Operation = []capOperation{{Name: "find", Definition: "urn:nexus-health-360:fhir:OperationDefinition:Appointment-find"}}
-	return []capResource{appointment, schedule, slot}
+	response.Type = "AppointmentResponse"
+	response.Interaction = interactions("read", "create", "search-type")
+	response.SearchParam = params("AppointmentResponse", "actor", "appointment", "part-status")
+	return []capResource{appointment, response, schedule, slot}
 }

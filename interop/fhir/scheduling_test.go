@@ -308,8 +308,9 @@ func TestSchedulingRoutes(t *testing.T) {
 		name, method, path, body string
 		want                     int
 	}{
-		{"appointment response read", http.MethodGet, "/AppointmentResponse/x", "", http.StatusMethodNotAllowed},
-		{"appointment response create", http.MethodPost, "/AppointmentResponse", `{"resourceType":"AppointmentResponse"}`, http.StatusMethodNotAllowed},
+		{"appointment response unknown", http.MethodGet, "/AppointmentResponse/x", "", http.StatusNotFound},
+		{"appointment response empty", http.MethodPost, "/AppointmentResponse", `{"resourceType":"AppointmentResponse"}`, http.StatusBadRequest},
+		{"appointment response delete", http.MethodDelete, "/AppointmentResponse/x", "", http.StatusMethodNotAllowed},
 		{"slot create", http.MethodPost, "/Slot", `{"resourceType":"Slot"}`, http.StatusMethodNotAllowed},
 		{"appointment delete", http.MethodDelete, "/Appointment/x", "", http.StatusMethodNotAllowed},
 		{"appointment type history", http.MethodGet, "/Appointment/_history", "", http.StatusNotFound},
@@ -351,7 +352,6 @@ func TestSchedulingCapability(t *testing.T) {
 		}
 		return out
 	}
-	assert.NotContains(t, byType, "AppointmentResponse")
 	assert.Contains(t, byType, "Patient")
 	tests := []struct {
 		typ          string
@@ -360,6 +360,7 @@ func TestSchedulingCapability(t *testing.T) {
 	}{
 		{"Schedule", []string{"read", "create", "search-type"}, []string{"active", "actor"}},
 		{"Slot", []string{"read", "search-type"}, []string{"schedule", "service-type", "start", "status"}},
+		{"AppointmentResponse", []string{"read", "create", "search-type"}, []string{"actor", "appointment", "part-status"}},
 		{"Appointment", []string{"read", "vread", "update", "history-instance", "create", "search-type"},
 			[]string{"actor", "date", "patient", "service-type", "status"}},
 	}

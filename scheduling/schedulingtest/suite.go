@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("store claims", func(t *testing.T) { testStoreClaims(t, newStore) })
 	t.Run("waitlist", func(t *testing.T) { testWaitlist(t, newStore) })
+	t.Run("responses", func(t *testing.T) { testResponses(t, newStore) })
 	t.Run("events", func(t *testing.T) { testEvents(t, newStore) })
 	t.Run("patient data", func(t *testing.T) { testPatientData(t, newStore) })
 	t.Run("store errors", func(t *testing.T) { testStoreErrors(t, newStore) })
