@@ -124,7 +124,7 @@ func TestServeMLLPAppliesMessage(t *testing.T) {
 	query := "identifier=" + url.QueryEscape(testIdentifierSystem+"|MRN-SERVE-1")
 	assert.Equal(t, 1, countPatients(t, base, query), "the resent message is applied once")
 	_, err = svc.Read(context.Background(), "MessageHeader",
-		inbound.MessageKey(&hl7v2.Header{SendingApplication: "ADT", SendingFacility: "HOSP", ControlID: "SERVE1"}))
+		inbound.ContentKey(&hl7v2.Header{SendingApplication: "ADT", SendingFacility: "HOSP", ControlID: "SERVE1"}, message))
 	assert.NoError(t, err, "the applied message is recorded in the clinical record")
 }
 

@@ -20,6 +20,13 @@ import (
 // so that a peer dripping bytes cannot hold a connection. Idle time
 // between frames is not bounded, because MLLP senders keep connections
 // open for hours.
+// mllpIdleTimeout closes a connection silent for this long, and
+// mllpMaxConnections bounds the connections served at once.
+const (
+	mllpIdleTimeout    = 30 * time.Minute
+	mllpMaxConnections = 256
+)
+
 const mllpReadTimeout = 2 * time.Minute
 
 func mllpFlags() []cli.Flag {
@@ -91,6 +98,10 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 		Logger:       o.log,
 		ReadTimeout:  mllpReadTimeout,
 		WriteTimeout: 30 * time.Second,
+		// Bounds on what idle or hostile peers can hold: an interface
+		// engine keeps a few connections open, not hundreds.
+		IdleTimeout:    mllpIdleTimeout,
+		MaxConnections: mllpMaxConnections,
 	}
 	if o.mllp.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.mllp.tlsCert, o.mllp.tlsKey)

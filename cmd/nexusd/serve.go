@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -129,9 +130,14 @@ func serve(ctx context.Context, o serveOptions) error {
 	mux := http.NewServeMux()
 	// Registering both patterns lets POST /fhir reach the handler as the
 	// base, because /fhir/ alone would redirect it to /fhir/.
-	fhirHandler := http.StripPrefix("/fhir", fhir.NewHandler(fhir.Config{
+	fhirAPI := fhir.NewHandler(fhir.Config{
 		Service: o.svc, BaseURL: baseURL, Logger: o.log, Scheduling: schedulingBackend(o.sched),
-	}))
+	})
+	// Export jobs run until the handler is closed, after the HTTP server.
+	if closer, ok := fhirAPI.(io.Closer); ok {
+		defer closer.Close()
+	}
+	fhirHandler := http.StripPrefix("/fhir", fhirAPI)
 	mux.Handle("/fhir", fhirHandler)
 	mux.Handle("/fhir/", fhirHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,7 @@ type capRest struct {
 	Mode        string           `json:"mode"`
 	Resource    []capResource    `json:"resource"`
 	Interaction []capInteraction `json:"interaction"`
+	Operation   []capOperation   `json:"operation,omitempty"`
 }
 
 type capResource struct {
@@ -72,6 +73,21 @@ type capSearchParam struct {
 // typeInteractions are the interactions served for every resource type.
 var typeInteractions = []string{
 	"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type",
+}
+
+// operationsFor returns the operations served for typ: $validate for
+// every type, and $everything and $export for Patient, $export for Group.
+func operationsFor(typ string) []capOperation {
+	ops := append([]capOperation(nil), typeOperations...)
+	switch typ {
+	case "Patient":
+		ops = append(ops,
+			capOperation{Name: "everything", Definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+			capOperation{Name: "export", Definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"})
+	case "Group":
+		ops = append(ops, capOperation{Name: "export", Definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"})
+	}
+	return ops
 }
 
 // typeOperations are the operations served for every resource type.
@@ -119,7 +135,7 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 			SearchInclude:     includes[typ],
 			SearchRevInclude:  revIncludes[typ],
 			SearchParam:       searchParams(registry, typ),
-			Operation:         typeOperations,
+			Operation:         operationsFor(typ),
 		})
 	}
 	if cfg.Scheduling != nil {
@@ -142,6 +158,9 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 			Resource: resources,
 			Interaction: []capInteraction{
 				{Code: "transaction"}, {Code: "batch"}, {Code: "history-system"},
+			},
+			Operation: []capOperation{
+				{Name: "export", Definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"},
 			},
 		}},
 	}

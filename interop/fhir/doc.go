@@ -98,6 +98,29 @@
 // for descending, paged by _offset), and _include and _revinclude with
 // :iterate, which add entries with search.mode include.
 //
+// # Bulk Data export
+//
+// GET $export, Patient/$export and Group/[id]/$export start an
+// asynchronous export, as the FHIR Bulk Data Access IG describes. The
+// request must carry Prefer: respond-async. It takes _type
+// (comma-separated types), _since (an instant) and _outputFormat
+// (application/fhir+ndjson, application/ndjson or ndjson), and gets 202
+// with a Content-Location of $export-status/[id]. Patient/$export exports
+// the compartments of every patient; Group/[id]/$export those of the
+// Group's active Patient members. Polling $export-status/[id] returns 202
+// with X-Progress and Retry-After while the job runs, 200 with the JSON
+// manifest when it is done, and 500 with an OperationOutcome when it
+// failed. DELETE $export-status/[id] cancels the job and deletes its
+// files. Each file downloads from $export-file/[id]/[type].ndjson. Jobs
+// live in memory, so a restart loses them; at most Config.MaxExportJobs
+// run at once (429 above), and files are deleted Config.ExportRetention
+// after the job finishes or when the handler is closed (it is an
+// io.Closer). The export reads without a snapshot, so a resource changed
+// during it may appear in its old or its new version.
+//
+// Patient/[id]/$everything returns the patient's compartment as one
+// searchset Bundle, with _since, _type and _count.
+//
 // # Scheduling
 //
 // With Config.Scheduling set, Schedule, Slot, Appointment and

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -36,6 +38,7 @@ type Service interface {
 	Validate(typ string, body []byte) error
 	ProcessBundle(ctx context.Context, body []byte) (*emr.BundleResponse, error)
 	Everything(ctx context.Context, p emr.EverythingParams) (*emr.EverythingResult, error)
+	Export(ctx context.Context, p emr.ExportParams, open emr.ExportWriter) (map[string]int, error)
 	Registry() *searchparam.Registry
 }
 
@@ -49,9 +52,9 @@ const DefaultMaxBodyBytes = 32 << 20
 type Config struct {
 	// Service stores and searches the resources. Required.
 	Service Service
-	// Scheduling, when set, serves Schedule, Slot and Appointment in
-	// place of Service, and AppointmentResponse is then not supported.
-	// Nil leaves these types to Service like every other type.
+	// Scheduling, when set, serves Schedule, Slot, Appointment and
+	// AppointmentResponse in place of Service. Nil leaves these types to
+	// Service like every other type.
 	Scheduling SchedulingService
 	// BaseURL returns the absolute URL the handler is mounted at, without
 	// a trailing slash, such as "https://ehr.example/fhir". It is used in
@@ -74,7 +77,22 @@ type Config struct {
 	SoftwareVersion string
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
+	// ExportDir is the folder below which each bulk data export job gets
+	// a folder of NDJSON files. Empty means nexus-export in os.TempDir().
+	ExportDir string
+	// MaxExportJobs limits the export jobs running at once; a kick-off
+	// above it gets 429. Zero means DefaultMaxExportJobs.
+	MaxExportJobs int
+	// ExportRetention is how long the files of a finished export job are
+	// kept before they are deleted. Zero means DefaultExportRetention.
+	ExportRetention time.Duration
 }
+
+// Defaults of the bulk data export settings.
+const (
+	DefaultMaxExportJobs   = 4
+	DefaultExportRetention = time.Hour
+)
 
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
@@ -99,6 +117,15 @@ func (c Config) WithDefaults() Config {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if c.ExportDir == "" {
+		c.ExportDir = filepath.Join(os.TempDir(), "nexus-export")
+	}
+	if c.MaxExportJobs == 0 {
+		c.MaxExportJobs = DefaultMaxExportJobs
+	}
+	if c.ExportRetention == 0 {
+		c.ExportRetention = DefaultExportRetention
+	}
 	return c
 }
 
@@ -109,31 +136,48 @@ func (c Config) Validate() error {
 		return errors.New("fhir config: Service is required")
 	case c.MaxBodyBytes < 0:
 		return errors.New("fhir config: MaxBodyBytes must not be negative")
+	case c.MaxExportJobs < 0:
+		return errors.New("fhir config: MaxExportJobs must not be negative")
+	case c.ExportRetention < 0:
+		return errors.New("fhir config: ExportRetention must not be negative")
 	}
 	return nil
 }
 
 // handler serves the FHIR REST API. It keeps no state per request, so one
-// handler serves any number of concurrent requests.
+// handler serves any number of concurrent requests. Its only shared state
+// is the registry of export jobs, which is safe for concurrent use.
 type handler struct {
 	svc        Service
 	cfg        Config
 	log        *slog.Logger
 	capability capabilityStatement
+	exports    *exportJobs
 }
 
 // NewHandler returns the FHIR R4 REST API on cfg.Service as an http.Handler
 // that serves paths relative to where it is mounted. It panics when cfg is
 // invalid after WithDefaults, as http.ServeMux.Handle does for an invalid
 // pattern; call cfg.Validate first to get an error instead.
+//
+// The handler also implements io.Closer. Close cancels the running bulk
+// data export jobs and deletes the files of every job; call it after the
+// HTTP server has shut down.
 func NewHandler(cfg Config) http.Handler {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{svc: cfg.Service, cfg: cfg, log: cfg.Logger}
+	h := &handler{svc: cfg.Service, cfg: cfg, log: cfg.Logger, exports: newExportJobs(cfg)}
 	h.capability = buildCapability(cfg, cfg.Service.Registry())
 	return h
+}
+
+// Close cancels the export jobs, waits for them to stop and deletes their
+// folders. Later export kick-offs get 503. It always returns nil.
+func (h *handler) Close() error {
+	h.exports.close()
+	return nil
 }
 
 // exchange is one request in progress.
@@ -193,6 +237,10 @@ func (h *handler) prepare(x *exchange) error {
 	}
 	x.query = query
 	x.pretty = query.Get("_pretty") == "true"
+	if x.route.pattern == shapeExportFile.pattern {
+		// Export files are NDJSON, whatever media type Accept names.
+		return nil
+	}
 	return checkAccept(x.r, query)
 }
 

@@ -17,6 +17,8 @@ type route struct {
 // pathValues are the variable parts of a matched path.
 type pathValues struct {
 	typ, id, version string
+	// file is the file name of an export file download.
+	file string
 }
 
 // shape is one path form with the handler of each method it allows.
@@ -65,6 +67,22 @@ var (
 	shapeInstanceHistory = shape{"/{type}/{id}/_history", map[string]func(*handler, *exchange){
 		http.MethodGet: (*handler).history,
 	}}
+	shapeSystemExport = shape{"/$export", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).exportSystem,
+	}}
+	shapePatientExport = shape{"/Patient/$export", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).exportPatients,
+	}}
+	shapeGroupExport = shape{"/Group/{id}/$export", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).exportGroup,
+	}}
+	shapeExportStatus = shape{"/$export-status/{id}", map[string]func(*handler, *exchange){
+		http.MethodGet:    (*handler).exportStatus,
+		http.MethodDelete: (*handler).deleteExport,
+	}}
+	shapeExportFile = shape{"/$export-file/{id}/{file}", map[string]func(*handler, *exchange){
+		http.MethodGet: (*handler).exportFile,
+	}}
 	shapeVersion = shape{"/{type}/{id}/_history/{vid}", map[string]func(*handler, *exchange){
 		http.MethodGet: (*handler).vread,
 	}}
@@ -91,12 +109,23 @@ func matchRoute(method, path string) (route, pathValues) {
 			s = shapeMetadata
 		case "_history":
 			s = shapeSystemHistory
+		case exportOperation:
+			s = shapeSystemExport
 		default:
 			p.typ, s = segments[0], shapeType
 		}
 	case 2:
+		if segments[0] == exportStatusPath {
+			p.id, s = segments[1], shapeExportStatus
+			break
+		}
 		p.typ = segments[0]
 		switch segments[1] {
+		case exportOperation:
+			if segments[0] != "Patient" {
+				return notFoundRoute("$export is served on the base, Patient and Group/[id] only"), pathValues{}
+			}
+			s = shapePatientExport
 		case "_search":
 			s = shapeTypeSearch
 		case "_history":
@@ -110,8 +139,14 @@ func matchRoute(method, path string) (route, pathValues) {
 			p.id, s = segments[1], shapeInstance
 		}
 	case 3:
+		if segments[0] == exportFilePath {
+			p.id, p.file, s = segments[1], segments[2], shapeExportFile
+			break
+		}
 		p.typ, p.id = segments[0], segments[1]
 		switch {
+		case segments[2] == exportOperation && segments[0] == "Group":
+			s = shapeGroupExport
 		case segments[2] == "_history":
 			s = shapeInstanceHistory
 		case segments[2] == validateOperation:
@@ -146,17 +181,16 @@ func matchRoute(method, path string) (route, pathValues) {
 	return route{pattern: s.pattern, serve: serve}, p
 }
 
-// validateOperation is the path segment of the $validate operation, the
-// only FHIR operation served.
+// validateOperation is the path segment of the $validate operation.
 const validateOperation = "$validate"
 
 // isOperation reports whether a path segment names a FHIR operation.
 func isOperation(segment string) bool { return strings.HasPrefix(segment, "$") }
 
-// unknownOperationRoute serves an operation other than $validate. The
-// operation name is not echoed, because a path can carry anything.
+// unknownOperationRoute serves an operation this server does not support.
+// The operation name is not echoed, because a path can carry anything.
 func unknownOperationRoute() route {
-	return notFoundRoute("this server does not support the operation; $validate is the only operation served")
+	return notFoundRoute("this server does not support the operation; it serves $validate, Patient $everything and $export")
 }
 
 func notFoundRoute(message string) route {

@@ -141,8 +141,15 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 		hdr, _ = hl7v2.ParseHeader(message)
 	}
 	res := &Result{Header: hdr}
-	if hdr == nil || hdr.ControlID == "" {
+	if hdr == nil {
 		return res, ErrNoControlID
+	}
+	if hdr.ControlID == "" {
+		// A readable header without MSH-10 gets an AR naming the field, so
+		// the sender stops resending a message that can never succeed.
+		missing := &hl7v2.ParseError{Kind: hl7v2.KindRequiredField, Severity: hl7v2.SeverityError,
+			SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 10, Message: "MSH-10 (message control id) is missing"}
+		return h.negative(res, true, []*hl7v2.ParseError{missing})
 	}
 	if parseErr != nil {
 		return h.rejectParse(res, msg == nil, parseErr)
@@ -153,13 +160,13 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 		return res, fmt.Errorf("inbound: waiting for the previous message of the sender: %w", err)
 	}
 	defer unlock()
-	return h.apply(ctx, res, msg)
+	return h.apply(ctx, res, msg, message)
 }
 
 // apply runs the duplicate check, the Applier and the record of the
 // message. The caller holds the sender's lock.
-func (h *Handler) apply(ctx context.Context, res *Result, msg *hl7v2.Message) (*Result, error) {
-	key := MessageKey(res.Header)
+func (h *Handler) apply(ctx context.Context, res *Result, msg *hl7v2.Message, raw []byte) (*Result, error) {
+	key := ContentKey(res.Header, raw)
 	if h.Seen != nil {
 		seen, err := h.Seen.Seen(ctx, key)
 		if err != nil {

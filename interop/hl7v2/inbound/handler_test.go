@@ -222,7 +222,6 @@ func TestUnreadableControlIDGetsNoACK(t *testing.T) {
 		name    string
 		message []byte
 	}{
-		{name: "empty MSH-10", message: admission("ADT", "HOSP", "", "", "")},
 		{name: "no MSH", message: []byte("PID|1||" + fakeRecordNumber + "\r")},
 		{name: "empty input", message: nil},
 	}
@@ -380,4 +379,37 @@ func TestLogsCarryNoPatientData(t *testing.T) {
 	assert.Contains(t, out, "duration=")
 	assert.NotContains(t, out, fakePatientName)
 	assert.NotContains(t, out, fakeRecordNumber)
+}
+
+func TestReusedControlIDWithOtherContentApplied(t *testing.T) {
+	t.Parallel()
+	applier := &fakeApplier{}
+	h := newHandler(applier)
+	first := admission("ADT", "HOSP", "C20", "", "")
+	// The same control id on different content, as some senders reuse it.
+	other := bytes.Replace(first, []byte("ADT^A01"), []byte("ADT^A08"), 1)
+	require.NotEqual(t, first, other)
+	_, err := h.Process(context.Background(), first)
+	require.NoError(t, err)
+	res, err := h.Process(context.Background(), other)
+	require.NoError(t, err)
+	assert.False(t, res.Duplicate, "different content is not a duplicate")
+	assert.Equal(t, 2, applier.count("C20"), "nothing is dropped")
+	again, err := h.Process(context.Background(), first)
+	require.NoError(t, err)
+	assert.True(t, again.Duplicate, "an identical resend is still skipped")
+}
+
+func TestEmptyControlIDGetsAR(t *testing.T) {
+	t.Parallel()
+	applier := &fakeApplier{}
+	h := newHandler(applier)
+	ack, err := h.HandleMessage(context.Background(), mllpConn, admission("ADT", "HOSP", "", "", ""))
+	require.NoError(t, err, "a readable header without MSH-10 is answered, so the sender stops resending")
+	parsed := parseACK(t, ack)
+	assert.Equal(t, "AR", parsed.Get("MSA-1"))
+	assert.Equal(t, "", parsed.Get("MSA-2"))
+	assert.Equal(t, "MSH", parsed.Get("ERR-2.1"))
+	assert.Equal(t, "10", parsed.Get("ERR-2.3"))
+	assert.Empty(t, applier.applied)
 }

@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -27,6 +28,20 @@ type SeenStore interface {
 // digits. The key is a valid FHIR id and carries no readable value.
 func MessageKey(hdr *hl7v2.Header) string {
 	sum := sha256.Sum256([]byte(senderKey(hdr) + fmt.Sprintf("%d:%s", len(hdr.ControlID), hdr.ControlID)))
+	return hex.EncodeToString(sum[:])
+}
+
+// ContentKey returns the key Handler records: MessageKey's fields and the
+// SHA-256 of the message bytes (line ends and trailing blank lines
+// ignored). A message that reuses an earlier control id with other content
+// is therefore applied, not dropped as a duplicate; only an identical
+// resend is skipped.
+func ContentKey(hdr *hl7v2.Header, message []byte) string {
+	normalised := bytes.ReplaceAll(message, []byte("\r\n"), []byte("\r"))
+	normalised = bytes.ReplaceAll(normalised, []byte("\n"), []byte("\r"))
+	normalised = bytes.TrimRight(normalised, "\r \t")
+	body := sha256.Sum256(normalised)
+	sum := sha256.Sum256([]byte(MessageKey(hdr) + hex.EncodeToString(body[:])))
 	return hex.EncodeToString(sum[:])
 }
 
