@@ -93,6 +93,19 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 		return nil, errors.New("apply: plan bundle and plan entries differ in length")
 	}
 
+	// A merge whose prior patient is unknown fails the message before
+	// anything is written, so a rejected A40 stores nothing.
+	for _, step := range plan.Merges {
+		source, err := findOne(ctx, t, "Patient", step.SourceCriteria, false)
+		if err != nil {
+			return nil, fmt.Errorf("apply: merge source: %w", err)
+		}
+		if source == nil {
+			return nil, &Error{Code: CodeUnknownKey, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
+				Message: "no stored patient has the prior patient identifier"}
+		}
+	}
+
 	matches := make([]*stored, len(plan.Entries))
 	mapping := map[string]string{}
 	for i, e := range plan.Entries {

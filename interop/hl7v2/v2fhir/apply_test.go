@@ -217,6 +217,8 @@ func TestApplyMergeUnknownSourceIsLocated(t *testing.T) {
 	assert.Equal(t, v2fhir.CodeUnknownKey, located.Code)
 	assert.Equal(t, "MRG-1", located.Location())
 	assert.NotContains(t, err.Error(), "800001")
+	assert.Empty(t, search(t, svc, "Patient", "identifier=urn:nexus-health-360:hl7v2:aa:HOSP|800002"),
+		"a rejected merge stores nothing")
 }
 
 func TestApplyResentORUCreatesNothing(t *testing.T) {
