@@ -319,6 +319,18 @@ func (h *handler) applyUpdate(ctx context.Context, cur *scheduling.Appointment, 
 	if req.code != "" && req.code != cur.AppointmentType {
 		return nil, badElement("invalid", "Appointment.appointmentType", "the appointment type cannot change; cancel and book a new appointment")
 	}
+	if len(req.actors) == 0 {
+		return nil, badElement("required", "Appointment.participant",
+			"at least one actor besides the patient is required; a PUT sends every participant")
+	}
+	if !req.end.IsZero() && req.start.IsZero() || !req.end.IsZero() && !req.end.Equal(cur.End) && (req.start.IsZero() || req.start.Equal(cur.Start)) {
+		return nil, badElement("invalid", "Appointment.end",
+			"the end follows from the start and the appointment type; change start to reschedule")
+	}
+	if len(req.slots) > 0 && (req.start.IsZero() || req.start.Equal(cur.Start)) && !slotsAtStart(req.slots, cur) {
+		return nil, badElement("invalid", "Appointment.slot",
+			"a PUT reschedules by start; change start to the new slot's start, or book the new slot and cancel this appointment")
+	}
 	moved := !req.start.IsZero() && !req.start.Equal(cur.Start)
 	actorsChanged := !sameActors(req.actors, cur.Participants)
 	statusChanged := req.status != cur.Status
@@ -365,6 +377,18 @@ func (h *handler) applyUpdate(ctx context.Context, cur *scheduling.Appointment, 
 	// Proposed, pending and waitlist are not reached by a change of an
 	// existing appointment through this interface.
 	return nil, &scheduling.TransitionError{AppointmentID: cur.ID, From: cur.Status, To: req.status}
+}
+
+// slotsAtStart reports whether every slot id names the appointment's own
+// start, as the slots a read of it lists do.
+func slotsAtStart(ids []string, cur *scheduling.Appointment) bool {
+	marker := fmt.Sprintf(".%d.", cur.Start.Unix())
+	for _, id := range ids {
+		if !strings.Contains(id, marker) {
+			return false
+		}
+	}
+	return true
 }
 
 func sameActors(a, b []scheduling.Actor) bool {

@@ -374,3 +374,32 @@ func TestSchedulingCapability(t *testing.T) {
 	}
 	assert.Equal(t, []string{"find"}, codes(byType["Appointment"], "operation", "name"))
 }
+
+func TestAppointmentUpdateRejectsUnclearChanges(t *testing.T) {
+	t.Parallel()
+	s := newSchedulingServer(t)
+	resp := s.do(http.MethodPost, "/Appointment", bookingBody("booked", `"start":"2025-03-03T09:00:00+01:00","end":"2025-03-03T09:20:00+01:00"`))
+	require.Equal(t, http.StatusCreated, resp.status, "%s", resp.body)
+	id, _ := resp.json(t)["id"].(string)
+	patientOnly := `{"resourceType":"Appointment","id":"` + id + `","status":"booked","start":"2025-03-03T09:00:00+01:00",` +
+		`"participant":[{"actor":{"reference":"Patient/pat-1"},"status":"accepted"}]}`
+	cases := []struct {
+		name string
+		body string
+		path string
+	}{
+		{name: "participants dropped", body: patientOnly, path: "Appointment.participant"},
+		{name: "end changed alone", body: withID(id, bookingBody("booked", `"start":"2025-03-03T09:00:00+01:00","end":"2025-03-03T09:40:00+01:00"`)), path: "Appointment.end"},
+		{name: "slot changed alone", body: withID(id, bookingBody("booked", `"start":"2025-03-03T09:00:00+01:00","slot":[{"reference":"Slot/`+s.slotOf(s.firstStart.Add(time.Hour))+`"}]`)), path: "Appointment.slot"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do(http.MethodPut, "/Appointment/"+id, tc.body)
+			require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+			assert.Equal(t, []any{tc.path}, issue(t, r.json(t))["expression"])
+		})
+	}
+	cur := s.do(http.MethodGet, "/Appointment/"+id, "")
+	assert.Equal(t, `W/"1"`, cur.header.Get("ETag"), "rejected updates change nothing")
+	assert.Equal(t, "booked", cur.json(t)["status"])
+}
