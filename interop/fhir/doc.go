@@ -76,8 +76,9 @@
 // gives 412 when the version is not the current one. Prefer:
 // return=minimal, return=representation and return=OperationOutcome are
 // honoured on creates, updates and patches, return=minimal on deletes and
-// return=representation in batches and transactions. Prefer:
-// handling=lenient is ignored, so search stays strict.
+// return=representation in batches and transactions. With Prefer:
+// handling=lenient, a search drops parameters the type does not have and
+// reports them in a warning entry (search.mode outcome) instead of 400.
 //
 // Responses are application/fhir+json; charset=utf-8. Requests may send
 // application/fhir+json or application/json, and _format=json. Other
@@ -217,8 +218,8 @@
 // rejected because nothing is indexed for them. History lacks _at and
 // _list, and XML is not supported. A request that uses any of these gets
 // 400 (404 for a path or an operation, 405 for a method, 415 for a patch
-// format), so no parameter is silently ignored. Prefer: handling=lenient
-// is the exception: it is ignored, and search stays strict.
+// format), so no parameter is silently ignored; under Prefer:
+// handling=lenient the unknown ones are dropped with a warning entry.
 //
 // # Limits
 //

@@ -1,9 +1,11 @@
 package fhir
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -47,12 +49,23 @@ func (h *handler) search(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+	var ignored []string
+	if lenientHandling(x.r) {
+		params, ignored = h.dropUnknownParams(x.path.typ, params)
+	}
 	result, err := h.svc.Search(x.ctx, x.path.typ, params)
 	if err != nil {
 		h.fail(x, searchError{err})
 		return
 	}
 	b := newBundle("searchset")
+	if len(ignored) > 0 {
+		warning, err := json.Marshal(newOutcome(outcomeIssue{Severity: "warning", Code: "not-supported",
+			Diagnostics: "ignored unknown search parameters under Prefer: handling=lenient: " + strings.Join(ignored, ", ")}))
+		if err == nil {
+			b.Entry = append(b.Entry, bundleEntry{Resource: warning, Search: &entrySearch{Mode: "outcome"}})
+		}
+	}
 	if result.Total >= 0 {
 		total := result.Total
 		b.Total = &total
@@ -235,4 +248,37 @@ func (x *exchange) historyEntry(res *emr.Resource) bundleEntry {
 		}
 	}
 	return e
+}
+
+// lenientHandling reports whether the request carries Prefer:
+// handling=lenient.
+func lenientHandling(r *http.Request) bool {
+	for _, v := range r.Header.Values("Prefer") {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), "handling=lenient") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dropUnknownParams removes the parameters that the type has no search
+// parameter for, returning what is left and the names removed. Control
+// parameters (those starting with "_" that emr handles) stay.
+func (h *handler) dropUnknownParams(typ string, params url.Values) (url.Values, []string) {
+	kept := url.Values{}
+	var ignored []string
+	for key, values := range params {
+		name, _, _ := strings.Cut(key, ":")
+		name, _, _ = strings.Cut(name, ".")
+		_, known := h.svc.Registry().Lookup(typ, name)
+		if known || strings.HasPrefix(key, "_") {
+			kept[key] = values
+			continue
+		}
+		ignored = append(ignored, key)
+	}
+	sort.Strings(ignored)
+	return kept, ignored
 }

@@ -325,3 +325,19 @@ func TestSearchUnindexedParameters(t *testing.T) {
 		})
 	}
 }
+
+func TestSearchLenientHandling(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.create("Patient", `{"resourceType":"Patient","gender":"female"}`)
+	strict := s.do(http.MethodGet, "/Patient?gender=female&colour=blue", "")
+	assert.Equal(t, http.StatusBadRequest, strict.status, "unknown parameters are errors by default")
+
+	lenient := s.do(http.MethodGet, "/Patient?gender=female&colour=blue", "", "Prefer", "handling=lenient")
+	require.Equal(t, http.StatusOK, lenient.status, "%s", lenient.body)
+	list := entries(t, lenient.json(t))
+	require.Len(t, list, 2, "the match and a warning")
+	assert.Equal(t, "OperationOutcome", at(list[0], "resource", "resourceType"))
+	assert.Contains(t, at(list[0], "resource", "issue", 0, "diagnostics"), "colour")
+	assert.Equal(t, "Patient", at(list[1], "resource", "resourceType"))
+}
