@@ -211,8 +211,9 @@
 //
 // FHIRPath Patch, If-Match on conditional update and delete, the profile
 // parameter and delete mode of $validate, and other operations such as
-// $merge and $everything are not served. Search lacks
-// _elements, _summary other than count and false, the :identifier and
+// $merge are not served. Search takes _elements (top-level names) and
+// _summary=data, which leave elements out and tag each resource
+// SUBSETTED; it lacks _summary=true and text, the :identifier and
 // :of-type modifiers, composite and special parameters, wildcard includes
 // (Type:*), and compartment search. _text, _content and _query are
 // rejected because nothing is indexed for them. History lacks _at and

@@ -45,6 +45,17 @@ func (h *handler) search(x *exchange) {
 		}
 	}
 
+	kept := url.Values{}
+	for _, name := range []string{"_elements", "_summary"} {
+		if v, ok := params[name]; ok {
+			kept[name] = v
+		}
+	}
+	cut, err := takeSubset(params)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
 	if err := h.checkSearchParams(x.path.typ, params); err != nil {
 		h.fail(x, err)
 		return
@@ -75,18 +86,36 @@ func (h *handler) search(x *exchange) {
 	for name, values := range result.Self {
 		self[name] = values
 	}
+	for name, v := range kept {
+		if self[name] == nil {
+			self[name] = v
+		}
+	}
 	if cursor := params.Get(cursorParam); cursor != "" {
 		self.Set(cursorParam, cursor)
 	}
 	b.Link = append(b.Link, bundleLink{Relation: "self", URL: x.link(path, self)})
 	if result.Next != nil {
-		b.Link = append(b.Link, bundleLink{Relation: "next", URL: x.link(path, result.Next)})
+		next := result.Next
+		for name, v := range kept {
+			if next[name] == nil {
+				next[name] = v
+			}
+		}
+		b.Link = append(b.Link, bundleLink{Relation: "next", URL: x.link(path, next)})
 	}
 	for i := range result.Resources {
 		res := &result.Resources[i]
+		body := []byte(res.Body)
+		if cut.active() {
+			if body, err = cut.apply(body); err != nil {
+				h.fail(x, err)
+				return
+			}
+		}
 		b.Entry = append(b.Entry, bundleEntry{
 			FullURL:  x.fullURL(res),
-			Resource: res.Body,
+			Resource: body,
 			Search:   &entrySearch{Mode: "match"},
 		})
 	}
@@ -111,7 +140,7 @@ func (h *handler) checkSearchParams(typ string, params url.Values) error {
 			for _, v := range values {
 				if v != "count" && v != "false" {
 					return requestError(http.StatusBadRequest, "not-supported",
-						"_summary must be count or false; true, text and data are not supported")
+						"_summary must be count, data or false; true and text are not supported")
 				}
 			}
 			continue

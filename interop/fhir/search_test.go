@@ -341,3 +341,32 @@ func TestSearchLenientHandling(t *testing.T) {
 	assert.Contains(t, at(list[0], "resource", "issue", 0, "diagnostics"), "colour")
 	assert.Equal(t, "Patient", at(list[1], "resource", "resourceType"))
 }
+
+func TestSearchElementsAndSummaryData(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	for i := 0; i < 3; i++ {
+		s.create("Patient", `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"gender":"female","birthDate":"1980-01-0`+fmt.Sprint(i+1)+`","name":[{"family":"Cut"}]}`)
+	}
+	elems := s.do(http.MethodGet, "/Patient?_elements=gender&_count=2", "")
+	require.Equal(t, http.StatusOK, elems.status, "%s", elems.body)
+	b := elems.json(t)
+	first := at(b, "entry", 0, "resource").(map[string]any)
+	assert.Equal(t, "female", first["gender"])
+	assert.Nil(t, first["birthDate"], "elements not asked for are left out")
+	assert.Nil(t, first["text"])
+	assert.NotNil(t, first["id"])
+	assert.Equal(t, "SUBSETTED", at(first, "meta", "tag", 0, "code"))
+	assert.Contains(t, link(b, "next"), "_elements=gender", "the next page keeps the subset")
+
+	data := s.do(http.MethodGet, "/Patient?_summary=data", "")
+	require.Equal(t, http.StatusOK, data.status, "%s", data.body)
+	r := at(data.json(t), "entry", 0, "resource").(map[string]any)
+	assert.Nil(t, r["text"], "_summary=data leaves out the narrative")
+	assert.Equal(t, "1980-01-01", r["birthDate"])
+
+	for _, q := range []string{"_elements=name.family", "_summary=true", "_summary=text", "_elements=gender&_summary=data"} {
+		resp := s.do(http.MethodGet, "/Patient?"+q, "")
+		assert.Equal(t, http.StatusBadRequest, resp.status, q)
+	}
+}

@@ -1,0 +1,100 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// subsetTag is the meta.tag FHIR R4 asks for on resources with elements
+// left out.
+var subsetTag = map[string]string{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"}
+
+// subset is how a search's resources are cut down: by _elements, or by
+// _summary=data (everything but the narrative).
+type subset struct {
+	elements map[string]bool
+	noText   bool
+}
+
+func (s *subset) active() bool { return s != nil && (s.elements != nil || s.noText) }
+
+// takeSubset removes _elements and _summary=data from params and returns
+// them. Other _summary values stay for emr (count and false) or are
+// rejected later.
+func takeSubset(params url.Values) (*subset, error) {
+	s := &subset{}
+	if values, ok := params["_elements"]; ok {
+		s.elements = map[string]bool{}
+		for _, v := range values {
+			for _, name := range strings.Split(v, ",") {
+				name = strings.TrimSpace(name)
+				if name == "" || strings.ContainsAny(name, ".:") {
+					return nil, requestError(http.StatusBadRequest, "value", "_elements takes top-level element names, such as name,birthDate")
+				}
+				s.elements[name] = true
+			}
+		}
+		delete(params, "_elements")
+	}
+	if params.Get("_summary") == "data" {
+		s.noText = true
+		delete(params, "_summary")
+	}
+	if s.elements != nil && s.noText {
+		return nil, requestError(http.StatusBadRequest, "invalid", "_elements and _summary cannot be combined")
+	}
+	return s, nil
+}
+
+// apply returns body cut down to the subset, with the SUBSETTED tag. The
+// elements kept are copied byte for byte.
+func (s *subset) apply(body []byte) ([]byte, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return nil, err
+	}
+	out := map[string]json.RawMessage{}
+	for name, value := range members {
+		switch {
+		case name == "resourceType" || name == "id" || name == "meta":
+			out[name] = value
+		case s.noText && name != "text":
+			out[name] = value
+		case s.elements[name]:
+			out[name] = value
+		}
+	}
+	meta := map[string]json.RawMessage{}
+	if raw, ok := out["meta"]; ok {
+		if err := json.Unmarshal(raw, &meta); err != nil {
+			return nil, err
+		}
+	}
+	var tags []json.RawMessage
+	if raw, ok := meta["tag"]; ok {
+		if err := json.Unmarshal(raw, &tags); err != nil {
+			return nil, err
+		}
+	}
+	tag, err := json.Marshal(subsetTag)
+	if err != nil {
+		return nil, err
+	}
+	meta["tag"], err = json.Marshal(append(tags, tag))
+	if err != nil {
+		return nil, err
+	}
+	if out["meta"], err = json.Marshal(meta); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
