@@ -158,13 +158,24 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 		pendingBlank = pendingBlank[:0]
 		segs = append(segs, rawSegment{data: seg, offset: offset})
 	}
-	badTerminator := func(offset int, what string) {
+	// badTerminator reports the first segment ended by LF or CRLF, with its
+	// id and position so the ACK's ERR-2 can locate it.
+	badTerminator := func(offset int, what string, segment []byte) {
 		if !c.lenient && !reported {
 			reported = true
-			c.add(&ParseError{
-				Kind: KindSegmentTerminator, Offset: offset,
+			e := &ParseError{
+				Kind: KindSegmentTerminator, Offset: offset, Segment: len(segs) + 1,
 				Message: "non-CR segment terminator (" + what + "); HL7 v2 segments end with CR",
-			})
+			}
+			if len(segment) >= 3 && validSegmentID(string(segment[:3])) {
+				e.SegmentID, e.Occurrence = string(segment[:3]), 1
+				for _, seg := range segs {
+					if bytes.HasPrefix(seg.data, segment[:3]) {
+						e.Occurrence++
+					}
+				}
+			}
+			c.add(e)
 		}
 	}
 	start, i := 0, 0
@@ -177,7 +188,7 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 		end := i
 		if data[i] == '\r' {
 			if i+1 < len(data) && data[i+1] == '\n' {
-				badTerminator(base+i, "CRLF")
+				badTerminator(base+i, "CRLF", data[start:end])
 				i += 2
 			} else {
 				i++
@@ -187,7 +198,7 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 				i++
 				continue
 			}
-			badTerminator(base+i, "LF")
+			badTerminator(base+i, "LF", data[start:end])
 			i++
 		}
 		emit(data[start:end], base+start)

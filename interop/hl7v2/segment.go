@@ -192,11 +192,20 @@ func mshField(b []byte, fs byte, n int) []byte {
 // is an MSH.
 func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 	if len(segs) > opts.Limits.MaxSegments {
-		c.add(&ParseError{
+		e := &ParseError{
 			Kind: KindLimit, Offset: segs[opts.Limits.MaxSegments].offset, Limit: "MaxSegments",
 			Segment: opts.Limits.MaxSegments + 1,
 			Message: "message has more segments than limit MaxSegments",
-		})
+		}
+		if first := segs[opts.Limits.MaxSegments].data; len(first) >= 3 && validSegmentID(string(first[:3])) {
+			e.SegmentID = string(first[:3])
+			for _, seg := range segs[:opts.Limits.MaxSegments+1] {
+				if bytes.HasPrefix(seg.data, first[:3]) {
+					e.Occurrence++
+				}
+			}
+		}
+		c.add(e)
 		segs = segs[:opts.Limits.MaxSegments]
 	}
 	head := segs[0]
