@@ -73,6 +73,12 @@ func (c *converter) convertADT(event string) {
 		c.convertMerges(pids)
 		return
 	}
+	if len(pids) > 1 {
+		// The mapped ADT events describe one patient; a second PID would
+		// otherwise be dropped without a word.
+		c.fail(CodeSegmentSequence, "PID", 2, 0, "this ADT event carries one PID segment")
+		return
+	}
 	pid := pids[0]
 	patient, ok := c.patient(pid, ModeUpdate)
 	if !ok {

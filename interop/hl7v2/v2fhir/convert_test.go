@@ -421,3 +421,13 @@ func TestConvertErrorsHoldNoPatientData(t *testing.T) {
 		}
 	}
 }
+
+func TestConvertADTWithTwoPIDsFails(t *testing.T) {
+	text := adt("A01", "CTRL0900", `PID|1||900001^^^HOSP^MR||TESTER^ONE`, `PID|2||900002^^^HOSP^MR||TESTER^TWO`)
+	_, err := v2fhir.Convert(parse(t, text), v2fhir.Options{})
+	var located *v2fhir.Error
+	require.True(t, errors.As(err, &located), "error %v", err)
+	assert.Equal(t, v2fhir.CodeSegmentSequence, located.Code)
+	assert.Equal(t, "PID", located.SegmentID)
+	assert.Equal(t, 2, located.Occurrence)
+}
