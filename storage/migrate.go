@@ -244,3 +244,14 @@ func (db *DB) CheckSchema(ctx context.Context, sets ...Migrations) error {
 	}
 	return nil
 }
+
+// EmbeddedMigrations returns the migrations of component kept in the
+// folder dir of an embedded file system, such as a //go:embed migrations
+// variable. It panics when dir is missing, which is a build defect.
+func EmbeddedMigrations(component string, files fs.FS, dir string) Migrations {
+	sub, err := fs.Sub(files, dir)
+	if err != nil {
+		panic(fmt.Sprintf("storage: embedded migrations of %s: %v", component, err))
+	}
+	return Migrations{Component: component, FS: sub}
+}

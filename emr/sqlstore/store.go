@@ -20,13 +20,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/storage"
@@ -37,11 +35,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the emr schema migrations.
 func Migrations() storage.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embedded folder always exists
-	}
-	return storage.Migrations{Component: "emr", FS: sub}
+	return storage.EmbeddedMigrations("emr", migrationFiles, "migrations")
 }
 
 // Store is the SQL emr.Store.
@@ -301,21 +295,13 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx emr.Tx
 
 // mapErr turns driver errors the caller can act on into emr sentinels.
 func mapErr(err error) error {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "23505": // unique_violation
-			return fmt.Errorf("%w: %s", emr.ErrConflict, pqErr.Code.Name())
-		case "40001", "40P01": // serialization_failure, deadlock_detected
-			return fmt.Errorf("%w: %s", emr.ErrTransient, pqErr.Code.Name())
-		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
-			return fmt.Errorf("%w: text is not valid UTF-8", emr.ErrInvalid)
-		}
-		return err
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: UNIQUE") {
-		return fmt.Errorf("%w: unique constraint", emr.ErrConflict)
+	switch kind, label := storage.Classify(err); kind {
+	case storage.ErrorUnique:
+		return fmt.Errorf("%w: %s", emr.ErrConflict, label)
+	case storage.ErrorTransient:
+		return fmt.Errorf("%w: %s", emr.ErrTransient, label)
+	case storage.ErrorEncoding:
+		return fmt.Errorf("%w: text is not valid UTF-8", emr.ErrInvalid)
 	}
 	return err
 }

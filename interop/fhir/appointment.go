@@ -433,17 +433,9 @@ func (h *handler) appointmentHistory(x *exchange) {
 }
 
 func (h *handler) vreadAppointment(x *exchange) {
-	if err := checkNoParams(x); err != nil {
+	version, err := vreadTarget(x)
+	if err != nil {
 		h.fail(x, err)
-		return
-	}
-	if !emr.ValidID(x.path.id) {
-		h.fail(x, invalidID())
-		return
-	}
-	version, err := strconv.ParseInt(x.path.version, 10, 64)
-	if err != nil || version <= 0 {
-		h.fail(x, requestError(http.StatusNotFound, "not-found", "the version id in the path must be a positive integer"))
 		return
 	}
 	versions, err := h.appointmentVersions(x.ctx, x.path.id)

@@ -48,20 +48,10 @@ func (h *handler) findSlots(x *exchange) {
 		h.fail(x, schedulingError(err))
 		return
 	}
-	types, err := h.appointmentTypes(x.ctx)
+	out, err := h.slotResources(x.ctx, slots)
 	if err != nil {
-		h.fail(x, schedulingError(err))
+		h.fail(x, err)
 		return
-	}
-	displays := typeDisplays(types)
-	var out []resourceJSON
-	for _, s := range slots {
-		list, err := slotJSONs(s, displays)
-		if err != nil {
-			h.fail(x, err)
-			return
-		}
-		out = append(out, list...)
 	}
 	h.searchBundle(x, "/Appointment/$find", params, p, out)
 }

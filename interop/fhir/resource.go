@@ -49,21 +49,29 @@ func (h *handler) read(x *exchange) {
 }
 
 func (h *handler) vread(x *exchange) {
-	if err := checkNoParams(x); err != nil {
+	version, err := vreadTarget(x)
+	if err != nil {
 		h.fail(x, err)
-		return
-	}
-	if !emr.ValidID(x.path.id) {
-		h.fail(x, invalidID())
-		return
-	}
-	version, err := strconv.ParseInt(x.path.version, 10, 64)
-	if err != nil || version <= 0 {
-		h.fail(x, requestError(http.StatusNotFound, "not-found", "the version id in the path must be a positive integer"))
 		return
 	}
 	res, err := h.svc.VRead(x.ctx, x.path.typ, x.path.id, version)
 	h.writeRead(x, res, err)
+}
+
+// vreadTarget checks a vread request (no parameters, a valid id) and
+// returns the version number in its path.
+func vreadTarget(x *exchange) (int64, error) {
+	if err := checkNoParams(x); err != nil {
+		return 0, err
+	}
+	if !emr.ValidID(x.path.id) {
+		return 0, invalidID()
+	}
+	version, err := strconv.ParseInt(x.path.version, 10, 64)
+	if err != nil || version <= 0 {
+		return 0, requestError(http.StatusNotFound, "not-found", "the version id in the path must be a positive integer")
+	}
+	return version, nil
 }
 
 // writeRead writes the outcome of a read. A deletion gives 410 with the

@@ -193,20 +193,10 @@ func (h *handler) searchSlots(x *exchange) {
 		h.fail(x, schedulingError(err))
 		return
 	}
-	types, err := h.appointmentTypes(x.ctx)
+	out, err := h.slotResources(x.ctx, slots)
 	if err != nil {
-		h.fail(x, schedulingError(err))
+		h.fail(x, err)
 		return
-	}
-	displays := typeDisplays(types)
-	var out []resourceJSON
-	for _, s := range slots {
-		list, err := slotJSONs(s, displays)
-		if err != nil {
-			h.fail(x, err)
-			return
-		}
-		out = append(out, list...)
 	}
 	h.searchBundle(x, "/Slot", params, p, out)
 }
@@ -354,4 +344,23 @@ func (h *handler) listSlots(ctx context.Context, q *slotQuery, limit int) ([]sch
 		return strings.Compare(a.ScheduleIDs[0], b.ScheduleIDs[0])
 	})
 	return out, complete, nil
+}
+
+// slotResources renders slots as FHIR Slot resources with the display of
+// their appointment types.
+func (h *handler) slotResources(ctx context.Context, slots []scheduling.Slot) ([]resourceJSON, error) {
+	types, err := h.appointmentTypes(ctx)
+	if err != nil {
+		return nil, schedulingError(err)
+	}
+	displays := typeDisplays(types)
+	var out []resourceJSON
+	for _, s := range slots {
+		list, err := slotJSONs(s, displays)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	return out, nil
 }

@@ -33,12 +33,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/nexus-health-360/nexus/scheduling"
 	"github.com/nexus-health-360/nexus/storage"
@@ -49,11 +47,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the scheduling schema migrations.
 func Migrations() storage.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embedded folder always exists
-	}
-	return storage.Migrations{Component: "scheduling", FS: sub}
+	return storage.EmbeddedMigrations("scheduling", migrationFiles, "migrations")
 }
 
 // Store is the SQL scheduling.Store.
@@ -170,38 +164,20 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx schedu
 // mapErr turns driver errors the caller can act on into scheduling
 // sentinels.
 func mapErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if err == nil || errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "23505": // unique_violation
-			return fmt.Errorf("%w: %s", scheduling.ErrConflict, pqErr.Code.Name())
-		case "23503": // foreign_key_violation
-			return fmt.Errorf("referenced row missing: %w", scheduling.ErrNotFound)
-		case "23514": // check_violation
-			return fmt.Errorf("%w: %s", scheduling.ErrSlotFull, pqErr.Code.Name())
-		case "40001", "40P01": // serialization_failure, deadlock_detected
-			return fmt.Errorf("%w: %s", scheduling.ErrTransient, pqErr.Code.Name())
-		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
-			return fmt.Errorf("text is not valid UTF-8: %w", scheduling.ErrInvalid)
-		}
-		return err
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "UNIQUE constraint failed"):
-		return fmt.Errorf("%w: unique constraint", scheduling.ErrConflict)
-	case strings.Contains(msg, "FOREIGN KEY constraint failed"):
+	switch kind, label := storage.Classify(err); kind {
+	case storage.ErrorUnique:
+		return fmt.Errorf("%w: %s", scheduling.ErrConflict, label)
+	case storage.ErrorForeignKey:
 		return fmt.Errorf("referenced row missing: %w", scheduling.ErrNotFound)
-	case strings.Contains(msg, "CHECK constraint failed"):
-		return fmt.Errorf("%w: check constraint", scheduling.ErrSlotFull)
-	case strings.Contains(msg, "database is locked"), strings.Contains(msg, "SQLITE_BUSY"):
-		return fmt.Errorf("%w: database is locked", scheduling.ErrTransient)
+	case storage.ErrorCheck:
+		return fmt.Errorf("%w: %s", scheduling.ErrSlotFull, label)
+	case storage.ErrorTransient, storage.ErrorLocked:
+		return fmt.Errorf("%w: %s", scheduling.ErrTransient, label)
+	case storage.ErrorEncoding:
+		return fmt.Errorf("text is not valid UTF-8: %w", scheduling.ErrInvalid)
 	}
 	return err
 }
