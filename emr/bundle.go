@@ -210,7 +210,7 @@ func (s *Service) transactionLocks(entries []*bundleEntry) ([]string, error) {
 
 // checkOverlap rejects a transaction whose entries share a fullUrl or
 // write the same resource twice, because FHIR R4 leaves the outcome of
-// such a transaction undefined and asks servers to fail it.
+// such a transaction undefined and requires servers to fail it.
 func checkOverlap(entries []*bundleEntry) error {
 	fullURLs := map[string]int{}
 	targets := map[string]int{}

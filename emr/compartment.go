@@ -66,22 +66,22 @@ func (s *Service) Everything(ctx context.Context, p EverythingParams) (*Everythi
 	if limit <= 0 {
 		limit = 10000
 	}
-	wanted := map[string]bool{}
+	selected := map[string]bool{}
 	for _, t := range p.Types {
 		if !IsResourceType(t) {
 			return nil, badSearch("_type", "value", "unknown resource type in _type")
 		}
-		wanted[t] = true
+		selected[t] = true
 	}
 	out := &EverythingResult{}
-	if len(wanted) == 0 || wanted["Patient"] {
+	if len(selected) == 0 || selected["Patient"] {
 		if p.Since.IsZero() || !patient.LastUpdated.Before(p.Since) {
 			out.Resources = append(out.Resources, *patient)
 		}
 	}
 	types := make([]string, 0, len(PatientCompartment()))
 	for t := range PatientCompartment() {
-		if t != "Patient" && (len(wanted) == 0 || wanted[t]) {
+		if t != "Patient" && (len(selected) == 0 || selected[t]) {
 			types = append(types, t)
 		}
 	}

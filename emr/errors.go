@@ -30,9 +30,9 @@ var (
 )
 
 // Issue is one problem found in input. Path is a FHIRPath-like element path
-// such as "Patient.birthDate" or "Bundle.entry[3].resource.status"; Message
-// says what is wrong. Neither ever holds a value taken from the input, so
-// issues are safe to log.
+// such as "Patient.birthDate" or "Bundle.entry[3].resource.status", and
+// Message describes the fault. Neither contains a value taken from the
+// input, so issues are safe to log.
 type Issue struct {
 	Path    string
 	Message string
@@ -48,7 +48,7 @@ type ValidationError struct {
 	// Malformed marks a request that cannot be processed as sent (not
 	// JSON, not one object, not URL encoding, a transaction whose entries
 	// overlap), as opposed to parsed content that breaks a rule. FHIR
-	// answers the first with 400 and the second with 422.
+	// returns 400 for the first and 422 for the second.
 	Malformed bool
 }
 
@@ -71,8 +71,8 @@ func invalid(path, code, format string, args ...any) error {
 	return &ValidationError{Issues: []Issue{{Path: path, Code: code, Message: fmt.Sprintf(format, args...)}}}
 }
 
-// badSearch reports a search that cannot run as sent; FHIR answers it with
-// 400.
+// badSearch reports a search that cannot run as sent, which FHIR rejects
+// with 400.
 func badSearch(path, code, format string, args ...any) error {
 	return &ValidationError{Malformed: true, Issues: []Issue{{Path: path, Code: code, Message: fmt.Sprintf(format, args...)}}}
 }

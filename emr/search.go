@@ -45,16 +45,18 @@ const MaxSearchConditions = 64
 // ignoredParams are handled by the HTTP layer and never reach the index.
 var ignoredParams = map[string]bool{"_format": true, "_pretty": true}
 
-// Search runs a FHIR search on resources of type typ. Supported: every
-// string, token, date, reference, number, quantity and uri parameter of the
-// R4 definitions, _id and _lastUpdated; the modifiers :missing (all types),
-// :exact and :contains (string), :not and :text (token), :below and :above
-// (uri) and reference type modifiers such as subject:Patient; chained
-// parameters (subject:Patient.name) and _has; date and number prefixes eq,
-// ne, lt, le, gt, ge, sa, eb and ap; comma-separated values (OR) and
-// repeated parameters (AND); _sort, _include and _revinclude (with
-// :iterate), _count, _summary=count and _total. Anything else is rejected
-// with ErrInvalid or ErrUnsupported rather than ignored.
+// Search runs a FHIR search on resources of type typ.
+//
+// It supports every string, token, date, reference, number, quantity and
+// uri parameter of the R4 definitions, with _id and _lastUpdated. The
+// modifiers are :missing (all types), :exact and :contains (string), :not
+// and :text (token), :below and :above (uri), and reference types such as
+// subject:Patient. Chained parameters (subject:Patient.name) and _has
+// work, as do the prefixes eq, ne, lt, le, gt, ge, sa, eb and ap.
+// Comma-separated values are alternatives and repeated parameters must
+// all hold. _sort, _include and _revinclude (with :iterate), _count,
+// _summary=count and _total complete it. Anything else is rejected with
+// ErrInvalid or ErrUnsupported rather than ignored.
 func (s *Service) Search(ctx context.Context, typ string, params url.Values) (*SearchResult, error) {
 	includes := url.Values{}
 	rest := url.Values{}

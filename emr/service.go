@@ -134,7 +134,7 @@ func (s *Service) now() time.Time {
 func newUUID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
+		panic(err) // crypto/rand.Read returns no error since Go 1.24; it crashes instead
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80

@@ -119,7 +119,7 @@ type Cond struct {
 	// TokenText matches CondToken on the folded display text by prefix
 	// (the :text modifier); Text holds the folded value.
 	TokenText bool
-	// URIMode is how CondURI compares: URIExact, URIBelow (the stored URI
+	// URIMode is the comparison of CondURI: URIExact, URIBelow (the stored URI
 	// starts with Text) or URIAbove (Text starts with the stored URI).
 	URIMode URIMode
 	// Chain makes a CondReference match references to resources of
@@ -153,7 +153,7 @@ type Clause []Cond
 // Query is a compiled search over one resource type.
 type Query struct {
 	Type string
-	// Where lists clauses that must all be true.
+	// Where is the list of clauses that must all be true.
 	Where []Clause
 	// After is the paging cursor: only resources whose row key is greater
 	// are returned. Results come in row key order, which is stable while

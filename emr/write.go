@@ -71,7 +71,7 @@ func dropColumnParams(entries []searchparam.Entry) []searchparam.Entry {
 	return kept
 }
 
-// writeMode says how write treats the stored state.
+// writeMode is the set of rules write applies to the stored state.
 type writeMode struct {
 	// ifMatch, when positive, is the version the caller expects current.
 	ifMatch int64
@@ -82,7 +82,7 @@ type writeMode struct {
 	mustCreate bool
 }
 
-// Outcome is what a write did.
+// Outcome is the effect of a write.
 type Outcome string
 
 // Write outcomes.

@@ -8,7 +8,7 @@ type Node struct {
 	// json.Number or bool), a literal from the expression, or the stand-in
 	// object that resolve() returns for a reference to another resource.
 	Value any
-	// Type is the FHIR type name when the evaluator knows it: from a choice
+	// Type is the FHIR type name when the evaluator can tell it: from a choice
 	// element suffix (valueQuantity gives "Quantity"), from the resourceType
 	// of a resource, or from the reference that resolve() read. It is empty
 	// otherwise; TypeName then infers a type.

@@ -86,11 +86,11 @@ func (b *sqlBuilder) write(s string, args ...any) {
 func search(ctx context.Context, q querier, dialect storage.Dialect, query emr.Query) (*emr.Page, error) {
 	var where sqlBuilder
 	where.write(`r.res_type = ? AND NOT r.deleted`, query.Type)
-	// One condition drives the query through its index (rid IN ...); the
+	// One condition drives the query through its index (rid IN ...). The
 	// others are checked per candidate row with correlated EXISTS probes,
 	// which seek the index rows by resource key. Without that split the
-	// database builds the full match set of every condition, such as all
-	// 12,000 patients of a common family name, before intersecting them.
+	// database builds the full match set of every condition before
+	// intersecting them, such as all 12,000 patients of one family name.
 	driver := pickDriver(query.Where)
 	for ci, clause := range query.Where {
 		if len(clause) == 0 {

@@ -66,7 +66,7 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// querier is what both a pool and a transaction offer.
+// querier is the query interface of both a pool and a transaction.
 type querier interface {
 	sqlx.ExtContext
 	GetContext(ctx context.Context, dest any, query string, args ...any) error

@@ -70,8 +70,8 @@ func (h *handler) conditionalUpdate(x *exchange) {
 // matched resource into a 400, which FHIR R4 requires for a conditional
 // update.
 //
-// emr answers this case with 400 already; the handler recognises it by path
-// and code to give a message that says what to send instead.
+// emr rejects this case with 400 already. The handler recognises it by
+// path and code to give a message that names what to send instead.
 func matchedIDError(typ string, err error) error {
 	var ve *emr.ValidationError
 	if !errors.As(err, &ve) || len(ve.Issues) != 1 {

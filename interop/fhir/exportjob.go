@@ -139,8 +139,8 @@ func (m *exportJobs) run(ctx context.Context, job *exportJob, export exportFunc)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.jobs[job.id] != job {
-		// The job was deleted or the handler closed while it ran, and
-		// whoever removed it deletes the folder.
+		// The job was deleted or the handler closed while it ran, and the
+		// code that removed the job deletes the folder.
 		return
 	}
 	if err != nil {

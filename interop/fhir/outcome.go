@@ -191,8 +191,8 @@ func entryPath(i int, path string) string {
 // quotes values in its errors would put them in this log line.
 func (h *handler) fail(x *exchange, err error) {
 	if x.r.Context().Err() != nil && errors.Is(err, x.r.Context().Err()) {
-		// The client went away; nothing failed on this side and nobody
-		// reads the answer.
+		// The client went away, so nothing failed here and no response
+		// would be read.
 		h.log.DebugContext(x.ctx, "fhir request abandoned by the client", "request_id", x.requestID,
 			"route", x.route.pattern)
 		return

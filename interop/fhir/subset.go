@@ -8,11 +8,11 @@ import (
 	"strings"
 )
 
-// subsetTag is the meta.tag FHIR R4 asks for on resources with elements
-// left out.
+// subsetTag is the meta.tag that FHIR R4 requires on resources with
+// elements left out.
 var subsetTag = map[string]string{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"}
 
-// subset is how a search's resources are cut down: by _elements, or by
+// subset is the reduction applied to a search's resources: _elements, or
 // _summary=data (everything but the narrative).
 type subset struct {
 	elements map[string]bool

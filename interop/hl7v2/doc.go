@@ -11,7 +11,7 @@
 // "OBX(2)-5", "PID-3[2].4" or "PID-3.4.1" reaches any part; see Path for
 // the grammar. Lookup distinguishes absent, empty ("||") and the explicit null
 // ("\"\""). Set and SetNull edit a message, and Encode writes it.
-// ParseHeader reads only MSH for routing, and BuildACK answers a message.
+// ParseHeader reads only MSH for routing, and BuildACK builds the acknowledgement of a message.
 // DateTime holds DTM values with their precision and offset and converts
 // them to FHIR dateTime.
 //

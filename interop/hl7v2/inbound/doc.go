@@ -7,10 +7,10 @@
 // # Acknowledgement
 //
 // Original mode (MSH-15 and MSH-16 empty) replies with an application
-// ACK: AA once the Applier has committed the message, AE for an error in
-// the message and AR for a message that cannot be processed at all (an
-// unsupported version, encoding characters or message type, or a header
-// only partly readable). Enhanced mode (MSH-15 or MSH-16 not empty)
+// ACK. It is AA once the Applier has committed the message, AE for an
+// error in the message, and AR for a message that cannot be processed at
+// all: an unsupported version, encoding characters or message type, or a
+// header only partly readable. Enhanced mode (MSH-15 or MSH-16 not empty)
 // replies with a commit ACK: CA once the message is stored, CE or CR on
 // error. The handler always sends the commit ACK, whatever MSH-15 requests
 // (AL, ER, SU or NE), because an MLLP sender waits for one frame per
@@ -19,11 +19,11 @@
 // open. ERR segments locate each fault by segment and field, and never
 // carry a value of the message.
 //
-// A message without a readable MSH-10 (control id) gets no ACK, because
-// an ACK that names no message cannot be matched by the sender: Process
-// returns an error, and the MLLP server closes the connection. The sender
-// will resend the same bytes, so such a message keeps failing until an
-// operator removes it from the sender's queue.
+// A readable header with an empty MSH-10 (control id) gets an AR whose ERR
+// names MSH-10, so the sender stops resending a message that can never
+// succeed. Input with no readable header gets no ACK, because such an ACK
+// could not be matched by the sender: Process returns ErrNoControlID and
+// the MLLP server closes the connection.
 //
 // An Applier error that is not located (a database that is down, say) is
 // returned without an ACK, so the sender retries later. The Applier
@@ -33,8 +33,9 @@
 // # Duplicates and order
 //
 // Delivery over MLLP is at least once. A message whose sender (MSH-3 and
-// MSH-4) and control id (MSH-10) were already applied is acknowledged
-// again without being applied twice. The SeenStore records the message
+// MSH-4), control id (MSH-10) and bytes were already applied is
+// acknowledged again without being applied twice. A reused control id
+// with other content is applied. The SeenStore records the message
 // after Apply returns, so a crash between the two applies the message
 // again when it is resent; mappings that write with conditional updates
 // make this harmless. RecordSeen keeps the record in the clinical record

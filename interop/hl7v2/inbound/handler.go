@@ -53,9 +53,9 @@ var (
 	ErrUnsupportedEvent = errors.New("inbound: no mapping for this trigger event")
 )
 
-// ErrNoControlID is returned by Process for a message whose MSH-10 cannot
+// ErrNoControlID is returned by Process for input whose MSH header cannot
 // be read, which gets no ACK.
-var ErrNoControlID = errors.New("inbound: message has no readable MSH-10 (control id), so no ACK can be sent")
+var ErrNoControlID = errors.New("inbound: message has no readable MSH header and control id, so no ACK can be sent")
 
 // Handler parses received messages, applies them through Applier and
 // builds their ACKs. Applier is required, and the other fields are
@@ -79,7 +79,7 @@ type Handler struct {
 
 var _ mllp.Handler = (*Handler)(nil)
 
-// Result is what Process did with one message.
+// Result is the outcome of Process for one message.
 type Result struct {
 	// ACK is the encoded acknowledgement, nil when none is sent.
 	ACK []byte
