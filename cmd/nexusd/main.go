@@ -35,14 +35,14 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"NEXUS_LOG_FORMAT"},
 				Usage: "log format: text or json"},
 		},
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			serveCommand(),
 			migrateCommand(),
 			importCommand(),
 			demoCommand(),
 			exportCommand(),
 			hl7Command(),
-		},
+		}, registeredCommands()...),
 	}
 }
 
