@@ -84,20 +84,29 @@ func (m *Message) setRaw(path, raw, text string) error {
 }
 
 // leafChain returns an element at level l holding one leaf, or an empty
-// element for empty raw.
+// element for empty raw. The element is collapsed, so it is its
+// own only child at every lower level.
 func leafChain(raw, text string, l level) *element {
 	if raw == "" {
 		return &element{}
 	}
-	leaf := &element{raw: raw, text: text}
-	for ; l < levelSubcomponent; l++ {
-		leaf = &element{raw: raw, children: []*element{leaf}}
+	return &element{raw: raw, text: text, collapsed: l < levelSubcomponent}
+}
+
+// expand turns a collapsed element into one with a real child, so an edit
+// can add children beside it.
+func expand(e *element) {
+	e.loadChildren()
+	if !e.collapsed {
+		return
 	}
-	return leaf
+	e.collapsed = false
+	e.children = []*element{{raw: e.raw, text: e.text, collapsed: true}}
 }
 
 // ensureChild returns child n of e, adding empty children up to n.
 func ensureChild(e *element, n int) *element {
+	expand(e)
 	for len(e.children) < n {
 		e.children = append(e.children, &element{})
 	}
@@ -112,6 +121,10 @@ func setChild(e *element, n int, child *element) {
 // rejoin recomputes the encoded text of e from its children. An element
 // that ends up empty has no children, as the parser builds it.
 func rejoin(e *element, sep byte) {
+	e.loadChildren()
+	if e.collapsed {
+		return
+	}
 	e.raw = join(e.children, sep)
 	if e.raw == "" {
 		e.children = nil

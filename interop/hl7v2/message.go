@@ -1,5 +1,7 @@
 package hl7v2
 
+import "sync/atomic"
+
 // level is the depth of an element below its segment.
 type level int
 
@@ -16,22 +18,51 @@ const (
 // empty raw has no children, and every other element above the
 // subcomponent level has at least one. Subcomponents are leaves and also
 // carry their decoded text.
+//
+// A collapsed element has no separator of a lower level in raw, so it is
+// its own only child at every level below it and carries the decoded text
+// itself. The parser builds most fields this way, which saves up to three
+// nodes per value. Edits expand it first (see expand).
+//
+// A field with lazy set has its children built on first use (see loadChildren),
+// and split records that they were.
 type element struct {
-	raw      string
-	text     string
-	children []*element
+	raw       string
+	text      string
+	children  []*element
+	lazy      *lazyTree
+	split     atomic.Bool
+	collapsed bool
 }
 
 // single returns the one leaf below e when e holds exactly one (no
 // separator inside it), or nil.
 func (e *element) single() *element {
-	for len(e.children) == 1 {
+	for len(e.loadChildren()) == 1 {
 		e = e.children[0]
 	}
 	if len(e.children) == 0 {
 		return e
 	}
 	return nil
+}
+
+// childCount returns the number of children of e.
+func (e *element) childCount() int {
+	children := e.loadChildren()
+	if e.collapsed {
+		return 1
+	}
+	return len(children)
+}
+
+// childAt returns child i (0-based) of e, which must exist.
+func (e *element) childAt(i int) *element {
+	children := e.loadChildren()
+	if e.collapsed {
+		return e
+	}
+	return children[i]
 }
 
 // decoded returns the decoded text of e when it holds one leaf, and its
@@ -57,10 +88,10 @@ func (e *element) decoded(l level) string {
 }
 
 func (e *element) child(n int) *element {
-	if e == nil || n < 1 || n > len(e.children) {
+	if e == nil || n < 1 || n > e.childCount() {
 		return nil
 	}
-	return e.children[n-1]
+	return e.childAt(n - 1)
 }
 
 // nullValue is the HL7 explicit null: two double quotes, meaning "delete
@@ -89,9 +120,10 @@ func (f *Field) IsEmpty() bool { return f.raw == "" }
 // Repetitions returns the repetitions; an empty field has none, and "~"
 // has two empty ones.
 func (f *Field) Repetitions() []*Repetition {
-	reps := make([]*Repetition, len(f.children))
-	for i, c := range f.children {
-		reps[i] = (*Repetition)(c)
+	e := (*element)(f)
+	reps := make([]*Repetition, e.childCount())
+	for i := range reps {
+		reps[i] = (*Repetition)(e.childAt(i))
 	}
 	return reps
 }
@@ -113,9 +145,10 @@ func (r *Repetition) Text() string { return (*element)(r).decoded(levelRepetitio
 
 // Components returns the components.
 func (r *Repetition) Components() []*Component {
-	comps := make([]*Component, len(r.children))
-	for i, c := range r.children {
-		comps[i] = (*Component)(c)
+	e := (*element)(r)
+	comps := make([]*Component, e.childCount())
+	for i := range comps {
+		comps[i] = (*Component)(e.childAt(i))
 	}
 	return comps
 }
@@ -137,9 +170,10 @@ func (c *Component) Text() string { return (*element)(c).decoded(levelComponent)
 
 // Subcomponents returns the subcomponents.
 func (c *Component) Subcomponents() []*Subcomponent {
-	subs := make([]*Subcomponent, len(c.children))
-	for i, s := range c.children {
-		subs[i] = (*Subcomponent)(s)
+	e := (*element)(c)
+	subs := make([]*Subcomponent, e.childCount())
+	for i := range subs {
+		subs[i] = (*Subcomponent)(e.childAt(i))
 	}
 	return subs
 }

@@ -233,5 +233,5 @@ func (m *Message) Count(path string) (int, error) {
 	if seg == nil || p.Field > len(seg.fields) {
 		return 0, nil
 	}
-	return len(seg.fields[p.Field-1].children), nil
+	return seg.fields[p.Field-1].childCount(), nil
 }

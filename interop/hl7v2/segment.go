@@ -14,13 +14,21 @@ type location [4]int
 type elementPool struct {
 	elements []element
 	pointers []*element
+	// next is the size of the next block of elements and block the size
+	// of the blocks after it; 0 means poolBlock.
+	next, block int
 }
 
 const poolBlock = 256
 
 func (a *elementPool) element(raw string) *element {
 	if len(a.elements) == 0 {
-		a.elements = make([]element, poolBlock)
+		n := a.next
+		if n <= 0 {
+			n = poolBlock
+		}
+		a.elements = make([]element, n)
+		a.next = a.block
 	}
 	e := &a.elements[0]
 	a.elements = a.elements[1:]
@@ -45,6 +53,7 @@ func (a *elementPool) children(n int) []*element {
 // segmentParser builds the tree of one segment and reports its problems.
 type segmentParser struct {
 	pool     *elementPool
+	lazy     *lazyTree
 	d        *Delimiters
 	u        *unescaper
 	cs       *Charset
@@ -107,7 +116,11 @@ func (p *segmentParser) parseFields() []*element {
 			p.c.add(e)
 			raw = ""
 		}
-		fields = append(fields, p.build(raw, base, levelField, location{number}))
+		e := p.deferField(raw)
+		if e == nil {
+			e = p.build(raw, base, levelField, location{number})
+		}
+		fields = append(fields, e)
 		if j < 0 {
 			break
 		}
@@ -117,22 +130,19 @@ func (p *segmentParser) parseFields() []*element {
 }
 
 // build splits raw at level l and decodes the leaves. base is the byte
-// offset of raw in the segment text.
+// offset of raw in the segment text. A value without a separator of level l
+// or below becomes one collapsed element instead of a chain of nodes.
 func (p *segmentParser) build(raw string, base int, l level, loc location) *element {
 	e := p.pool.element(raw)
-	if l == levelSubcomponent {
-		e.text = raw
-		if raw == nullValue {
-			return e
-		}
-		text, problems := p.u.decode(raw)
-		e.text = text
-		for _, pr := range problems {
-			p.c.problem(p.errorAt(KindEscape, loc, base+pr.offset, pr.message))
-		}
+	if raw == "" && l < levelSubcomponent {
 		return e
 	}
-	if raw == "" {
+	if l == levelSubcomponent || !p.hasSeparator(raw, l) {
+		for k := l + 1; k <= levelSubcomponent; k++ {
+			loc[k] = 1
+		}
+		p.decodeLeaf(e, raw, base, loc)
+		e.collapsed = l < levelSubcomponent
 		return e
 	}
 	sep := p.d.separator(l)
@@ -156,6 +166,31 @@ func (p *segmentParser) build(raw string, base int, l level, loc location) *elem
 		}
 		start += j + 1
 		n++
+	}
+}
+
+// hasSeparator reports whether raw contains the separator of level l or of
+// a level below it.
+func (p *segmentParser) hasSeparator(raw string, l level) bool {
+	for ; l < levelSubcomponent; l++ {
+		if sep := p.d.separator(l); sep != 0 && strings.IndexByte(raw, sep) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeLeaf sets the decoded text of leaf e and reports its escape
+// problems at loc.
+func (p *segmentParser) decodeLeaf(e *element, raw string, base int, loc location) {
+	e.text = raw
+	if raw == nullValue {
+		return
+	}
+	text, problems := p.u.decode(raw)
+	e.text = text
+	for _, pr := range problems {
+		p.c.problem(p.errorAt(KindEscape, loc, base+pr.offset, pr.message))
 	}
 }
 
@@ -221,11 +256,14 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 
 	u := &unescaper{d: &m.delimiters, charset: m.charset, lenient: opts.Lenient}
 	occurrences := map[string]int{}
-	pool := &elementPool{}
+	// Most fields of a message are split lazily or are one leaf, so the
+	// field separators bound the elements that parsing makes.
+	pool := &elementPool{next: fieldCount(segs, fs)}
+	lazy := &lazyTree{d: &m.delimiters, u: u, pool: elementPool{next: 16, block: 64}}
 	for i, s := range segs {
 		text := texts[i]
 		p := &segmentParser{
-			pool: pool, d: &m.delimiters, u: u, cs: m.charset, c: c, maxField: opts.Limits.MaxFieldBytes,
+			pool: pool, lazy: lazy, d: &m.delimiters, u: u, cs: m.charset, c: c, maxField: opts.Limits.MaxFieldBytes,
 			index: i + 1, offset: s.offset, text: text,
 		}
 		if len(text) < 3 || !validSegmentID(text[:3]) || (len(text) > 3 && text[3] != fs) {
@@ -247,6 +285,16 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 		checkHeader(m, c)
 	}
 	return m
+}
+
+// fieldCount returns the number of fields in segs, counting one more per
+// segment for the id.
+func fieldCount(segs []rawSegment, fs byte) int {
+	n := 0
+	for _, s := range segs {
+		n += bytes.Count(s.data, []byte{fs}) + 1
+	}
+	return n
 }
 
 // chooseCharset reads MSH-18 from the raw header bytes.
