@@ -53,6 +53,11 @@ type DB struct {
 	Reader  *sqlx.DB
 	// Path is the database file for SQLite and empty for PostgreSQL.
 	Path string
+	// Cipher seals sensitive columns and Hasher hashes index values that
+	// need only exact match; nil means plaintext. Set both, or neither,
+	// before creating the stores on this DB, and keep them while it is open.
+	Cipher Cipher
+	Hasher Hasher
 }
 
 // Options tunes Open. The zero value is valid.
