@@ -511,6 +511,8 @@ func StatusFor(err error) int {
 		return http.StatusGone
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	case errors.Is(err, ErrVersionMismatch):
 		return http.StatusPreconditionFailed
 	case errors.Is(err, ErrPreconditionFailed):

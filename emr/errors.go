@@ -27,6 +27,9 @@ var (
 	ErrPossibleDuplicate = errors.New("possible duplicate patient")
 	// ErrUnsupported: the request uses a feature the engine does not have.
 	ErrUnsupported = errors.New("unsupported")
+	// ErrForbidden: the caller's Access does not allow the write, such as
+	// new content in the compartment of a patient it may not see.
+	ErrForbidden = errors.New("forbidden")
 )
 
 // Issue is one problem found in input. Path is a FHIRPath-like element path

@@ -157,6 +157,9 @@ func (s *Service) RegisterPatient(ctx context.Context, p RegisterParams) (*Regis
 	if rt, _ := tree["resourceType"].(string); rt != "Patient" {
 		return nil, invalid("", "invalid", "registration needs a Patient")
 	}
+	if err := checkWriteAccess(ctx, "register patient", "Patient", nil, true); err != nil {
+		return nil, err
+	}
 	id := s.cfg.NewID()
 	var reg *Registration
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {

@@ -42,6 +42,11 @@ type Put struct {
 	Identifiers []Identifier
 	// MatchKeys replaces the master patient index blocking keys.
 	MatchKeys []string
+	// Patients are the ids of the patients in whose compartments this
+	// version is. History and version reads of a restricted caller
+	// filter on them. A deletion carries the patients of the version it
+	// deletes.
+	Patients []string
 }
 
 // Identifier is a FHIR Identifier's system and value.
@@ -230,6 +235,14 @@ type Event struct {
 // Store persists resource versions, search index rows and outbox events. It
 // only accesses data: validation, indexing and the rules of the clinical
 // record live in Service. Implementations are safe for concurrent use.
+//
+// Every read method of Store and Tx (Read, ReadVersion, History, Search,
+// MatchCandidates) applies AccessFromContext(ctx) inside its query: a
+// resource the Access hides is left out of results, and a read of one by
+// id returns ErrNotFound as if it did not exist. Current versions are
+// visible through their reference index rows, and other versions through
+// the Put.Patients stored with them. Events, Tx.HasContent and
+// Tx.NextValue are not restricted.
 type Store interface {
 	// Read returns the current version, which may be a deletion.
 	Read(ctx context.Context, typ, id string) (*Resource, error)

@@ -93,8 +93,34 @@ const (
 	Deleted   Outcome = "deleted"
 )
 
+// errHidden marks an existing resource that the caller's Access hides. It
+// wraps ErrNotFound, so the caller learns no more than for a missing one.
+var errHidden = fmt.Errorf("hidden: %w", ErrNotFound)
+
+// readForWrite reads the current version that a write replaces. For a
+// restricted caller it tells a missing resource (ErrNotFound) from one
+// that exists but is hidden (errHidden).
+func readForWrite(ctx context.Context, tx Tx, typ, id string) (*Resource, error) {
+	cur, err := tx.Read(ctx, typ, id)
+	if !errors.Is(err, ErrNotFound) || AccessFromContext(ctx) == nil {
+		return cur, err
+	}
+	if _, err := tx.Read(unrestricted(ctx), typ, id); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("write %s/%s: %w", typ, id, errHidden)
+}
+
 func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode) (*Resource, Outcome, error) {
-	cur, err := tx.Read(ctx, p.typ, p.id)
+	cur, err := readForWrite(ctx, tx, p.typ, p.id)
+	if errors.Is(err, errHidden) {
+		return nil, "", err
+	}
+	patients := compartmentPatients(p.typ, p.id, p.index)
+	newPatient := p.typ == "Patient" && errors.Is(err, ErrNotFound)
+	if err := checkWriteAccess(ctx, "write "+p.typ+"/"+p.id, p.typ, patients, newPatient); err != nil {
+		return nil, "", err
+	}
 	var version int64 = 1
 	// Method records the interaction: "create" for a create with a server
 	// id, "update" for a write under the caller's id, even when it creates
@@ -138,7 +164,8 @@ func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode)
 		Type: p.typ, ID: p.id, VersionID: version, LastUpdated: now,
 		Body: p.enc.body(version, now), Author: ActorFromContext(ctx), Method: method,
 	}
-	err = tx.Put(ctx, Put{Resource: res, ContentHash: p.enc.hash, Index: p.index, Identifiers: p.identifiers, MatchKeys: p.matchKeys})
+	err = tx.Put(ctx, Put{Resource: res, ContentHash: p.enc.hash, Index: p.index, Identifiers: p.identifiers,
+		MatchKeys: p.matchKeys, Patients: patients})
 	if err != nil {
 		if errors.Is(err, ErrConflict) && !errors.Is(err, ErrIdentifierInUse) && mode.ifMatch == 0 && version == 1 {
 			// Another writer created the same id first; try again as an
@@ -148,7 +175,7 @@ func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode)
 		return nil, "", err
 	}
 	if err := tx.Emit(ctx, Event{Topic: "emr.resource." + string(outcome), Type: p.typ, ID: p.id, Version: version,
-		Author: res.Author, Time: now, Data: eventData(map[string]any{"method": method})}); err != nil {
+		Author: res.Author, Time: now, Data: eventData(eventDetails{Method: method, Patients: patients})}); err != nil {
 		return nil, "", err
 	}
 	return &res, outcome, nil
@@ -244,14 +271,22 @@ func (s *Service) deleteInTx(ctx context.Context, tx Tx, typ, id string, ifMatch
 	if cur.Deleted {
 		return cur, nil
 	}
+	// The deletion belongs to the compartments of the content it deletes.
+	patients, err := s.patientsOf(cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWriteAccess(ctx, "delete "+typ+"/"+id, typ, patients, false); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	res := Resource{Type: typ, ID: id, VersionID: cur.VersionID + 1, LastUpdated: now, Deleted: true,
 		Author: ActorFromContext(ctx), Method: "delete"}
-	if err := tx.Put(ctx, Put{Resource: res}); err != nil {
+	if err := tx.Put(ctx, Put{Resource: res, Patients: patients}); err != nil {
 		return nil, err
 	}
 	if err := tx.Emit(ctx, Event{Topic: "emr.resource.deleted", Type: typ, ID: id, Version: res.VersionID,
-		Author: res.Author, Time: now, Data: eventData(map[string]any{"method": "delete"})}); err != nil {
+		Author: res.Author, Time: now, Data: eventData(eventDetails{Method: "delete", Patients: patients})}); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -269,4 +304,29 @@ func (s *Service) Validate(typ string, body []byte) error {
 	}
 	_, err = s.prepare(typ, id, tree)
 	return err
+}
+
+// eventDetails is the Data of the emr.resource.* events. Patients lists
+// the ids of the patients in whose compartments the version is, so a
+// consumer such as the audit log can file the change without reading the
+// resource. It never holds values of the resource.
+type eventDetails struct {
+	Method   string   `json:"method"`
+	Patients []string `json:"patients"`
+}
+
+// patientsOf returns the compartment patients of a stored version.
+func (s *Service) patientsOf(r *Resource) ([]string, error) {
+	if !InPatientCompartment(r.Type) {
+		return []string{}, nil
+	}
+	tree, err := decodeJSON(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read compartments of %s/%s: %w", r.Type, r.ID, err)
+	}
+	index, err := s.cfg.Registry.Extract(r.Type, tree)
+	if err != nil {
+		return nil, fmt.Errorf("read compartments of %s/%s: %w", r.Type, r.ID, err)
+	}
+	return compartmentPatients(r.Type, r.ID, index), nil
 }

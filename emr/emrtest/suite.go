@@ -40,6 +40,9 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("registration", func(t *testing.T) { testRegistration(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("concurrent transactions", func(t *testing.T) { testConcurrentTransactions(t, newStore) })
+	t.Run("access reads", func(t *testing.T) { testAccessReads(t, newStore) })
+	t.Run("access writes", func(t *testing.T) { testAccessWrites(t, newStore) })
+	t.Run("write events", func(t *testing.T) { testWriteEvents(t, newStore) })
 }
 
 // fakeClock advances one second on every reading, so versions get distinct

@@ -23,12 +23,15 @@ type sqlBuilder struct {
 	// correlated makes writeCond write the top-level index test as a
 	// correlated EXISTS instead of rid IN (...).
 	correlated bool
+	// access restricts the query and its nested searches; nil means
+	// unrestricted.
+	access *emr.Access
 }
 
 // pickDriver returns the index of the clause that should drive the query,
-// or -1: a clause of one condition, preferring kinds whose values are
-// usually selective.
-func pickDriver(clauses []emr.Clause) int {
+// or -1, and its rank: a clause of one condition, preferring kinds whose
+// values are usually selective.
+func pickDriver(clauses []emr.Clause) (int, int) {
 	rank := func(c emr.Cond) int {
 		if c.Not || c.Missing != nil || c.Has != nil || c.Chain != nil {
 			return 0
@@ -70,8 +73,11 @@ func pickDriver(clauses []emr.Clause) int {
 			best, bestRank = i, r
 		}
 	}
-	return best
+	return best, bestRank
 }
+
+// rankReference is the rank pickDriver gives a reference condition.
+const rankReference = 8
 
 func (b *sqlBuilder) alias() string {
 	b.aliases++
@@ -84,14 +90,22 @@ func (b *sqlBuilder) write(s string, args ...any) {
 }
 
 func search(ctx context.Context, q querier, dialect storage.Dialect, query emr.Query) (*emr.Page, error) {
-	var where sqlBuilder
+	where := sqlBuilder{access: emr.AccessFromContext(ctx)}
 	where.write(`r.res_type = ? AND NOT r.deleted`, query.Type)
 	// One condition drives the query through its index (rid IN ...). The
 	// others are checked per candidate row with correlated EXISTS probes,
 	// which seek the index rows by resource key. Without that split the
 	// database builds the full match set of every condition before
 	// intersecting them, such as all 12,000 patients of one family name.
-	driver := pickDriver(query.Where)
+	// The access filter of a few patients drives unless an id or
+	// reference condition can.
+	driver, rank := pickDriver(query.Where)
+	accessDrives := restricts(where.access, query.Type) && rank < rankReference &&
+		len(where.access.Patients) <= accessDriveMax
+	if accessDrives {
+		driver = -1
+	}
+	writeAccess(&where, where.access, "r", query.Type, accessDrives, false)
 	for ci, clause := range query.Where {
 		if len(clause) == 0 {
 			continue
@@ -325,7 +339,11 @@ func writeValueCond(b *sqlBuilder, typ string, c emr.Cond) error {
 			if err := writeClause(b, inner, c.Chain.Type, c.Chain.Where); err != nil {
 				return err
 			}
-			b.write("))")
+			b.write(")")
+			// A chain through a resource the caller may not see matches
+			// nothing.
+			writeAccess(b, b.access, inner, c.Chain.Type, false, false)
+			b.write(")")
 		case c.URL != "":
 			b.write("exact = ?", c.URL)
 		case c.RefType != "":
@@ -373,7 +391,9 @@ func writeHas(b *sqlBuilder, a, typ string, c emr.Cond) error {
 	if err := writeClause(b, inner, c.Has.Type, c.Has.Where); err != nil {
 		return err
 	}
-	b.write("))")
+	b.write(")")
+	writeAccess(b, b.access, inner, c.Has.Type, false, false)
+	b.write(")")
 	return nil
 }
 

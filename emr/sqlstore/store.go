@@ -103,6 +103,9 @@ func (r versionRow) resource() emr.Resource {
 const selectVersion = `SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.method, v.author, v.body, v.seq, v.content_hash`
 
 func (s *Store) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
+	if emr.AccessFromContext(ctx) != nil {
+		return readCurrent(ctx, s.db.Reader, s.db, typ, id, false)
+	}
 	s.prepareOnce.Do(func() {
 		st, err := s.db.Reader.PrepareContext(context.Background(), s.db.Rebind(readQuery))
 		if err == nil {
@@ -146,7 +149,10 @@ func readCurrent(ctx context.Context, q querier, db *storage.DB, typ, id string,
 			return nil, fmt.Errorf("read %s/%s: %w", typ, id, mapErr(err))
 		}
 	}
-	return scanCurrent(q.QueryRowxContext(ctx, db.Rebind(readQuery), typ, id), typ, id)
+	var b sqlBuilder
+	b.write(readQuery, typ, id)
+	writeAccess(&b, emr.AccessFromContext(ctx), "r", typ, false, true)
+	return scanCurrent(q.QueryRowxContext(ctx, db.Rebind(b.sb.String()), b.args...), typ, id)
 }
 
 func (s *Store) ReadVersion(ctx context.Context, typ, id string, version int64) (*emr.Resource, error) {
@@ -154,9 +160,11 @@ func (s *Store) ReadVersion(ctx context.Context, typ, id string, version int64) 
 }
 
 func readVersion(ctx context.Context, q querier, db *storage.DB, typ, id string, version int64) (*emr.Resource, error) {
+	var b sqlBuilder
+	b.write(selectVersion+` FROM resource_versions v WHERE v.res_type = ? AND v.res_id = ? AND v.version_id = ?`, typ, id, version)
+	writeVersionAccess(&b, emr.AccessFromContext(ctx), "v", typ)
 	var row versionRow
-	err := q.GetContext(ctx, &row, db.Rebind(selectVersion+
-		` FROM resource_versions v WHERE v.res_type = ? AND v.res_id = ? AND v.version_id = ?`), typ, id, version)
+	err := q.GetContext(ctx, &row, db.Rebind(b.sb.String()), b.args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read %s/%s version %d: %w", typ, id, version, emr.ErrNotFound)
 	}
@@ -185,6 +193,12 @@ func (s *Store) History(ctx context.Context, q emr.HistoryQuery) (*emr.HistoryPa
 	if q.Before > 0 {
 		where = append(where, "v.seq < ?")
 		args = append(args, q.Before)
+	}
+	var access sqlBuilder
+	writeVersionAccess(&access, emr.AccessFromContext(ctx), "v", q.Type)
+	if access.sb.Len() > 0 {
+		where = append(where, strings.TrimPrefix(access.sb.String(), " AND "))
+		args = append(args, access.args...)
 	}
 	count := q.Count
 	if count <= 0 {
@@ -222,9 +236,11 @@ func matchCandidates(ctx context.Context, q querier, db *storage.DB, keys []stri
 	if len(keys) == 0 {
 		return nil, nil
 	}
+	var access sqlBuilder
+	writeAccess(&access, emr.AccessFromContext(ctx), "r", "Patient", false, false)
 	query, args, err := sqlx.In(`SELECT r.res_id FROM mpi_keys k JOIN resources r ON r.rid = k.rid
-		WHERE k.key IN (?) AND r.deleted = ? GROUP BY r.res_id ORDER BY COUNT(*) DESC, r.res_id LIMIT ?`,
-		keys, falseValue(db.Dialect), limit)
+		WHERE k.key IN (?) AND r.deleted = ?`+access.sb.String()+` GROUP BY r.res_id ORDER BY COUNT(*) DESC, r.res_id LIMIT ?`,
+		append(append([]any{keys, falseValue(db.Dialect)}, access.args...), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("match candidates: %w", err)
 	}

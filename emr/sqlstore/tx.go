@@ -27,6 +27,12 @@ type txn struct {
 	stmts   map[string]*sqlx.Stmt
 	// events are outbox rows written at the next flush, in order.
 	events []emr.Event
+	// versionPatients are version_patients rows written at the next
+	// flush, as sequence number and patient id pairs.
+	versionPatients []any
+	// unflushed holds "type/id" of the resources written since the last
+	// flush, whose index and compartment rows a restricted read needs.
+	unflushed map[string]bool
 }
 
 // stmt returns a prepared statement for query, prepared once per
@@ -55,8 +61,21 @@ func (t *txn) close() {
 
 var _ emr.Tx = (*txn)(nil)
 
+// flushFor writes buffered rows before a read under an Access of a
+// resource written in this transaction, because the access filter reads
+// its index and compartment rows.
+func (t *txn) flushFor(ctx context.Context, typ, id string) error {
+	if emr.AccessFromContext(ctx) == nil || !t.unflushed[typ+"/"+id] {
+		return nil
+	}
+	return t.flush(ctx)
+}
+
 func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
-	if t.db.Dialect == storage.Postgres {
+	if err := t.flushFor(ctx, typ, id); err != nil {
+		return nil, err
+	}
+	if t.db.Dialect == storage.Postgres || emr.AccessFromContext(ctx) != nil {
 		return readCurrent(ctx, t.tx, t.db, typ, id, true)
 	}
 	st, err := t.stmt(ctx, readQuery)
@@ -76,6 +95,9 @@ func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
 }
 
 func (t *txn) ReadVersion(ctx context.Context, typ, id string, version int64) (*emr.Resource, error) {
+	if err := t.flushFor(ctx, typ, id); err != nil {
+		return nil, err
+	}
 	return readVersion(ctx, t.tx, t.db, typ, id, version)
 }
 
@@ -128,6 +150,13 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 	}
+	for _, patient := range p.Patients {
+		t.versionPatients = append(t.versionPatients, seq, patient)
+	}
+	if t.unflushed == nil {
+		t.unflushed = map[string]bool{}
+	}
+	t.unflushed[r.Type+"/"+r.ID] = true
 	if r.Deleted {
 		return nil
 	}
@@ -193,6 +222,10 @@ func (t *txn) flush(ctx context.Context) error {
 	if err := t.flushEvents(ctx); err != nil {
 		return err
 	}
+	if err := t.flushVersionPatients(ctx); err != nil {
+		return err
+	}
+	t.unflushed = nil
 	if len(t.order) == 0 {
 		return nil
 	}
@@ -380,5 +413,23 @@ func (t *txn) flushEvents(ctx context.Context) error {
 		return fmt.Errorf("write outbox: %w", err)
 	}
 	t.events = nil
+	return nil
+}
+
+func (t *txn) flushVersionPatients(ctx context.Context) error {
+	if len(t.versionPatients) == 0 {
+		return nil
+	}
+	var b rowBatch
+	b.start(`INSERT INTO version_patients (seq, patient_id) VALUES `, 2)
+	for i := 0; i < len(t.versionPatients); i += 2 {
+		if err := b.addFlush(ctx, t, t.versionPatients[i], t.versionPatients[i+1]); err != nil {
+			return fmt.Errorf("write version compartments: %w", err)
+		}
+	}
+	if err := b.exec(ctx, t); err != nil {
+		return fmt.Errorf("write version compartments: %w", err)
+	}
+	t.versionPatients = nil
 	return nil
 }
