@@ -113,33 +113,36 @@ func appendChildren(out []Node, n Node, name string) []Node {
 	if !ok {
 		return out
 	}
-	if v, ok := obj[name]; ok {
-		return appendValue(out, v, name, "")
+	if _, ok := obj[name]; ok {
+		return appendValue(out, obj, name, name, "")
 	}
-	for key, v := range obj {
+	for key := range obj {
 		if len(key) <= len(name) || key[:len(name)] != name {
 			continue
 		}
 		if typeName, ok := choiceSuffixes[key[len(name):]]; ok {
-			out = appendValue(out, v, name, typeName)
+			out = appendValue(out, obj, key, name, typeName)
 		}
 	}
 	return out
 }
 
-func appendValue(out []Node, v any, name, typeName string) []Node {
-	switch v := v.(type) {
+// appendValue appends the value of parent[key] as nodes of element name,
+// one node per array item.
+func appendValue(out []Node, parent map[string]any, key, name, typeName string) []Node {
+	switch v := parent[key].(type) {
 	case nil:
 		return out
 	case []any:
-		for _, item := range v {
+		for i, item := range v {
 			if item != nil {
-				out = append(out, Node{Value: item, Type: typeName, Name: name})
+				out = append(out, Node{Value: item, Type: typeName, Name: name, Parent: parent, Key: key, Index: i})
 			}
 		}
 		return out
+	default:
+		return append(out, Node{Value: v, Type: typeName, Name: name, Parent: parent, Key: key, Index: -1})
 	}
-	return append(out, Node{Value: v, Type: typeName, Name: name})
 }
 
 type indexExpr struct {

@@ -310,9 +310,9 @@ func fnChildren(_ *evalContext, _ *funcExpr, _, input []Node) ([]Node, error) {
 	var out []Node
 	for _, n := range input {
 		obj, _ := n.Value.(map[string]any)
-		for key, v := range obj {
+		for key := range obj {
 			if key != "resourceType" && !strings.HasPrefix(key, "_") {
-				out = appendValue(out, v, key, "")
+				out = appendValue(out, obj, key, key, "")
 			}
 		}
 	}

@@ -16,6 +16,16 @@ type Node struct {
 	// Name is the element name the node was reached by, such as "telecom".
 	// It is empty for the root resource, literals and function results.
 	Name string
+	// Parent is the JSON object that holds the element, set for nodes
+	// reached by path navigation and nil otherwise. Parent[Key] is the
+	// value, or the array that holds it at Index.
+	Parent map[string]any
+	// Key is the member name in Parent, which for a choice element carries
+	// the type suffix (valueQuantity for the element value).
+	Key string
+	// Index is the position in the array Parent[Key], or -1 when the
+	// member is not an array.
+	Index int
 }
 
 // TypeName returns n.Type when it is set. Otherwise it infers a FHIR type

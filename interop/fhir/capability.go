@@ -19,7 +19,10 @@ type capabilityStatement struct {
 	Implementation capImplement `json:"implementation"`
 	FHIRVersion    string       `json:"fhirVersion"`
 	Format         []string     `json:"format"`
-	Rest           []capRest    `json:"rest"`
+	// PatchFormat lists the media types PATCH accepts: JSON Patch, and
+	// FHIR JSON for a FHIRPath Patch Parameters resource.
+	PatchFormat []string  `json:"patchFormat"`
+	Rest        []capRest `json:"rest"`
 }
 
 type capSoftware struct {
@@ -153,6 +156,7 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 		},
 		FHIRVersion: "4.0.1",
 		Format:      []string{"json", "application/fhir+json"},
+		PatchFormat: []string{jsonPatchType, fhirJSONType},
 		Rest: []capRest{{
 			Mode:     "server",
 			Resource: resources,

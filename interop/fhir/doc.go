@@ -16,7 +16,7 @@
 //	GET    [type]/[id]/_history/[vid]      vread
 //	PUT    [type]/[id]                     update, or create with that id
 //	PUT    [type]?criteria                 conditional update
-//	PATCH  [type]/[id]                     patch with a JSON Patch body
+//	PATCH  [type]/[id]                     patch with a JSON Patch or FHIRPath Patch body
 //	DELETE [type]/[id]                     delete
 //	DELETE [type]?criteria                 conditional delete of one match
 //	GET    [type]/[id]/_history            instance history
@@ -52,12 +52,23 @@
 // no body. HTTP dates have whole seconds, so If-Modified-Since can miss a
 // change made in the same second.
 //
-// PATCH takes an RFC 6902 JSON Patch sent as application/json-patch+json
-// and honours If-Match. A failed test operation gets 412, and a patch that
-// cannot be applied, changes id or resourceType, or leaves an invalid
-// resource gets 422. FHIRPath Patch, a Parameters body sent as
-// application/fhir+json, gets 415 with an OperationOutcome saying that only
-// JSON Patch is supported.
+// PATCH takes an RFC 6902 JSON Patch sent as application/json-patch+json,
+// or a FHIRPath Patch (a Parameters resource of operation parameters, as
+// FHIR R4 defines it) sent as application/fhir+json or application/json.
+// Both honour If-Match. A failed JSON Patch test operation gets 412, and a
+// patch that cannot be applied, changes id or resourceType, or leaves an
+// invalid resource gets 422. In a FHIRPath Patch, a body that is not such
+// a Parameters resource, an unknown operation type, a missing part or a
+// path that is not FHIRPath gets 400. An operation gets 422 when its path
+// selects no element or several where it needs one, or an element without
+// the named child. The issue expression is the operation's index
+// (Parameters.parameter[n]), and the diagnostics give the path with the
+// text of string literals replaced by "...". A
+// delete whose path selects nothing changes nothing, as the specification
+// says. Operations run in order and nothing is stored when any fails.
+// Complex values may be sent as value[x] or as parts, and the element model
+// of github.com/google/fhir/go decides which parts repeat and which type
+// suffix a choice element takes. Other Content-Types get 415.
 //
 // $validate takes the resource, or a Parameters with a resource part and
 // optionally mode create or update, and returns 200 with an
@@ -209,7 +220,7 @@
 //
 // # Not served yet
 //
-// FHIRPath Patch, If-Match on conditional update and delete, the profile
+// If-Match on conditional update and delete, the profile
 // parameter and delete mode of $validate, and other operations such as
 // $merge are not served. Search takes _elements (top-level names) and
 // _summary=data, which leave elements out and tag each resource
@@ -219,7 +230,7 @@
 // rejected because nothing is indexed for them. History lacks _at and
 // _list, and XML is not supported. A request that uses any of these gets
 // 400 (404 for a path or an operation, 405 for a method, 415 for a patch
-// format), so no parameter is silently ignored; under Prefer:
+// media type), so no parameter is silently ignored; under Prefer:
 // handling=lenient the unknown ones are dropped with a warning entry.
 //
 // # Limits

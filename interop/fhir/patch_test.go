@@ -77,8 +77,7 @@ func TestPatchErrors(t *testing.T) {
 		{name: "unknown resource", path: "/Patient/never-made", body: addActive, header: jsonPatch, status: 404, code: "not-found"},
 		{name: "deleted resource", path: "/Patient/" + deleted, body: addActive, header: jsonPatch, status: 410, code: "deleted"},
 		{name: "invalid id", path: "/Patient/no_underscores", body: addActive, header: jsonPatch, status: 404, code: "not-found"},
-		{name: "fhirpath patch", path: "/Patient/" + id, body: `{"resourceType":"Parameters"}`, status: 415, code: "not-supported"},
-		{name: "plain json", path: "/Patient/" + id, body: addActive, header: []string{"Content-Type", "application/json"}, status: 415, code: "not-supported"},
+		{name: "json patch as fhir json", path: "/Patient/" + id, body: addActive, header: []string{"Content-Type", "application/fhir+json"}, status: 400, code: "structure"},
 		{name: "merge patch", path: "/Patient/" + id, body: `{"active":true}`, header: []string{"Content-Type", "application/merge-patch+json"}, status: 415, code: "not-supported"},
 		{name: "query parameter", path: "/Patient/" + id + "?_elements=name", body: addActive, header: jsonPatch, status: 400, code: "not-supported"},
 	}
@@ -99,13 +98,13 @@ func TestPatchErrors(t *testing.T) {
 	assert.Equal(t, `W/"1"`, read.header.Get("ETag"), "no failed patch stored a version")
 }
 
-func TestPatchFHIRPathMessage(t *testing.T) {
+func TestPatchFormatMessage(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	id := s.create("Patient", patientBody)
-	resp := s.do(http.MethodPatch, "/Patient/"+id, `{"resourceType":"Parameters"}`)
+	resp := s.do(http.MethodPatch, "/Patient/"+id, `{"resourceType":"Parameters"}`, "Content-Type", "text/plain")
 	require.Equal(t, http.StatusUnsupportedMediaType, resp.status, "%s", resp.body)
-	assert.Contains(t, issue(t, resp.json(t))["diagnostics"], "only JSON Patch")
+	assert.Contains(t, issue(t, resp.json(t))["diagnostics"], "FHIRPath Patch")
 }
 
 // TestPreferReturn checks each return preference on every interaction that
