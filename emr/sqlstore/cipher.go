@@ -345,8 +345,11 @@ func (s *Store) KeyVersionUsage(ctx context.Context) (map[uint32]int64, error) {
 		Header []byte `db:"header"`
 		Count  int64  `db:"n"`
 	}
-	err := s.db.Reader.SelectContext(ctx, &groups, s.db.Rebind(`SELECT substr(body, 1, ?) AS header, COUNT(*) AS n
-		FROM resource_versions WHERE body IS NOT NULL GROUP BY substr(body, 1, ?)`), storage.SealedHeaderLen, storage.SealedHeaderLen)
+	// The length is a literal, because PostgreSQL treats two placeholders
+	// as different expressions and rejects the GROUP BY.
+	prefix := fmt.Sprintf("substr(body, 1, %d)", storage.SealedHeaderLen)
+	err := s.db.Reader.SelectContext(ctx, &groups, `SELECT `+prefix+` AS header, COUNT(*) AS n
+		FROM resource_versions WHERE body IS NOT NULL GROUP BY `+prefix)
 	if err != nil {
 		return nil, fmt.Errorf("count key versions: %w", mapErr(err))
 	}

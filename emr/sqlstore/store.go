@@ -104,7 +104,7 @@ const selectVersion = `SELECT v.res_type, v.res_id, v.version_id, v.last_updated
 
 func (s *Store) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
 	if emr.AccessFromContext(ctx) != nil {
-		return readCurrent(ctx, s.db.Reader, s.db, typ, id, false)
+		return s.codec().openResource(readCurrent(ctx, s.db.Reader, s.db, typ, id, false))
 	}
 	s.prepareOnce.Do(func() {
 		st, err := s.db.Reader.PrepareContext(context.Background(), s.db.Rebind(readQuery))
@@ -113,9 +113,9 @@ func (s *Store) Read(ctx context.Context, typ, id string) (*emr.Resource, error)
 		}
 	})
 	if s.readStmt == nil {
-		return readCurrent(ctx, s.db.Reader, s.db, typ, id, false)
+		return s.codec().openResource(readCurrent(ctx, s.db.Reader, s.db, typ, id, false))
 	}
-	return scanCurrent(s.readStmt.QueryRowContext(ctx, typ, id), typ, id)
+	return s.codec().openResource(scanCurrent(s.readStmt.QueryRowContext(ctx, typ, id), typ, id))
 }
 
 // scanner is a *sql.Row or a *sqlx.Row.
@@ -156,7 +156,7 @@ func readCurrent(ctx context.Context, q querier, db *storage.DB, typ, id string,
 }
 
 func (s *Store) ReadVersion(ctx context.Context, typ, id string, version int64) (*emr.Resource, error) {
-	return readVersion(ctx, s.db.Reader, s.db, typ, id, version)
+	return s.codec().openResource(readVersion(ctx, s.db.Reader, s.db, typ, id, version))
 }
 
 func readVersion(ctx context.Context, q querier, db *storage.DB, typ, id string, version int64) (*emr.Resource, error) {
@@ -221,15 +221,15 @@ func (s *Store) History(ctx context.Context, q emr.HistoryQuery) (*emr.HistoryPa
 	for _, r := range rows {
 		page.Versions = append(page.Versions, r.resource())
 	}
-	return page, nil
+	return s.codec().openHistory(page, nil)
 }
 
 func (s *Store) Search(ctx context.Context, q emr.Query) (*emr.Page, error) {
-	return search(ctx, s.db.Reader, s.db.Dialect, q)
+	return s.codec().openPage(search(ctx, s.db.Reader, s.db.Dialect, s.codec().query(q)))
 }
 
 func (s *Store) MatchCandidates(ctx context.Context, keys []string, limit int) ([]string, error) {
-	return matchCandidates(ctx, s.db.Reader, s.db, keys, limit)
+	return matchCandidates(ctx, s.db.Reader, s.db, s.codec().hashMatchKeys(keys), limit)
 }
 
 func matchCandidates(ctx context.Context, q querier, db *storage.DB, keys []string, limit int) ([]string, error) {

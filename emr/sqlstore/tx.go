@@ -76,7 +76,7 @@ func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
 		return nil, err
 	}
 	if t.db.Dialect == storage.Postgres || emr.AccessFromContext(ctx) != nil {
-		return readCurrent(ctx, t.tx, t.db, typ, id, true)
+		return t.codec().openResource(readCurrent(ctx, t.tx, t.db, typ, id, true))
 	}
 	st, err := t.stmt(ctx, readQuery)
 	if err != nil {
@@ -91,14 +91,14 @@ func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
 		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
 	}
 	res := row.resource()
-	return &res, nil
+	return t.codec().openResource(&res, nil)
 }
 
 func (t *txn) ReadVersion(ctx context.Context, typ, id string, version int64) (*emr.Resource, error) {
 	if err := t.flushFor(ctx, typ, id); err != nil {
 		return nil, err
 	}
-	return readVersion(ctx, t.tx, t.db, typ, id, version)
+	return t.codec().openResource(readVersion(ctx, t.tx, t.db, typ, id, version))
 }
 
 func (t *txn) HasContent(ctx context.Context, typ, id, hash string) (bool, error) {
@@ -115,13 +115,17 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 	r := p.Resource
 	op := fmt.Sprintf("store %s/%s version %d", r.Type, r.ID, r.VersionID)
 	var seq int64
+	body, err := t.codec().sealBody(r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	insertVersion, err := t.stmt(ctx, `INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	err = insertVersion.GetContext(ctx, &seq,
-		r.Type, r.ID, r.VersionID, r.LastUpdated.UnixMicro(), r.Method, r.Author, p.ContentHash, []byte(r.Body))
+		r.Type, r.ID, r.VersionID, r.LastUpdated.UnixMicro(), r.Method, r.Author, p.ContentHash, body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, mapErr(err))
 	}
@@ -162,7 +166,7 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 	}
 	for _, id := range p.Identifiers {
 		_, err := t.tx.ExecContext(ctx, t.db.Rebind(
-			`INSERT INTO patient_identifiers (system, value, rid) VALUES (?, ?, ?)`), id.System, id.Value, rid)
+			`INSERT INTO patient_identifiers (system, value, rid) VALUES (?, ?, ?)`), id.System, t.codec().hashIdentifier(id.Value), rid)
 		if err != nil {
 			if err = mapErr(err); errors.Is(err, emr.ErrConflict) {
 				return fmt.Errorf("%s: identifier of system %s: %w", op, id.System, emr.ErrIdentifierInUse)
@@ -171,7 +175,7 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 		}
 	}
 	if len(p.MatchKeys) > 0 {
-		if err := t.insertKeys(ctx, rid, p.MatchKeys); err != nil {
+		if err := t.insertKeys(ctx, rid, t.codec().hashMatchKeys(p.MatchKeys)); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 	}
@@ -183,7 +187,7 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 		if _, ok := t.pending[rid]; !ok {
 			t.order = append(t.order, rid)
 		}
-		t.pending[rid] = p.Index
+		t.pending[rid] = t.codec().hashIndex(p.Index)
 		t.types[rid] = r.Type
 	}
 	return nil
@@ -359,11 +363,11 @@ func (t *txn) Search(ctx context.Context, q emr.Query) (*emr.Page, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	return search(ctx, t.tx, t.db.Dialect, q)
+	return t.codec().openPage(search(ctx, t.tx, t.db.Dialect, t.codec().query(q)))
 }
 
 func (t *txn) MatchCandidates(ctx context.Context, keys []string, limit int) ([]string, error) {
-	return matchCandidates(ctx, t.tx, t.db, keys, limit)
+	return matchCandidates(ctx, t.tx, t.db, t.codec().hashMatchKeys(keys), limit)
 }
 
 func (t *txn) Lock(ctx context.Context, name string) error {
