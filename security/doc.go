@@ -1,0 +1,71 @@
+// Package security authenticates the callers of Nexus and decides what
+// they may do. It holds users (argon2id password hashes and optional
+// TOTP), OAuth2 clients, token signing keys, SMART on FHIR scopes, a role
+// to permission table, patient compartments by care relation and
+// break-the-glass grants. It imports no domain: interop/fhir and
+// cmd/nexusd enforce its decisions at every entry point.
+//
+// # Authentication
+//
+// Service issues short-lived ES256 JWT access tokens (TokenLifetime,
+// 5 minutes by default, at most 15) through two OAuth2 grants:
+//
+//   - client_credentials with a private_key_jwt client assertion, as
+//     SMART Backend Services defines it: iss = sub = client id, aud = the
+//     token URL, exp at most 5 minutes ahead and a jti that was never
+//     used. Used jti values are kept in the Store, so a replay is caught
+//     across every nexusd process on one database.
+//   - authorization_code with PKCE S256 for apps (SMART App Launch v2):
+//     /auth/authorize serves a login and consent form, checks the password
+//     and, when the user has one, the TOTP code, and redirects with a
+//     one-time code.
+//
+// ValidateToken accepts only ES256 tokens signed by a key of the Store,
+// and requires exp, iss and aud. Signing keys rotate with
+// RotateSigningKey. A retired key signs nothing but stays in the JWKS
+// (/auth/jwks) until every token it signed has expired.
+//
+// # Authorization
+//
+// A Principal carries the subject, roles and granted scopes of a token.
+// Decide allows an interaction when both a scope and a role allow it.
+// A SMART v1 ".write" scope grants create, update and delete but no read,
+// and a malformed scope is dropped when the token is issued, so it grants
+// nothing. The Decision lists the patient compartments the caller may
+// see and write (every patient, or a list) and the resource types it may
+// read. Clinical roles reach the patients that CareRelations returns
+// plus those of their active break-the-glass grants. A break-the-glass
+// grant needs a reason, lasts a limited time, is recorded through the
+// Recorder before it takes effect, and is returned in each Decision that
+// uses it so that the caller audits every access made through it.
+//
+// # HTTP
+//
+// Handler serves /auth/token, /auth/authorize, /auth/jwks,
+// /auth/break-glass and /.well-known/smart-configuration. Middleware
+// authenticates "Authorization: Bearer" requests (401 with
+// WWW-Authenticate: Bearer, and an OperationOutcome body on FHIR paths),
+// limits request bodies (413) and applies token-bucket rate limits per
+// client IP address and per principal (429 with Retry-After).
+//
+// # Concurrency
+//
+// A Service is safe for concurrent use. It caches signing keys for
+// KeyCacheTTL and reads them again early when a token names an unknown
+// key id, so a rotation made by another process takes effect at once.
+//
+// # Limits
+//
+//   - Access tokens cannot be revoked before they expire, and no refresh
+//     tokens or OpenID Connect id_tokens are issued.
+//   - SMART v2 scope queries ("?category=laboratory") are parsed, but a
+//     scope with a query grants nothing, because the restriction is not
+//     enforced.
+//   - Signing keys and TOTP secrets are stored unencrypted in the Store
+//     until the key ring encrypts them.
+//   - A TOTP code can be reused within its 30 second step.
+//   - The client IP of the rate limit is the connection's remote address,
+//     so behind a proxy all clients share one bucket.
+//   - The login form has no CSRF token. It needs the user's password, so
+//     a forged post cannot sign anyone in, but it can show a login error.
+package security

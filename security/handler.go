@@ -1,0 +1,303 @@
+package security
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Paths the Handler serves.
+const (
+	PathToken       = "/auth/token"
+	PathAuthorize   = "/auth/authorize"
+	PathJWKS        = "/auth/jwks"
+	PathBreakGlass  = "/auth/break-glass"
+	PathSMARTConfig = "/.well-known/smart-configuration"
+)
+
+// Handler returns the authorization server: the token endpoint, the
+// authorization endpoint with its login and consent form, the JWKS, the
+// SMART configuration and the break-the-glass endpoint. Mount it at the
+// root of the server whose URL is Config.Issuer, behind Middleware, which
+// authenticates the break-the-glass endpoint and leaves the others
+// public.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+PathToken, s.serveToken)
+	mux.HandleFunc("GET "+PathAuthorize, s.serveAuthorizeForm)
+	mux.HandleFunc("POST "+PathAuthorize, s.serveAuthorizeSubmit)
+	mux.HandleFunc("GET "+PathJWKS, s.serveJWKS)
+	mux.HandleFunc("GET "+PathSMARTConfig, s.ServeSMARTConfiguration)
+	mux.HandleFunc("POST "+PathBreakGlass, s.serveBreakGlass)
+	return mux
+}
+
+// IsPublicPath reports whether path is an endpoint of Handler that needs
+// no access token.
+func IsPublicPath(path string) bool {
+	switch path {
+	case PathToken, PathAuthorize, PathJWKS, PathSMARTConfig:
+		return true
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeTokenError(w http.ResponseWriter, err error) {
+	var te *TokenError
+	if !errors.As(err, &te) {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
+		return
+	}
+	status := http.StatusBadRequest
+	if te.Code == "invalid_client" {
+		status = http.StatusUnauthorized
+	}
+	writeJSON(w, status, map[string]string{"error": te.Code, "error_description": te.Description})
+}
+
+func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request",
+			"error_description": "body must be application/x-www-form-urlencoded"})
+		return
+	}
+	f := r.PostForm
+	var tok Token
+	var err error
+	switch f.Get("grant_type") {
+	case "client_credentials":
+		tok, err = s.ClientCredentials(r.Context(), f.Get("client_assertion_type"), f.Get("client_assertion"), f.Get("scope"))
+	case "authorization_code":
+		tok, err = s.ExchangeCode(r.Context(), f.Get("code"), f.Get("client_id"), f.Get("redirect_uri"), f.Get("code_verifier"))
+	default:
+		err = tokenError("unsupported_grant_type", "grant_type must be client_credentials or authorization_code", ErrInvalid)
+	}
+	if err != nil {
+		var te *TokenError
+		if !errors.As(err, &te) {
+			s.cfg.Logger.ErrorContext(r.Context(), "token request failed", "err", err)
+		}
+		writeTokenError(w, err)
+		return
+	}
+	body := map[string]any{"access_token": tok.AccessToken, "token_type": "Bearer",
+		"expires_in": tok.ExpiresIn, "scope": tok.Scope}
+	if tok.Patient != "" {
+		body["patient"] = tok.Patient
+	}
+	if tok.FHIRUser != "" {
+		body["fhirUser"] = tok.FHIRUser
+	}
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Service) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	set, err := s.JWKS(r.Context())
+	if err != nil {
+		s.cfg.Logger.ErrorContext(r.Context(), "reading signing keys failed", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "max-age=60")
+	_ = json.NewEncoder(w).Encode(set)
+}
+
+// ServeSMARTConfiguration serves the SMART App Launch v2 discovery
+// document. nexusd serves it at the root and under the FHIR base.
+func (s *Service) ServeSMARTConfiguration(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"issuer":                                s.cfg.Issuer,
+		"jwks_uri":                              s.cfg.Issuer + PathJWKS,
+		"authorization_endpoint":                s.cfg.Issuer + PathAuthorize,
+		"token_endpoint":                        s.TokenURL(),
+		"grant_types_supported":                 []string{"authorization_code", "client_credentials"},
+		"token_endpoint_auth_methods_supported": []string{"private_key_jwt"},
+		"token_endpoint_auth_signing_alg_values_supported": assertionAlgorithms,
+		"scopes_supported": []string{"patient/*.rs", "user/*.cruds", "system/*.rs",
+			"launch/patient", "openid", "fhirUser"},
+		"response_types_supported":         []string{"code"},
+		"code_challenge_methods_supported": []string{"S256"},
+		"capabilities": []string{"launch-standalone", "client-public", "client-confidential-asymmetric",
+			"permission-v1", "permission-v2", "permission-patient", "permission-user", "context-standalone-patient"},
+	})
+}
+
+func authorizeParams(v url.Values) AuthorizeParams {
+	return AuthorizeParams{
+		ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), Scope: v.Get("scope"),
+		State: v.Get("state"), Audience: v.Get("aud"), CodeChallenge: v.Get("code_challenge"),
+		CodeChallengeMethod: v.Get("code_challenge_method"),
+	}
+}
+
+var loginForm = template.Must(template.New("login").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head>
+<body>
+<h1>Sign in to {{.Issuer}}</h1>
+<p>The app <strong>{{.ClientName}}</strong> requests these permissions:</p>
+<ul>{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
+{{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
+<form method="post" action="{{.Action}}">
+{{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">
+{{end}}<label>Username <input name="username" autocomplete="username" required></label><br>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label><br>
+<label>One-time code (when enabled) <input name="totp" inputmode="numeric" autocomplete="one-time-code"></label><br>
+{{if .AskPatient}}<label>Patient id <input name="patient"></label><br>{{end}}
+<button name="consent" value="allow">Allow</button>
+<button name="consent" value="deny">Deny</button>
+</form>
+</body></html>
+`))
+
+type loginPage struct {
+	Issuer, ClientName, Error, Action string
+	Scopes                            []string
+	Hidden                            map[string]string
+	AskPatient                        bool
+}
+
+func (s *Service) renderLogin(w http.ResponseWriter, status int, c Client, v url.Values, message string) {
+	hidden := map[string]string{}
+	for _, k := range []string{"response_type", "client_id", "redirect_uri", "scope", "state", "aud",
+		"code_challenge", "code_challenge_method"} {
+		hidden[k] = v.Get(k)
+	}
+	name := c.Name
+	if name == "" {
+		name = c.ID
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_ = loginForm.Execute(w, loginPage{Issuer: s.cfg.Issuer, ClientName: name, Error: message,
+		Action: PathAuthorize, Scopes: strings.Fields(v.Get("scope")), Hidden: hidden,
+		AskPatient: ParseScopes(v.Get("scope")).HasLaunch("launch/patient")})
+}
+
+func redirectWith(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
+	u, _ := url.Parse(redirectURI) // checked against the registration
+	q := u.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	p := authorizeParams(v)
+	c, err := s.CheckAuthorizeRequest(r.Context(), p)
+	if err != nil {
+		// Without a trusted redirect URI the error is shown, not sent.
+		http.Error(w, "invalid authorization request: client_id or redirect_uri is not registered", http.StatusBadRequest)
+		return
+	}
+	if v.Get("response_type") != "code" {
+		redirectWith(w, r, p.RedirectURI, url.Values{"error": {"unsupported_response_type"}, "state": {p.State}})
+		return
+	}
+	if err := s.checkAuthorizeParameters(p); err != nil {
+		var te *TokenError
+		errors.As(err, &te)
+		redirectWith(w, r, p.RedirectURI, url.Values{"error": {te.Code}, "error_description": {te.Description}, "state": {p.State}})
+		return
+	}
+	s.renderLogin(w, http.StatusOK, c, v, "")
+}
+
+func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "invalid form", http.StatusBadRequest)
+		return
+	}
+	v := r.PostForm
+	p := authorizeParams(v)
+	c, err := s.CheckAuthorizeRequest(r.Context(), p)
+	if err != nil {
+		http.Error(w, "invalid authorization request: client_id or redirect_uri is not registered", http.StatusBadRequest)
+		return
+	}
+	if v.Get("consent") != "allow" {
+		redirectWith(w, r, p.RedirectURI, url.Values{"error": {"access_denied"}, "state": {p.State}})
+		return
+	}
+	p.Username, p.Password, p.TOTPCode, p.Patient = v.Get("username"), v.Get("password"), v.Get("totp"), v.Get("patient")
+	code, err := s.Authorize(r.Context(), p)
+	if errors.Is(err, ErrUnauthenticated) {
+		s.renderLogin(w, http.StatusUnauthorized, c, v, "Invalid username, password or one-time code.")
+		return
+	}
+	var te *TokenError
+	if errors.As(err, &te) {
+		redirectWith(w, r, p.RedirectURI, url.Values{"error": {te.Code}, "error_description": {te.Description}, "state": {p.State}})
+		return
+	}
+	if err != nil {
+		s.cfg.Logger.ErrorContext(r.Context(), "authorization failed", "client_id", c.ID, "err", err)
+		redirectWith(w, r, p.RedirectURI, url.Values{"error": {"server_error"}, "state": {p.State}})
+		return
+	}
+	redirectWith(w, r, p.RedirectURI, url.Values{"code": {code}, "state": {p.State}})
+}
+
+// serveBreakGlass takes a form or JSON body with patient, reason and an
+// optional lifetime in minutes, and returns the grant.
+func (s *Service) serveBreakGlass(w http.ResponseWriter, r *http.Request) {
+	p := PrincipalFrom(r.Context())
+	if p == nil {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+		return
+	}
+	var body struct {
+		Patient string `json:"patient"`
+		Reason  string `json:"reason"`
+		Minutes int    `json:"minutes"`
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "body is not JSON"})
+			return
+		}
+	} else {
+		if err := r.ParseForm(); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "invalid form"})
+			return
+		}
+		body.Patient, body.Reason = r.PostForm.Get("patient"), r.PostForm.Get("reason")
+		body.Minutes, _ = strconv.Atoi(r.PostForm.Get("minutes"))
+	}
+	g, err := s.BreakGlass(r.Context(), p, BreakGlassParams{Patient: body.Patient, Reason: body.Reason,
+		Lifetime: time.Duration(body.Minutes) * time.Minute})
+	switch {
+	case errors.Is(err, ErrInvalid):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		return
+	case errors.Is(err, ErrForbidden):
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": err.Error()})
+		return
+	case err != nil:
+		s.cfg.Logger.ErrorContext(r.Context(), "break-the-glass failed", "subject", p.Subject, "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": g.ID, "patient": g.Patient,
+		"expires_at": g.ExpiresAt.Format(time.RFC3339)})
+}
