@@ -135,18 +135,37 @@ func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy
 	return nil
 }
 
-// sendOne sends one message and describes its ACK. It reports whether the
-// message was accepted.
+// sendOne sends one message and describes its ACKs. It reports whether the
+// message was accepted. In enhanced mode it reads as many ACKs as MSH-15
+// and MSH-16 request, and it skips a late ACK of an earlier message, which
+// a receiver sends when an ER or SU condition gave more ACKs than expected.
 func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy mllp.RetryPolicy) (string, bool) {
+	hdr, _ := hl7v2.ParseHeader(message)
 	controlID := ""
-	if hdr, _ := hl7v2.ParseHeader(message); hdr != nil {
+	if hdr != nil {
 		controlID = hdr.ControlID
+	}
+	if hdr != nil && inbound.ExpectedACKs(hdr, hl7v2.AckAccept) == 0 {
+		// No ACK comes for success, so waiting for one would time out.
+		// A negative ACK that ER requests is read as a late ACK before
+		// the next message's.
+		if _, err := client.SendReplies(ctx, message, 0); err != nil {
+			return fmt.Sprintf("control id %s: not sent: %v", controlID, err), false
+		}
+		return fmt.Sprintf("control id %s: sent; MSH-15 and MSH-16 request no ACK on success", controlID), true
 	}
 	ack, err := client.SendWithRetry(ctx, message, policy)
 	if err != nil {
 		return fmt.Sprintf("control id %s: no ACK: %v", controlID, err), false
 	}
 	code, acked, err := mllp.AckCode(ack)
+	var late []string
+	for err == nil && acked != controlID && len(late) < maxLateACKs {
+		late = append(late, fmt.Sprintf("late ACK MSA-1 %s for control id %s", code, acked))
+		if ack, err = client.Receive(ctx); err == nil {
+			code, acked, err = mllp.AckCode(ack)
+		}
+	}
 	if err != nil {
 		return fmt.Sprintf("control id %s: %v", controlID, err), false
 	}
@@ -158,7 +177,29 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 	if locations := ackErrors(ack); locations != "" {
 		line += " " + locations
 	}
+	if len(late) > 0 {
+		line += " (skipped " + strings.Join(late, ", ") + ")"
+	}
+	if hdr != nil && isCommitCode(code) && inbound.ExpectedACKs(hdr, code) == 2 {
+		app, err := client.Receive(ctx)
+		if err != nil {
+			return line + fmt.Sprintf("; no application ACK: %v", err), false
+		}
+		appCode, _, err := mllp.AckCode(app)
+		if err != nil {
+			return line + fmt.Sprintf("; application ACK: %v", err), false
+		}
+		line += ", application ACK " + appCode
+		accepted = accepted && appCode == hl7v2.AckAccept
+	}
 	return line, accepted
+}
+
+// maxLateACKs bounds the ACKs of earlier messages that sendOne skips.
+const maxLateACKs = 2
+
+func isCommitCode(code string) bool {
+	return code == hl7v2.AckCommitAccept || code == hl7v2.AckCommitError || code == hl7v2.AckCommitReject
 }
 
 // ackErrors formats the ERR segments of an ACK as "ERR PID^1^3 code 101",

@@ -92,9 +92,7 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 	}
 
 	srv := &mllp.Server{
-		Handler: mllp.HandlerFunc(func(ctx context.Context, conn mllp.ConnInfo, message []byte) ([]byte, error) {
-			return handler.HandleMessage(emr.ContextWithActor(ctx, hl7Actor), conn, message)
-		}),
+		Handler:      actorHandler{handler},
 		Logger:       o.log,
 		ReadTimeout:  mllpReadTimeout,
 		WriteTimeout: 30 * time.Second,
@@ -127,6 +125,23 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 		o.mllp.ready <- bound
 	}
 	return srv, nil
+}
+
+// actorHandler runs the inbound handler with the HL7 interface as the
+// actor of every write, and passes on the application ACKs of enhanced
+// mode.
+type actorHandler struct {
+	handler *inbound.Handler
+}
+
+var _ mllp.ReplyHandler = actorHandler{}
+
+func (a actorHandler) HandleMessage(ctx context.Context, conn mllp.ConnInfo, message []byte) ([]byte, error) {
+	return a.handler.HandleMessage(emr.ContextWithActor(ctx, hl7Actor), conn, message)
+}
+
+func (a actorHandler) HandleReplies(ctx context.Context, conn mllp.ConnInfo, message []byte) ([][]byte, error) {
+	return a.handler.HandleReplies(emr.ContextWithActor(ctx, hl7Actor), conn, message)
 }
 
 func warnIfExposed(log *slog.Logger, bound, message string) {

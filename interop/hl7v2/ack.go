@@ -47,7 +47,10 @@ func (e *ParseError) HL7Code() string {
 //     table 0357 code and ERR-4 the severity (E or W). ERR never carries a
 //     value of the message.
 //
-// The ACK is encoded in the header's character set.
+// The ACK is encoded in the header's character set. When MSH-1 or MSH-2
+// of the message is invalid (see Header.ValidEncoding), the ACK cannot
+// trust them: it is written with DefaultDelimiters, and a copied header
+// field that contains "|", "~", "\" or "&" is written escaped.
 func BuildACK(hdr *Header, code string, errs []*ParseError, now time.Time, controlID string) ([]byte, error) {
 	if hdr == nil {
 		return nil, errors.New("hl7v2: build ACK: header is nil")
@@ -55,11 +58,11 @@ func BuildACK(hdr *Header, code string, errs []*ParseError, now time.Time, contr
 	if !ackCodes[code] {
 		return nil, fmt.Errorf("hl7v2: build ACK: acknowledgment code %q is not one of AA, AE, AR, CA, CE, CR", code)
 	}
+	if !hdr.ValidEncoding() {
+		hdr = hdr.withDefaultDelimiters()
+	}
 
 	d := hdr.Delimiters
-	if d.Field == 0 {
-		d = DefaultDelimiters
-	}
 	controlRaw, err := Escape(controlID, d)
 	if err != nil {
 		return nil, fmt.Errorf("hl7v2: build ACK: control id: %w", err)

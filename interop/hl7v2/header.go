@@ -72,6 +72,38 @@ func (m *Message) Header() *Header {
 	}
 }
 
+// ValidEncoding reports whether MSH-1 and MSH-2 are valid delimiters, so
+// that an ACK can be written with them.
+func (h *Header) ValidEncoding() bool {
+	if !isDelimiterChar(h.Delimiters.Field) {
+		return false
+	}
+	_, problem := parseEncoding(h.Delimiters.Field, h.EncodingCharacters)
+	return problem == ""
+}
+
+// withDefaultDelimiters returns a copy of h that uses DefaultDelimiters.
+// The MSH fields that an ACK copies are escaped when they contain a
+// default delimiter other than the component separator, because the
+// sender's own delimiters cannot be trusted to tell data from structure.
+func (h *Header) withDefaultDelimiters() *Header {
+	out := *h
+	out.Delimiters = DefaultDelimiters
+	out.EncodingCharacters = DefaultDelimiters.Encoding
+	for _, field := range []*string{
+		&out.SendingApplication, &out.SendingFacility,
+		&out.ReceivingApplication, &out.ReceivingFacility,
+		&out.ProcessingID, &out.VersionID, &out.CharacterSet,
+	} {
+		if strings.ContainsAny(*field, "|~\\&") {
+			// Escape fails only without an escape character, and the
+			// default delimiters have one.
+			*field, _ = Escape(*field, DefaultDelimiters)
+		}
+	}
+	return &out
+}
+
 // ParseHeader reads only the MSH segment at the start of data, with the
 // framing rules of lenient mode: a byte order mark is skipped and the
 // segment ends at CR or LF. It runs the same code as Parse on that one segment, so

@@ -15,25 +15,6 @@ func Enhanced(hdr *hl7v2.Header) bool {
 	return hdr.AcceptAckType != "" || hdr.ApplicationAckType != ""
 }
 
-// ackCode returns MSA-1 for an outcome in the message's mode: accepted,
-// error in the message, or rejected.
-func ackCode(hdr *hl7v2.Header, accepted, reject bool) string {
-	enhanced := Enhanced(hdr)
-	switch {
-	case accepted && enhanced:
-		return hl7v2.AckCommitAccept
-	case accepted:
-		return hl7v2.AckAccept
-	case reject && enhanced:
-		return hl7v2.AckCommitReject
-	case reject:
-		return hl7v2.AckReject
-	case enhanced:
-		return hl7v2.AckCommitError
-	}
-	return hl7v2.AckError
-}
-
 // rejectsMessage reports whether errs make the message unprocessable as a
 // whole, which HL7 acknowledges with AR rather than AE: an unsupported version,
 // unreadable encoding characters or a structure of several messages.
@@ -51,22 +32,116 @@ func rejectsMessage(errs []*hl7v2.ParseError) bool {
 	return false
 }
 
+// verdict is the outcome of a message that an ACK reports.
+type verdict int
+
+const (
+	accepted verdict = iota // applied and committed
+	errored                 // a fault in the message (AE, CE)
+	rejected                // cannot be processed at all (AR, CR)
+)
+
+// originalCodes, commitCodes and applicationCodes are MSA-1 by verdict.
+var (
+	originalCodes    = [...]string{hl7v2.AckAccept, hl7v2.AckError, hl7v2.AckReject}
+	commitCodes      = [...]string{hl7v2.AckCommitAccept, hl7v2.AckCommitError, hl7v2.AckCommitReject}
+	applicationCodes = originalCodes
+)
+
+// ackRequested reports whether an acknowledgment condition of HL7 table
+// 0155 (MSH-15 or MSH-16) requests an ACK of a message with verdict v.
+// Empty means none was requested. An unknown value gets the ACK, because
+// a sender that set it most likely waits for one.
+func ackRequested(condition string, v verdict) bool {
+	switch condition {
+	case "", "NE":
+		return false
+	case "ER":
+		return v != accepted
+	case "SU":
+		return v == accepted
+	}
+	return true
+}
+
+// ExpectedACKs returns how many ACKs Handler sends for a message with
+// header hdr whose outcome has acknowledgment code code: AA or CA for an
+// accepted message, AE or CE for an error, AR or CR for a rejection. A
+// sender uses it to know how many frames to read before its next message.
+func ExpectedACKs(hdr *hl7v2.Header, code string) int {
+	if !Enhanced(hdr) {
+		return 1
+	}
+	v := accepted
+	switch code {
+	case hl7v2.AckError, hl7v2.AckCommitError:
+		v = errored
+	case hl7v2.AckReject, hl7v2.AckCommitReject:
+		v = rejected
+	}
+	n := 0
+	if ackRequested(hdr.AcceptAckType, v) {
+		n++
+	}
+	if ackRequested(hdr.ApplicationAckType, v) {
+		n++
+	}
+	return n
+}
+
 func (h *Handler) accept(res *Result) (*Result, error) {
-	return h.buildACK(res, ackCode(res.Header, true, false), nil)
+	return h.respond(res, accepted, nil, nil)
 }
 
 func (h *Handler) negative(res *Result, reject bool, errs []*hl7v2.ParseError) (*Result, error) {
-	res.Errors = errs
-	return h.buildACK(res, ackCode(res.Header, false, reject), errs)
+	v := errored
+	if reject {
+		v = rejected
+	}
+	return h.respond(res, v, errs, nil)
 }
 
-func (h *Handler) buildACK(res *Result, code string, errs []*hl7v2.ParseError) (*Result, error) {
-	ack, err := hl7v2.BuildACK(res.Header, code, errs, h.now().UTC(), newControlID())
-	if err != nil {
-		return res, fmt.Errorf("inbound: %w", err)
+// respond builds the ACKs of a message with verdict v. Original mode gets
+// one ACK. Enhanced mode gets a commit ACK when MSH-15 requests one and an
+// application ACK when MSH-16 does; both are built only once the message's
+// effects are committed, so neither CA nor AA can run ahead of the commit.
+func (h *Handler) respond(res *Result, v verdict, errs []*hl7v2.ParseError, u *unsupported) (*Result, error) {
+	res.Errors = errs
+	if u != nil {
+		res.Errors = []*hl7v2.ParseError{u.parseError()}
 	}
-	res.ACK, res.Code = ack, code
+	hdr := res.Header
+	if !Enhanced(hdr) {
+		ack, err := h.buildACK(hdr, originalCodes[v], errs, u)
+		res.ACK, res.Code = ack, originalCodes[v]
+		return res, err
+	}
+	if ackRequested(hdr.AcceptAckType, v) {
+		ack, err := h.buildACK(hdr, commitCodes[v], errs, u)
+		if err != nil {
+			return res, err
+		}
+		res.ACK, res.Code = ack, commitCodes[v]
+	}
+	if ackRequested(hdr.ApplicationAckType, v) {
+		ack, err := h.buildACK(hdr, applicationCodes[v], errs, u)
+		if err != nil {
+			return res, err
+		}
+		res.ApplicationACK, res.ApplicationCode = ack, applicationCodes[v]
+	}
 	return res, nil
+}
+
+func (h *Handler) buildACK(hdr *hl7v2.Header, code string, errs []*hl7v2.ParseError, u *unsupported) ([]byte, error) {
+	ack, err := hl7v2.BuildACK(hdr, code, errs, h.now().UTC(), newControlID())
+	if err != nil {
+		return nil, fmt.Errorf("inbound: %w", err)
+	}
+	if u != nil {
+		ack = append(ack, errSegment(hdr, *u)...)
+	}
+	return ack, nil
 }
 
 // unsupported is the ERR content for a message type or trigger event that
@@ -86,24 +161,24 @@ var (
 // rejectUnsupported builds an AR or CR with one ERR segment that points at
 // MSH-9.1 or MSH-9.2.
 func (h *Handler) rejectUnsupported(res *Result, u unsupported) (*Result, error) {
-	res, err := h.buildACK(res, ackCode(res.Header, false, true), nil)
-	if err != nil {
-		return res, err
-	}
-	res.Errors = []*hl7v2.ParseError{{
+	return h.respond(res, rejected, nil, &u)
+}
+
+// parseError returns the located error that Result.Errors reports.
+func (u unsupported) parseError() *hl7v2.ParseError {
+	return &hl7v2.ParseError{
 		Kind: hl7v2.KindOther, SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 9,
 		Component: u.component, Offset: -1, Message: strings.ToLower(u.text),
-	}}
-	res.ACK = append(res.ACK, errSegment(res.Header.Delimiters, u)...)
-	return res, nil
+	}
 }
 
 // errSegment formats ERR||MSH^1^9^1^C|CODE^TEXT^HL70357|E followed by CR,
 // in the layout hl7v2.BuildACK uses. The text is ASCII, which every
 // character set that hl7v2 supports encodes the same way. Without a
 // component separator only ERR-4 is filled, as hl7v2.BuildACK does.
-func errSegment(d hl7v2.Delimiters, u unsupported) string {
-	if d.Field == 0 {
+func errSegment(hdr *hl7v2.Header, u unsupported) string {
+	d := hdr.Delimiters
+	if !hdr.ValidEncoding() {
 		d = hl7v2.DefaultDelimiters
 	}
 	fs := string(d.Field)

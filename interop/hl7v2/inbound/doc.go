@@ -6,18 +6,37 @@
 //
 // # Acknowledgement
 //
-// Original mode (MSH-15 and MSH-16 empty) replies with an application
-// ACK. It is AA once the Applier has committed the message, AE for an
-// error in the message, and AR for a message that cannot be processed at
-// all: an unsupported version, encoding characters or message type, or a
-// header only partly readable. Enhanced mode (MSH-15 or MSH-16 not empty)
-// replies with a commit ACK: CA once the message is stored, CE or CR on
-// error. The handler always sends the commit ACK, whatever MSH-15 requests
-// (AL, ER, SU or NE), because an MLLP sender waits for one frame per
-// message. It never sends an application ACK in enhanced mode, because
-// that needs a connection back to the sender, which this package does not
-// open. ERR segments locate each fault by segment and field, and never
-// carry a value of the message.
+// Original mode (MSH-15 and MSH-16 empty) replies with one application
+// ACK: AA once the Applier has committed the message, AE for an error in
+// the message, and AR for a message that cannot be processed at all. Such
+// a message has an unsupported version, encoding characters or message
+// type, or a header only partly readable.
+//
+// Enhanced mode (MSH-15 or MSH-16 not empty) replies with up to two ACKs,
+// each its own message, over the same connection and in this order:
+//
+//   - the commit ACK, when MSH-15 requests it: CA once the message is
+//     committed, CE for an error in the message, CR for a rejection;
+//   - the application ACK, when MSH-16 requests it: AA, AE or AR, for the
+//     same outcome.
+//
+// Both conditions take the values of HL7 table 0155: AL always, NE never,
+// ER only for CE/CR or AE/AR, SU only for CA or AA. An empty condition
+// requests nothing, and an unknown one is treated as AL, because its
+// sender most likely waits for an ACK. The effects of a message are
+// applied and committed in one step, so both ACKs are built after the
+// commit, and neither a CA nor an AA is ever sent for a message that is
+// not committed. A message that requests no ACK gets none, and the MLLP
+// connection stays open (see mllp.ReplyHandler). Result.Replies lists what
+// to send, and ExpectedACKs tells a sender how many frames to read.
+//
+// Every ACK has MSA-2 set to the message's MSH-10, and MSH-3 and MSH-4
+// swapped with MSH-5 and MSH-6. ERR segments locate each fault by segment,
+// occurrence, field, repetition and component in ERR-2, give the HL7
+// table 0357 code in ERR-3 and the severity in ERR-4, and never carry a
+// value of the message. A message whose MSH-2 (encoding characters) is
+// invalid gets an AR (or CR) whose only ERR segments locate MSH-2, written
+// with the default delimiters "|^~\&", because its own cannot be trusted.
 //
 // A readable header with an empty MSH-10 (control id) gets an AR whose ERR
 // names MSH-10, so the sender stops resending a message that can never

@@ -81,10 +81,16 @@ var _ mllp.Handler = (*Handler)(nil)
 
 // Result is the outcome of Process for one message.
 type Result struct {
-	// ACK is the encoded acknowledgement, nil when none is sent.
+	// ACK is the encoded acknowledgement of original mode or the commit
+	// ACK of enhanced mode, nil when none is sent.
 	ACK []byte
 	// Code is MSA-1 of ACK (AA, AE, AR, CA, CE or CR), "" without ACK.
 	Code string
+	// ApplicationACK is the application ACK of enhanced mode, nil when
+	// MSH-16 requests none or the message is in original mode.
+	ApplicationACK []byte
+	// ApplicationCode is MSA-1 of ApplicationACK (AA, AE or AR).
+	ApplicationCode string
 	// Header is the message header, nil when MSH could not be read.
 	Header *hl7v2.Header
 	// Outcome counts the writes of an applied message.
@@ -96,6 +102,19 @@ type Result struct {
 	Errors []*hl7v2.ParseError
 }
 
+// Replies returns the ACKs to send, in order: the commit ACK before the
+// application ACK. It is empty when the message requests no ACK.
+func (r *Result) Replies() [][]byte {
+	var out [][]byte
+	if r.ACK != nil {
+		out = append(out, r.ACK)
+	}
+	if r.ApplicationACK != nil {
+		out = append(out, r.ApplicationACK)
+	}
+	return out
+}
+
 // Validate returns an error naming the first invalid field.
 func (h *Handler) Validate() error {
 	if h.Applier == nil {
@@ -104,21 +123,41 @@ func (h *Handler) Validate() error {
 	return h.Parse.Validate()
 }
 
+var _ mllp.ReplyHandler = (*Handler)(nil)
+
 // HandleMessage processes one message received over MLLP and returns its
-// ACK. It returns an error and no ACK when the message has no readable
-// control id or applying it failed for an internal reason, so that the
-// server closes the connection and the sender retries.
+// first ACK (see Result.Replies). It returns an error and no ACK when the
+// message has no readable control id or applying it failed for an internal
+// reason, so that the server closes the connection and the sender retries.
+// An mllp.Server calls HandleReplies instead, which also returns the
+// application ACK of enhanced mode.
 func (h *Handler) HandleMessage(ctx context.Context, _ mllp.ConnInfo, message []byte) ([]byte, error) {
 	res, err := h.Process(ctx, message)
 	if err != nil {
 		return nil, err
 	}
-	return res.ACK, nil
+	if replies := res.Replies(); len(replies) > 0 {
+		return replies[0], nil
+	}
+	return nil, nil
+}
+
+// HandleReplies processes one message received over MLLP and returns every
+// ACK that its MSH-15 and MSH-16 request, in the order to send them. It
+// returns an error and no ACK as HandleMessage does.
+func (h *Handler) HandleReplies(ctx context.Context, _ mllp.ConnInfo, message []byte) ([][]byte, error) {
+	res, err := h.Process(ctx, message)
+	if err != nil {
+		return nil, err
+	}
+	return res.Replies(), nil
 }
 
 // Process parses, applies and acknowledges one message. The error is not
-// nil exactly when no ACK is sent, and the result then still carries the
-// header when it was readable.
+// nil when the message could not be acknowledged, and the result then
+// still carries the header when it was readable. Without an error the
+// result holds the ACKs that the message requests, which in enhanced mode
+// may be none.
 func (h *Handler) Process(ctx context.Context, message []byte) (*Result, error) {
 	start := h.now()
 	res, err := h.process(ctx, message)
@@ -206,7 +245,27 @@ func (h *Handler) rejectParse(res *Result, unreadable bool, parseErr error) (*Re
 	if len(errs) == 0 {
 		return res, fmt.Errorf("inbound: parse: %w", parseErr)
 	}
+	if !res.Header.ValidEncoding() {
+		// Later faults follow from delimiters that cannot be read, so
+		// the ACK reports the faults of MSH-1 and MSH-2 alone.
+		errs = encodingErrors(errs)
+	}
 	return h.negative(res, unreadable || rejectsMessage(errs), errs)
+}
+
+// encodingErrors returns the errors of kind encoding characters, or errs
+// when there are none.
+func encodingErrors(errs []*hl7v2.ParseError) []*hl7v2.ParseError {
+	var out []*hl7v2.ParseError
+	for _, e := range errs {
+		if e.Kind == hl7v2.KindEncodingCharacters {
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 {
+		return errs
+	}
+	return out
 }
 
 func (h *Handler) now() time.Time {

@@ -21,10 +21,13 @@ func (h *Handler) logResult(res *Result, err error, elapsed time.Duration) {
 			slog.String("sender", hdr.SendingApplication+"/"+hdr.SendingFacility))
 	}
 	attrs = append(attrs, slog.String("ack", res.Code), slog.Duration("duration", elapsed))
+	if res.ApplicationCode != "" {
+		attrs = append(attrs, slog.String("application_ack", res.ApplicationCode))
+	}
 	if res.Duplicate {
 		attrs = append(attrs, slog.Bool("duplicate", true))
 	}
-	if res.Code != "" && len(res.Errors) == 0 && !res.Duplicate {
+	if len(res.Errors) == 0 && !res.Duplicate {
 		attrs = append(attrs, slog.String("outcome", res.Outcome.String()))
 	}
 	if len(res.Errors) > 0 {

@@ -144,6 +144,21 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 // containing 0x0B or 0x1C returns an error wrapping ErrInvalidContent
 // without being sent.
 func (c *Client) Send(ctx context.Context, message []byte) ([]byte, error) {
+	replies, err := c.SendReplies(ctx, message, 1)
+	if err != nil {
+		return nil, err
+	}
+	return replies[0], nil
+}
+
+// SendReplies sends message and waits for replies frames in reply, such as
+// the commit ACK and the application ACK of HL7 enhanced mode (replies 2)
+// or nothing at all when the message requests no ACK (replies 0). It
+// follows the rules of Send, and AckTimeout bounds the whole exchange.
+func (c *Client) SendReplies(ctx context.Context, message []byte, replies int) ([][]byte, error) {
+	if replies < 0 {
+		return nil, fmt.Errorf("mllp: send to %s: replies is %d, expected 0 or more", c.addr, replies)
+	}
 	if err := checkContent(message); err != nil {
 		return nil, err
 	}
@@ -160,16 +175,38 @@ func (c *Client) Send(ctx context.Context, message []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	ack, err := c.exchange(ctx, message)
+	out, err := c.exchange(ctx, message, replies)
 	if err != nil {
 		c.dropConn()
 		return nil, err
 	}
-	return ack, nil
+	return out, nil
 }
 
-// exchange writes one frame and reads one frame on c.conn.
-func (c *Client) exchange(ctx context.Context, message []byte) ([]byte, error) {
+// Receive waits for one more frame on the connection of the last send,
+// such as the application ACK that follows a commit ACK in HL7 enhanced
+// mode. AckTimeout bounds the wait. Without an open connection it returns
+// an error wrapping ErrNoAck.
+func (c *Client) Receive(ctx context.Context) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClientClosed
+	}
+	if c.conn == nil {
+		return nil, fmt.Errorf("mllp: receive from %s: no open connection: %w", c.addr, ErrNoAck)
+	}
+	out, err := c.exchange(ctx, nil, 1)
+	if err != nil {
+		c.dropConn()
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// exchange writes message as one frame, unless it is nil, and reads
+// replies frames on c.conn.
+func (c *Client) exchange(ctx context.Context, message []byte, replies int) ([][]byte, error) {
 	deadline := time.Now().Add(c.opts.AckTimeout)
 	limit := "the ACK timeout of " + c.opts.AckTimeout.String()
 	if ctxDeadline, ok := ctx.Deadline(); ok && ctxDeadline.Before(deadline) {
@@ -195,14 +232,20 @@ func (c *Client) exchange(ctx context.Context, message []byte) ([]byte, error) {
 		}
 	}()
 
-	if err := WriteFrame(conn, message); err != nil {
-		return nil, c.exchangeError(ctx, limit, "writing the message failed", err)
+	if message != nil {
+		if err := WriteFrame(conn, message); err != nil {
+			return nil, c.exchangeError(ctx, limit, "writing the message failed", err)
+		}
 	}
-	ack, err := c.dec.ReadFrame()
-	if err != nil {
-		return nil, c.exchangeError(ctx, limit, "reading the ACK failed", err)
+	out := make([][]byte, 0, replies)
+	for range replies {
+		ack, err := c.dec.ReadFrame()
+		if err != nil {
+			return nil, c.exchangeError(ctx, limit, "reading the ACK failed", err)
+		}
+		out = append(out, ack)
 	}
-	return ack, nil
+	return out, nil
 }
 
 const ctxDeadlineLimit = "the context deadline"

@@ -40,6 +40,12 @@
 // resends. Delivery is therefore at least once: a receiver should discard
 // duplicates by their control id (MSH-10).
 //
+// A handler that implements ReplyHandler may return several replies, which
+// the server writes in order as separate frames: the commit ACK and then
+// the application ACK of HL7 enhanced mode, say. It may also return none,
+// for a message whose sender requested no ACK. Client.SendReplies reads a given number of
+// replies, and Client.Receive reads one more frame.
+//
 // # Limits
 //
 //   - MaxFrame (default DefaultMaxFrame, 1 MiB) bounds the content of one
@@ -82,10 +88,12 @@
 //
 // # Known limits
 //
-//   - Only the exchange of one message and then one HL7 ACK message is
-//     served. MLLP variants that acknowledge with a single-byte ACK or NAK block
-//     in place of an ACK message are not supported, and batches (FHS and
-//     BHS) are framed like any other message.
+//   - Only HL7 ACK messages are exchanged. MLLP variants that acknowledge
+//     with a single-byte ACK or NAK block in place of an ACK message are not
+//     supported, and batches (FHS and BHS) are framed like any other
+//     message. A sender cannot tell from the frames alone whether an ER or
+//     SU condition will produce a reply, so the count it reads is its own
+//     choice.
 //   - Send does not check that MSA-2 of the ACK matches MSH-10 of the
 //     message. Callers can compare them with AckCode.
 //   - The server reads nothing while a handler runs, so it notices a

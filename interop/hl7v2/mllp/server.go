@@ -34,6 +34,18 @@ type Handler interface {
 	HandleMessage(ctx context.Context, conn ConnInfo, message []byte) (ack []byte, err error)
 }
 
+// ReplyHandler is a Handler that can reply to one message with any number
+// of messages: none when the sender asked for no acknowledgment, or an HL7
+// enhanced mode commit ACK followed by an application ACK. The server calls
+// HandleReplies in place of HandleMessage when the handler implements it,
+// and writes the replies in order, each as its own frame. An empty result
+// without an error writes nothing and keeps the connection open. The rules
+// of Handler apply otherwise.
+type ReplyHandler interface {
+	Handler
+	HandleReplies(ctx context.Context, conn ConnInfo, message []byte) (replies [][]byte, err error)
+}
+
 // HandlerFunc adapts a function to the Handler interface.
 type HandlerFunc func(ctx context.Context, conn ConnInfo, message []byte) ([]byte, error)
 

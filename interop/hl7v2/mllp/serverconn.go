@@ -100,35 +100,37 @@ func (c *serverConn) handshake() bool {
 	return true
 }
 
-// handle passes one message to the handler and writes its ACK. It reports
-// whether the connection can carry on.
+// handle passes one message to the handler and writes its replies. It
+// reports whether the connection can carry on.
 func (c *serverConn) handle(message []byte) bool {
-	ack, err := c.callHandler(message)
+	replies, mayBeEmpty, err := c.callHandler(message)
 	switch {
-	case err != nil && len(ack) == 0:
+	case err != nil && len(replies) == 0:
 		c.closeCause = "handler error"
 		c.log.Error("mllp: handler failed; closing the connection without an ACK so that the sender retries",
 			"err", err)
 		return false
 	case err != nil:
 		c.log.Error("mllp: handler returned an error with an ACK; sending the ACK", "err", err)
-	case len(ack) == 0:
+	case len(replies) == 0 && !mayBeEmpty:
 		c.closeCause = "handler returned no ACK"
 		c.log.Error("mllp: handler returned neither an ACK nor an error; closing the connection without an ACK")
 		return false
 	}
 
-	if c.server.WriteTimeout > 0 {
+	if c.server.WriteTimeout > 0 && len(replies) > 0 {
 		if err := c.nc.SetWriteDeadline(time.Now().Add(c.server.WriteTimeout)); err != nil {
 			c.closeCause = "write failed"
 			c.log.Warn("mllp: setting the write deadline failed", "err", err)
 			return false
 		}
 	}
-	if err := WriteFrame(c.nc, ack); err != nil {
-		c.closeCause = "ACK write failed"
-		c.log.Warn("mllp: writing the ACK failed; closing the connection", "err", err)
-		return false
+	for _, reply := range replies {
+		if err := WriteFrame(c.nc, reply); err != nil {
+			c.closeCause = "ACK write failed"
+			c.log.Warn("mllp: writing the ACK failed; closing the connection", "err", err)
+			return false
+		}
 	}
 	c.messages++
 	return true
@@ -136,14 +138,24 @@ func (c *serverConn) handle(message []byte) bool {
 
 // callHandler calls the handler and turns a panic into an error. Only the
 // stack is logged, because a panic value may contain message content.
-func (c *serverConn) callHandler(message []byte) (ack []byte, err error) {
+// mayBeEmpty reports whether the handler is a ReplyHandler, for which no
+// reply is a valid result.
+func (c *serverConn) callHandler(message []byte) (replies [][]byte, mayBeEmpty bool, err error) {
 	defer func() {
 		if recover() != nil {
 			c.log.Error("mllp: handler panicked", "stack", string(debug.Stack()))
-			ack, err = nil, errors.New("mllp: handler panicked")
+			replies, err = nil, errors.New("mllp: handler panicked")
 		}
 	}()
-	return c.server.Handler.HandleMessage(c.server.ctx, c.info, message)
+	if rh, ok := c.server.Handler.(ReplyHandler); ok {
+		replies, err = rh.HandleReplies(c.server.ctx, c.info, message)
+		return replies, true, err
+	}
+	ack, err := c.server.Handler.HandleMessage(c.server.ctx, c.info, message)
+	if len(ack) > 0 {
+		replies = [][]byte{ack}
+	}
+	return replies, false, err
 }
 
 func (c *serverConn) logReadError(err error) {
