@@ -2,16 +2,72 @@ package emr
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // checkRules enforces FHIR R4 rules of particular resource types that the
-// structure validator does not check.
+// structure validator does not check, on the resource and on every
+// resource inside it (contained resources and bundle entries).
 func checkRules(typ string, tree map[string]any) error {
+	return checkRulesAt(typ, tree, typ, 0)
+}
+
+// maxNesting bounds how deep checkRules follows resources inside
+// resources, which JSON nesting limits already keep small.
+const maxNesting = 16
+
+func checkRulesAt(typ string, tree map[string]any, path string, depth int) error {
+	if depth > maxNesting {
+		return nil
+	}
 	if typ == "Bundle" {
-		return checkBundleRules(tree)
+		if err := checkBundleRules(tree); err != nil {
+			return prefixNested(err, path, typ)
+		}
+	}
+	contained, _ := tree["contained"].([]any)
+	for i, raw := range contained {
+		if err := checkInner(raw, fmt.Sprintf("%s.contained[%d]", path, i), depth); err != nil {
+			return err
+		}
+	}
+	entries, _ := tree["entry"].([]any)
+	for i, raw := range entries {
+		if typ != "Bundle" {
+			break
+		}
+		e, _ := raw.(map[string]any)
+		if err := checkInner(e["resource"], fmt.Sprintf("%s.entry[%d].resource", path, i), depth); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+func checkInner(raw any, path string, depth int) error {
+	res, _ := raw.(map[string]any)
+	rt, _ := res["resourceType"].(string)
+	if res == nil || rt == "" {
+		return nil
+	}
+	return checkRulesAt(rt, res, path, depth+1)
+}
+
+// prefixNested rewrites the issue paths of a nested resource's error,
+// which start with its type, to start at path.
+func prefixNested(err error, path, typ string) error {
+	if path == typ {
+		return err
+	}
+	ve, ok := err.(*ValidationError)
+	if !ok {
+		return err
+	}
+	for i := range ve.Issues {
+		ve.Issues[i].Path = path + strings.TrimPrefix(ve.Issues[i].Path, typ)
+	}
+	return ve
 }
 
 // uniqueRelations are the Bundle.link relations that may appear once.
@@ -36,6 +92,11 @@ func checkBundleRules(tree map[string]any) error {
 	}
 	kind, _ := tree["type"].(string)
 	entries, _ := tree["entry"].([]any)
+	if kind == "document" {
+		if err := checkDocumentReferences(entries); err != nil {
+			return err
+		}
+	}
 	for i, raw := range entries {
 		e, _ := raw.(map[string]any)
 		path := fmt.Sprintf("Bundle.entry[%d]", i)
@@ -45,6 +106,13 @@ func checkBundleRules(tree map[string]any) error {
 		if fullURL, ok := e["fullUrl"].(string); ok {
 			if err := checkFullURL(path, fullURL, rt, id); err != nil {
 				return err
+			}
+			// In a transaction or batch the server assigns ids, and a
+			// searchset's OperationOutcome is a message, not a stored
+			// resource. Other resources need the id of their fullUrl.
+			exempt := kind == "transaction" || kind == "batch" || kind == "searchset" && rt == "OperationOutcome"
+			if res != nil && id == "" && !strings.HasPrefix(fullURL, "urn:") && !exempt {
+				return invalid(path+".resource.id", "invariant", "a resource whose fullUrl is not a urn: must have an id that matches the fullUrl")
 			}
 		}
 		if kind == "searchset" && res != nil {
@@ -81,4 +149,67 @@ func checkFullURL(path, fullURL, rt, id string) error {
 		}
 	}
 	return nil
+}
+
+// checkDocumentReferences checks the references between the entries of a
+// document Bundle. A versioned reference to an entry must name a version
+// that the bundle carries. A reference may not match several entries,
+// which happens when entries share a fullUrl with different versions.
+// References that match no entry are left alone, because a document may
+// refer to resources that it does not carry.
+func checkDocumentReferences(entries []any) error {
+	versions := map[string][]string{} // fullUrl -> meta.versionId of each entry
+	for _, raw := range entries {
+		e, _ := raw.(map[string]any)
+		fullURL, _ := e["fullUrl"].(string)
+		res, _ := e["resource"].(map[string]any)
+		if fullURL == "" || res == nil {
+			continue
+		}
+		meta, _ := res["meta"].(map[string]any)
+		version, _ := meta["versionId"].(string)
+		versions[fullURL] = append(versions[fullURL], version)
+	}
+	for i, raw := range entries {
+		e, _ := raw.(map[string]any)
+		fullURL, _ := e["fullUrl"].(string)
+		var refs []map[string]any
+		collectReferences(e["resource"], &refs)
+		for _, ref := range refs {
+			target, version := resolveInBundle(fullURL, ref["reference"].(string))
+			found, ok := versions[target]
+			if !ok {
+				continue
+			}
+			path := fmt.Sprintf("Bundle.entry[%d].resource", i)
+			if version != "" && !slices.Contains(found, version) {
+				return invalid(path, "not-found", "a versioned reference names a version that the document does not contain")
+			}
+			if version == "" && len(found) > 1 {
+				return invalid(path, "multiple-matches", "a reference matches %d entries of the document, so it must name a version", len(found))
+			}
+		}
+	}
+	return nil
+}
+
+// resolveInBundle turns a reference of an entry into the fullUrl it
+// names, resolving Type/id against the entry's own base URL, and returns
+// the version of a versioned reference.
+func resolveInBundle(entryURL, ref string) (target, version string) {
+	if strings.HasPrefix(ref, "#") || strings.HasPrefix(ref, "urn:") {
+		return ref, ""
+	}
+	if before, v, ok := strings.Cut(ref, "/_history/"); ok {
+		ref, version = before, v
+	}
+	if strings.Contains(ref, "://") {
+		return ref, version
+	}
+	parts := strings.Split(strings.TrimSuffix(entryURL, "/"), "/")
+	if len(parts) < 2 {
+		return ref, version
+	}
+	base := strings.Join(parts[:len(parts)-2], "/")
+	return base + "/" + ref, version
 }

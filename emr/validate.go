@@ -1,7 +1,10 @@
 package emr
 
 import (
+	"fmt"
+	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -9,6 +12,10 @@ import (
 
 	"github.com/google/fhir/go/fhirversion"
 	"github.com/google/fhir/go/jsonformat"
+	annpb "github.com/google/fhir/go/proto/google/fhir/proto/annotations_go_proto"
+	extpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/extensions_go_proto"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 var (
@@ -176,4 +183,141 @@ func objectAt(tree map[string]any, path string) map[string]any {
 	}
 	obj, _ := cur.(map[string]any)
 	return obj
+}
+
+// ValidationOptions are checks that ValidateWithOptions runs on top of the
+// validation of every write. Their zero value adds none.
+type ValidationOptions struct {
+	// RejectUnknownExtensions rejects an extension whose URL is not one of
+	// the FHIR R4 core extensions compiled into github.com/google/fhir/go,
+	// as the HL7 Java validator does in the validator test cases (pat-dob-ext
+	// in emr/testdata/validator-cases). Extensions on the example
+	// domains pass unless RejectExampleURLs is set. Writes do not apply
+	// this rule, because Synthea and US Core data carry extensions that
+	// are not core.
+	RejectUnknownExtensions bool
+	// RejectExampleURLs rejects uri, url and canonical values, extension
+	// URLs included, whose host is an example domain reserved by RFC 2606
+	// (example.org, example.com, example.net and their subdomains), as the
+	// Java validator does when examples are not allowed.
+	RejectExampleURLs bool
+}
+
+// ValidateWithOptions validates body as Validate does and then applies the
+// extra checks of opts.
+func (s *Service) ValidateWithOptions(typ string, body []byte, opts ValidationOptions) error {
+	if err := s.Validate(typ, body); err != nil {
+		return err
+	}
+	if !opts.RejectUnknownExtensions && !opts.RejectExampleURLs {
+		return nil
+	}
+	tree, err := decodeJSON(body)
+	if err != nil {
+		return err
+	}
+	rt, _ := tree["resourceType"].(string)
+	md := resourceDescriptors()[rt]
+	if md == nil {
+		return nil
+	}
+	return checkURLs(tree, md, rt, false, opts)
+}
+
+// knownExtensions is the set of core extension URLs, read from the
+// structure_definition_url annotations of the generated extension messages.
+var knownExtensions = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	messages := extpb.File_proto_google_fhir_proto_r4_core_extensions_proto.Messages()
+	for i := 0; i < messages.Len(); i++ {
+		url, _ := proto.GetExtension(messages.Get(i).Options(), annpb.E_FhirStructureDefinitionUrl).(string)
+		if url != "" {
+			out[url] = true
+		}
+	}
+	return out
+})
+
+// isExampleURL reports whether a URL's host is an RFC 2606 example domain.
+func isExampleURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, domain := range []string{"example.org", "example.com", "example.net"} {
+		if host == domain || strings.HasSuffix(host, "."+domain) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkURLs walks obj, of type md at path, applying the URL rules of opts.
+// inExtension marks the inside of an extension, whose own extensions are
+// named by the parent's definition and are not checked.
+func checkURLs(obj map[string]any, md protoreflect.MessageDescriptor, path string, inExtension bool, opts ValidationOptions) error {
+	isExtension := md.Name() == "Extension"
+	for _, key := range sortedKeys(obj) {
+		el, ok := lookupElement(md, key)
+		if !ok {
+			continue
+		}
+		p := path + "." + key
+		if s, ok := obj[key].(string); ok && el.typ != nil {
+			switch el.typ.Name() {
+			case "Uri", "Url", "Canonical":
+				if opts.RejectExampleURLs && isExampleURL(s) {
+					return invalid(p, "value", "example URLs are not allowed here")
+				}
+				if isExtension && key == "url" && !inExtension && opts.RejectUnknownExtensions &&
+					!knownExtensions()[s] && (opts.RejectExampleURLs || !isExampleURL(s)) {
+					return invalid(p, "structure", "the extension is not a FHIR R4 core extension, so it is not allowed here")
+				}
+			}
+			continue
+		}
+		var items []any
+		switch v := obj[key].(type) {
+		case map[string]any:
+			items = []any{v}
+		case []any:
+			items = v
+		}
+		for i, item := range items {
+			child, ok := item.(map[string]any)
+			if !ok {
+				continue
+			}
+			childType := el.typ
+			if isResourceHolder(childType) {
+				rt, _ := child["resourceType"].(string)
+				if childType = resourceDescriptors()[rt]; childType == nil {
+					continue
+				}
+			}
+			itemPath := p
+			if len(items) > 1 || isList(obj[key]) {
+				itemPath = fmt.Sprintf("%s[%d]", p, i)
+			}
+			if err := checkURLs(child, childType, itemPath, inExtension || isExtension, opts); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func isList(v any) bool {
+	_, ok := v.([]any)
+	return ok
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

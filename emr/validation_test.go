@@ -14,13 +14,13 @@ import (
 // minValidatorAgreement is the share of validator cases on which Nexus must
 // agree with the HL7 Java validator about whether a resource has errors.
 //
-// NOTE: the goal is 0.95, and 35 of 44 cases (0.795) agree now. The Java
-// validator also rejects extensions it has no definition for, example
-// URLs, wrong code displays, FHIRPath invariants such as ras-2 and
-// references that do not resolve inside a bundle. Nexus checks none of
-// these, and rejecting unknown extensions would also reject the Synthea
-// and US Core data that real systems send.
-const minValidatorAgreement = 0.79
+// NOTE: the goal is 0.95, and 41 of 44 cases (0.932) agree now. Three
+// need what Nexus does not have: the contexts of core extension
+// definitions (humanname-mothers-family placed on HumanName instead of
+// HumanName.family), the invariant ras-2, which github.com/google/fhir/go
+// leaves out of its generated descriptors, and an R5 input
+// (ref-policy-r5.json) that is not valid R4.
+const minValidatorAgreement = 0.93
 
 func TestValidatorCaseAgreement(t *testing.T) {
 	data, err := os.ReadFile("testdata/validator-cases/index.json")
@@ -30,6 +30,11 @@ func TestValidatorCaseAgreement(t *testing.T) {
 			Name          string `json:"name"`
 			Input         string `json:"input"`
 			ExpectedError int    `json:"expected_error_count"`
+			Manifest      struct {
+				// Examples false runs the Java validator with example
+				// URLs disallowed; absent means allowed.
+				Examples *bool `json:"examples"`
+			} `json:"manifest_entry"`
 		} `json:"cases"`
 	}
 	require.NoError(t, json.Unmarshal(data, &index))
@@ -42,7 +47,13 @@ func TestValidatorCaseAgreement(t *testing.T) {
 	for _, c := range index.Cases {
 		body, err := os.ReadFile(filepath.Join("testdata/validator-cases", c.Input))
 		require.NoError(t, err, c.Name)
-		verr := svc.Validate("", body)
+		// The Java validator rejects extensions it has no definition for,
+		// and example URLs when the case disallows examples.
+		opts := ValidationOptions{RejectUnknownExtensions: true}
+		if c.Manifest.Examples != nil && !*c.Manifest.Examples {
+			opts.RejectExampleURLs = true
+		}
+		verr := svc.ValidateWithOptions("", body, opts)
 		if (verr != nil) == (c.ExpectedError > 0) {
 			agree++
 			continue

@@ -45,7 +45,7 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "invalid id", method: http.MethodGet, path: "/Patient/no_underscores", status: 404, code: "not-found"},
 		{name: "unknown path", method: http.MethodGet, path: "/Patient/1/_history/1/extra", status: 404, code: "not-found"},
 		{name: "method on instance", method: http.MethodPost, path: "/Patient/" + current, body: patientBody, status: 405, code: "not-supported"},
-		{name: "fhirpath patch", method: http.MethodPatch, path: "/Patient/" + current, body: "[]", status: 415, code: "not-supported"},
+		{name: "fhirpath patch not parameters", method: http.MethodPatch, path: "/Patient/" + current, body: "[]", status: 400, code: "structure"},
 		{name: "method on type", method: http.MethodPatch, path: "/Patient", body: "[]", status: 405, code: "not-supported"},
 		{name: "unknown operation", method: http.MethodGet, path: "/Patient/" + current + "/$nothing", status: 404, code: "not-found"},
 		{name: "unknown type operation", method: http.MethodPost, path: "/Patient/$match", body: patientBody, status: 404, code: "not-found"},
