@@ -1,0 +1,76 @@
+// Package billing prices, invoices and collects hospital services. It
+// owns the chargemaster, patient accounts, charges, invoices and credit
+// notes, a double-entry ledger of payments, refunds, adjustments and
+// write-offs, and insurance claims with their remittances, stored
+// through a small Store interface. Package billing/sqlstore implements
+// the interface on SQLite and PostgreSQL, and billing/billingtest is the
+// conformance suite every backend runs. The package imports no other
+// domain: a patient, an encounter and a payer are ids, and the
+// interfaces it needs from elsewhere (ChargeSource, ClaimRecorder) are
+// declared here and implemented by the daemon.
+//
+// # Money
+//
+// A Money is int64 minor units and an ISO 4217 code; no amount is ever a
+// float. Rates (tax, discount, price factor) are parts per million.
+// PriceLine rounds a line's discount and tax half to even in the minor
+// unit, and invoice totals are sums of their lines (Totals), so a total
+// always equals the sum of its lines. Arithmetic that would overflow
+// int64 and amounts of different currencies are rejected.
+//
+// # Flow
+//
+// A chargemaster item (ChargeDefinition) has prices per payer and plan
+// with effective dates, a tax rate and discounts, and every change is a
+// new version. Capture turns a SourceEvent of another domain (a
+// fulfilled appointment, a procedure, a bed day, a lab order) into a
+// charge on the patient's account, idempotently per (Source, EventID).
+// AddManualCharge enters one by hand with a reason, and ReverseCharge
+// corrects one with a reversing charge; charges are never edited.
+// DraftInvoice collects open charges, IssueInvoice numbers the draft
+// without gaps per facility and posts it to the ledger, and
+// CancelInvoice issues a credit note. PostPayment, ApplyCredit, Refund
+// and Adjust post to the ledger, and Statement sums it for a period.
+// BuildClaim, SubmitClaim and PostRemittance run an insurance claim from
+// draft to paid.
+//
+// # Invariants
+//
+// The Service checks each rule below, and the database (see
+// billing/sqlstore) checks it again, whichever door a write came in
+// through. Invoice numbers have no gaps, and totals equal the sum of the
+// lines at issue. Issued invoices, charges and ledger entries never
+// change. Each source event has at most one charge, each charge is on at
+// most one open invoice, and no balance goes below zero. A payment larger than the balance it is applied
+// to is rejected unless AllowCredit keeps the rest as account credit.
+// Every write names its user (By) and keeps who and when.
+//
+// # Events
+//
+// Every change writes a billing.* event (charge captured or reversed,
+// invoice drafted, issued or cancelled, payment or refund posted,
+// adjustment posted, claim submitted or changed) to a transactional
+// outbox in the same transaction. Event data holds ids, codes, amounts
+// and statuses, never a patient id.
+//
+// # Concurrency
+//
+// A Service and the sqlstore Store are safe for concurrent use. Writes
+// that touch an account, invoice or claim lock its row on PostgreSQL and
+// are serialised by the single writer on SQLite. Deadlocks and
+// serialisation failures are retried a few times and then returned as
+// ErrTransient.
+//
+// # Known limits
+//
+//   - Quantities are whole units.
+//   - A refund draws only on account credit. To refund a payment applied
+//     to an invoice, its invoice must first be cancelled or credited.
+//   - An invoice with payments or adjustments posted cannot be
+//     cancelled.
+//   - SubmitClaim writes the FHIR Claim outside the billing transaction,
+//     so a failed status change can leave a Claim resource for a draft.
+//   - There is no X12 837P export or X12 835 import yet; remittances
+//     arrive as Remittance values or, through ClaimRecorder, as FHIR
+//     ClaimResponse resources.
+package billing

@@ -1,0 +1,18 @@
+DROP FUNCTION billing_reject_change() CASCADE;
+DROP FUNCTION billing_check_line_insert() CASCADE;
+DROP FUNCTION billing_check_invoice_update() CASCADE;
+DROP TABLE billing_outbox;
+DROP TABLE billing_claim_history;
+DROP TABLE billing_claims;
+DROP TABLE billing_payments;
+DROP TABLE billing_balances;
+DROP TABLE billing_ledger_entries;
+DROP TABLE billing_number_sequences;
+DROP TABLE billing_invoice_history;
+DROP TABLE billing_invoiced_charges;
+DROP TABLE billing_invoice_lines;
+DROP TABLE billing_invoices;
+DROP TABLE billing_charges;
+DROP TABLE billing_account_history;
+DROP TABLE billing_accounts;
+DROP TABLE billing_charge_definitions;
