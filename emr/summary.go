@@ -192,3 +192,11 @@ func requiredElements(typ string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SummaryTextElements returns the top-level elements that _summary=text
+// keeps for a resource type besides text, id and meta: the elements with
+// minimum cardinality 1 in FHIR R4, as the google/fhir/go descriptors
+// record it. It returns nil for an unknown type.
+func SummaryTextElements(typ string) []string {
+	return requiredElements(typ)
+}

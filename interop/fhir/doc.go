@@ -222,9 +222,14 @@
 //
 // If-Match on conditional update and delete, the profile
 // parameter and delete mode of $validate, and other operations such as
-// $merge are not served. Search takes _elements (top-level names) and
-// _summary=data, which leave elements out and tag each resource
-// SUBSETTED; it lacks _summary=true and text, the :identifier and
+// $merge are not served. PATCH entries in batches and transactions are
+// rejected as unsupported. Search takes _elements (top-level names),
+// _summary=data and _summary=text (the narrative, id, meta and the
+// elements with minimum cardinality 1 in the google/fhir/go descriptors),
+// which leave elements out and tag each resource SUBSETTED. Read, vread
+// and history take none of them. Search lacks _summary=true, because
+// neither the google/fhir/go descriptors nor the data in this repository
+// record which elements are isSummary. It also lacks the :identifier and
 // :of-type modifiers, composite and special parameters, wildcard includes
 // (Type:*), and compartment search. _text, _content and _query are
 // rejected because nothing is indexed for them. History lacks _at and

@@ -365,7 +365,7 @@ func TestSearchElementsAndSummaryData(t *testing.T) {
 	assert.Nil(t, r["text"], "_summary=data leaves out the narrative")
 	assert.Equal(t, "1980-01-01", r["birthDate"])
 
-	for _, q := range []string{"_elements=name.family", "_summary=true", "_summary=text", "_elements=gender&_summary=data"} {
+	for _, q := range []string{"_elements=name.family", "_summary=true", "_summary=text&_elements=name", "_elements=gender&_summary=data"} {
 		resp := s.do(http.MethodGet, "/Patient?"+q, "")
 		assert.Equal(t, http.StatusBadRequest, resp.status, q)
 	}

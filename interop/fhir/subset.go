@@ -6,20 +6,24 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/nexus-health-360/nexus/emr"
 )
 
 // subsetTag is the meta.tag that FHIR R4 requires on resources with
 // elements left out.
 var subsetTag = map[string]string{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"}
 
-// subset is the reduction applied to a search's resources: _elements, or
-// _summary=data (everything but the narrative).
+// subset is the reduction applied to a search's resources: _elements,
+// _summary=data (everything but the narrative) or _summary=text (the
+// narrative, id, meta and the mandatory elements).
 type subset struct {
 	elements map[string]bool
 	noText   bool
+	textOnly bool
 }
 
-func (s *subset) active() bool { return s != nil && (s.elements != nil || s.noText) }
+func (s *subset) active() bool { return s != nil && (s.elements != nil || s.noText || s.textOnly) }
 
 // takeSubset removes _elements and _summary=data from params and returns
 // them. Other _summary values stay for emr (count and false) or are
@@ -39,14 +43,29 @@ func takeSubset(params url.Values) (*subset, error) {
 		}
 		delete(params, "_elements")
 	}
-	if params.Get("_summary") == "data" {
+	switch params.Get("_summary") {
+	case "data":
 		s.noText = true
 		delete(params, "_summary")
+	case "text":
+		s.textOnly = true
+		delete(params, "_summary")
 	}
-	if s.elements != nil && s.noText {
+	if s.elements != nil && (s.noText || s.textOnly) {
 		return nil, requestError(http.StatusBadRequest, "invalid", "_elements and _summary cannot be combined")
 	}
 	return s, nil
+}
+
+// isMandatoryChoice reports whether member is a typed form of a mandatory
+// choice element, such as valueQuantity when value[x] is mandatory.
+func isMandatoryChoice(mandatory map[string]bool, member string) bool {
+	for i := 1; i < len(member); i++ {
+		if member[i] >= 'A' && member[i] <= 'Z' && mandatory[member[:i]] {
+			return true
+		}
+	}
+	return false
 }
 
 // apply returns body cut down to the subset, with the SUBSETTED tag. The
@@ -56,11 +75,26 @@ func (s *subset) apply(body []byte) ([]byte, error) {
 	if err := json.Unmarshal(body, &members); err != nil {
 		return nil, err
 	}
+	var mandatory map[string]bool
+	if s.textOnly {
+		var typ string
+		if err := json.Unmarshal(members["resourceType"], &typ); err != nil {
+			return nil, err
+		}
+		mandatory = map[string]bool{"text": true}
+		for _, name := range emr.SummaryTextElements(typ) {
+			mandatory[name] = true
+		}
+	}
 	out := map[string]json.RawMessage{}
 	for name, value := range members {
 		switch {
 		case name == "resourceType" || name == "id" || name == "meta":
 			out[name] = value
+		case s.textOnly:
+			if mandatory[strings.TrimPrefix(name, "_")] || isMandatoryChoice(mandatory, name) {
+				out[name] = value
+			}
 		case s.noText && name != "text":
 			out[name] = value
 		case s.elements[name]:
