@@ -64,8 +64,8 @@
 // the named child. The issue expression is the operation's index
 // (Parameters.parameter[n]), and the diagnostics give the path with the
 // text of string literals replaced by "...". A
-// delete whose path selects nothing changes nothing, as the specification
-// says. Operations run in order and nothing is stored when any fails.
+// delete whose path selects nothing changes nothing, as FHIR R4
+// defines. Operations run in order and nothing is stored when any fails.
 // Complex values may be sent as value[x] or as parts, and the element model
 // of github.com/google/fhir/go decides which parts repeat and which type
 // suffix a choice element takes. Other Content-Types get 415.
