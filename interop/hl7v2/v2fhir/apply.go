@@ -29,6 +29,9 @@ type ResourceResult struct {
 	Version int64
 	// Outcome is emr.Created, emr.Updated or emr.Unchanged.
 	Outcome emr.Outcome
+	// Late marks a result older than the stored version, which stays
+	// current. The message's version is in a Provenance (see Apply).
+	Late bool
 }
 
 // Result is the outcome of Apply.
@@ -36,6 +39,9 @@ type Result struct {
 	Created   int
 	Updated   int
 	Unchanged int
+	// Late counts the results that were older than their stored version,
+	// which Apply kept in a Provenance without making them current.
+	Late int
 	// Resources lists every entry of the plan in order, with its id.
 	Resources []ResourceResult
 	// Merged lists the A40 merges that were run, by patient id.
@@ -61,6 +67,10 @@ const maxApplyAttempts = 3
 //
 // A stored patient that was merged into another one (a replaced-by link)
 // is replaced by the surviving patient.
+//
+// An Observation or DiagnosticReport older than its stored version (see
+// the package doc, Order of results) is not merged. It is kept in a
+// Provenance written in the same transaction, and counted in Result.Late.
 func Apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 	var err error
 	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
@@ -154,6 +164,16 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 			result.Resources[i] = ResourceResult{Type: e.Type, ID: m.id, Version: m.version, Outcome: emr.Unchanged}
 			continue
 		}
+		if isResultType(e.Type) && orderOf(resource).olderThan(orderOf(m.tree)) {
+			out = append(out, map[string]any{
+				"resource": lateProvenance(e.Type, m, resource, plan.Received),
+				"request":  map[string]any{"method": "POST", "url": "Provenance"},
+			})
+			sent = append(sent, -1)
+			result.Resources[i] = ResourceResult{Type: e.Type, ID: m.id, Version: m.version, Outcome: emr.Unchanged, Late: true}
+			result.Late++
+			continue
+		}
 		out = append(out, map[string]any{
 			"fullUrl":  e.FullURL,
 			"resource": merged,
@@ -178,6 +198,9 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 			return nil, errors.New("apply: transaction response has the wrong number of entries")
 		}
 		for j, i := range sent {
+			if i < 0 {
+				continue // the Provenance of a late result
+			}
 			r := resp.Entries[j]
 			rr := ResourceResult{Type: plan.Entries[i].Type, Outcome: emr.Updated}
 			if r.Resource != nil {

@@ -34,8 +34,8 @@
 //   - A40 merges the patient found by MRG-1 into the one found by PID-3
 //     with emr's Merge, which links the source as replaced-by.
 //   - ORU^R01: each OBX gives an Observation and each OBR a DiagnosticReport
-//     (code OBR-4, status OBR-25, effective OBR-7, issued OBR-22, result
-//     the Observations of the OBR), both with the subject found by PID-3.
+//     (code OBR-4, status OBR-25, effective OBR-7, issued OBR-22 else
+//     MSH-7, result the Observations of the OBR), both with the subject found by PID-3.
 //     OBX-5 maps by OBX-2: NM to valueQuantity with the decimal written
 //     exactly as sent, ST, TX and FT to valueString, CE, CWE and CNE to
 //     valueCodeableConcept, SN to valueQuantity with comparator, valueRange
@@ -43,7 +43,8 @@
 //     UCUM system when the coding system is UCUM or the unit is a known MDC
 //     unit. OBX-7 gives referenceRange low and high ("1.5-7.0") or text,
 //     OBX-8 interpretation, OBX-11 status, OBX-14 (else OBR-7) the
-//     effective time, OBX-16 performers and OBX-18 the Device.
+//     effective time, OBR-22 (else MSH-7) the issued time, OBX-16
+//     performers and OBX-18 the Device.
 //   - Vital signs in the IHE PCD-01 style: an MDC code in OBX-3 keeps its
 //     coding, gets the matching LOINC codes of the FHIR vital signs
 //     profile after it and the vital-signs category, and MDC units become
@@ -90,6 +91,32 @@
 // Apply writes only what changes the stored version, so a resend makes no
 // new versions.
 //
+// # Order of results
+//
+// Results may arrive out of order: a lab system resends an old final
+// result under a new control id after it sent a correction. Apply never
+// lets such a message replace a newer version. For each Observation and
+// DiagnosticReport with a stored match it compares, in this order:
+//
+//  1. the status, ranked registered, then preliminary, partial and
+//     cancelled, then final, then corrected and amended, then
+//     entered-in-error (unknown ranks lowest), so a correction (C)
+//     supersedes a final (F) and an old final never replaces a
+//     correction;
+//  2. for equal status, issued, which is OBR-22 or else MSH-7, so a later
+//     correction replaces an earlier one;
+//  3. for equal or missing issued times, the effective time (OBX-14 or
+//     OBR-7).
+//
+// A message found older than the stored version is acknowledged and
+// recorded, but does not become current. Apply writes a Provenance whose
+// target is the current version (a versioned reference), whose contained
+// resource is the result as the message mapped it, and whose recorded time
+// is Plan.Received. So no result is dropped and none overwrites a newer
+// one. Search Provenance?target=Observation/ID to find them, and
+// Result.Late counts them. A late copy identical to the stored version is
+// a plain resend and writes nothing.
+//
 // # Time zones
 //
 // A time sent with an offset keeps its instant and offset. A time of day
@@ -126,6 +153,12 @@
 //   - The A40 merge runs in its own transaction after the bundle's, so a
 //     failed merge leaves the bundle's changes, which a resend repeats
 //     without effect.
+//   - A late result is kept in a Provenance and not in the history of its
+//     resource, because a Store version is always current. A late
+//     DiagnosticReport does not gain the results of new Observations of the
+//     same message, so those link only from the contained copy. Two late
+//     copies of one result under different control ids give two
+//     Provenances.
 //   - BuildACK derives ERR-3 from hl7v2.Kind, so codes 200, 201 and 204
 //     reach an ACK built from Error.ParseError as 207.
 package v2fhir

@@ -24,6 +24,16 @@ type Options struct {
 	// URI. It is used for PID-3, MRG-1, PV1-19, practitioner ids and order
 	// numbers. Nil means DefaultIdentifierSystem.
 	IdentifierSystem func(assigningAuthority string) string
+	// Clock gives Plan.Received when MSH-7 has no time of day. Nil means
+	// time.Now.
+	Clock func() time.Time
+}
+
+func (o Options) now() time.Time {
+	if o.Clock != nil {
+		return o.Clock()
+	}
+	return time.Now()
 }
 
 // DefaultIdentifierSystem returns "urn:oid:" plus the authority when it is

@@ -165,7 +165,7 @@ func (c *converter) diagnosticReport(r *report) {
 	if t := c.dateTime(r.obr, 7); t != "" {
 		d["effectiveDateTime"] = t
 	}
-	if t := c.dateTime(r.obr, 22); strings.Contains(t, "T") {
+	if t := c.issued(r.obr); t != "" {
 		d["issued"] = t
 	}
 	if len(r.results) > 0 {
@@ -203,6 +203,13 @@ func (c *converter) observation(obx seg, patient patientRef, r *report, position
 	}
 	if effective != "" {
 		o["effectiveDateTime"] = effective
+	}
+	if r != nil {
+		if t := c.issued(r.obr); t != "" {
+			o["issued"] = t
+		}
+	} else if t := c.messageTime(); t != "" {
+		o["issued"] = t
 	}
 	unit := c.unit(obx.first(6))
 	c.observationValue(obx, o, unit)
@@ -258,6 +265,32 @@ func (c *converter) observation(obx seg, patient patientRef, r *report, position
 	o["identifier"] = []any{identifierJSON(id, "")}
 	return c.add(Entry{Type: "Observation", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
 		union: []string{"identifier"}}, o)
+}
+
+// issued returns the FHIR instant at which the results of obr were
+// released: OBR-22 (results report or status change time), else MSH-7.
+// Apply compares it to tell a late copy of an older result from a newer
+// one, so every result gets one.
+func (c *converter) issued(obr seg) string {
+	if t := instantOrEmpty(c.dateTime(obr, 22)); t != "" {
+		return t
+	}
+	return c.messageTime()
+}
+
+// messageTime returns MSH-7 as a FHIR instant, or "" when it has no time
+// of day or no zone completes it. Such an MSH-7 is not an error here,
+// because the parser checks MSH-7 and no mapped element depends on it.
+func (c *converter) messageTime() string {
+	dt, err := c.msg.DateTimeIn("MSH-7", c.opts.DefaultZone)
+	if err != nil {
+		return ""
+	}
+	out, err := dt.FHIR()
+	if err != nil {
+		return ""
+	}
+	return instantOrEmpty(out)
 }
 
 // observationValue sets value[x] from OBX-5 by the value type in OBX-2.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/nexus-health-360/nexus/interop/hl7v2"
 )
@@ -111,6 +112,9 @@ type Plan struct {
 	// Warnings are the parts of the message that were skipped, such as an
 	// OBX without OBX-3, for an ACK's ERR segments of severity W.
 	Warnings ErrorList
+	// Received is MSH-7 as a FHIR instant, else the time of Convert. It
+	// records when a late result was kept (see Apply).
+	Received string
 }
 
 // ResourceTypes returns the resource type of each entry, in order.
@@ -169,6 +173,10 @@ func Convert(msg *hl7v2.Message, opts Options) (*Plan, error) {
 	}
 	plan.Merges = c.merges
 	plan.Warnings = c.warnings
+	plan.Received = c.messageTime()
+	if plan.Received == "" {
+		plan.Received = opts.now().UTC().Format(time.RFC3339)
+	}
 	return plan, nil
 }
 
