@@ -32,11 +32,13 @@ var errBatchAborted = errors.New("emr: the batch transaction was aborted by an e
 // its error in errs, and the batch runs again without it. So the units
 // that succeed see the same data as when run one by one in order, and a
 // failed unit leaves nothing behind. A conflict with a concurrent writer
-// starts the whole batch again, up to maxBatchRetries times.
+// starts the whole batch again, up to maxBatchRetries times in all, after
+// which a unit that still conflicts fails alone.
 //
 // errs[i] is the error of units[i], nil when its writes were committed.
-// When err is not nil, the commit itself failed or the retries ran out,
-// and the units whose errs entry is nil were not committed either.
+// When err is not nil, the transaction itself failed (the commit, say, or
+// its retries ran out), and the units whose errs entry is nil were not
+// committed either.
 //
 // A unit may run several times, once per attempt, so it must not have
 // effects outside svc.
@@ -52,10 +54,8 @@ func (s *Service) WriteBatch(ctx context.Context, units []BatchUnit) (errs []err
 		switch {
 		case err == nil:
 			return errs, nil
-		case isRetryable(unitErr), failed < 0 && isRetryable(err):
-			if retries == maxBatchRetries {
-				return errs, fmt.Errorf("emr: write batch of %d units: %w", len(pending), err)
-			}
+		case failed >= 0 && unitRetryable(unitErr) && retries < maxBatchRetries,
+			failed < 0 && isRetryable(err) && retries < maxBatchRetries:
 			retries++
 			s.log.DebugContext(ctx, "retrying write batch after a concurrent change", "attempt", retries, "units", len(pending))
 			time.Sleep(time.Duration(retries) * time.Duration(1+mrand.IntN(20)) * time.Millisecond)
@@ -67,6 +67,13 @@ func (s *Service) WriteBatch(ctx context.Context, units []BatchUnit) (errs []err
 		}
 	}
 	return errs, nil
+}
+
+// unitRetryable reports whether a unit's error may go away when the batch
+// runs again: a concurrent transaction won a race, or a version read in
+// the batch was changed by a writer outside it before the batch wrote.
+func unitRetryable(err error) bool {
+	return isRetryable(err) || errors.Is(err, ErrVersionMismatch)
 }
 
 // runBatch runs the pending units in one transaction. It returns the index

@@ -105,3 +105,29 @@ func TestWriteBatchEmpty(t *testing.T) {
 		assert.Empty(t, errs)
 	})
 }
+
+func TestWriteBatchStaleVersionFailsAlone(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		svc := batchService(t, db)
+		stored, err := svc.Create(context.Background(), "Patient", patientBody("V1"))
+		require.NoError(t, err)
+		attempts := 0
+		stale := func(ctx context.Context, bsvc *emr.Service) error {
+			attempts++
+			_, _, err := bsvc.Update(ctx, emr.UpdateParams{
+				Type: "Patient", ID: stored.ID, Body: patientBody("V1-changed"), IfMatch: stored.VersionID + 1,
+			})
+			return err
+		}
+		create := func(ctx context.Context, bsvc *emr.Service) error {
+			_, err := bsvc.Create(ctx, "Patient", patientBody("V2"))
+			return err
+		}
+		errs, err := svc.WriteBatch(context.Background(), []emr.BatchUnit{stale, create})
+		require.NoError(t, err)
+		assert.ErrorIs(t, errs[0], emr.ErrVersionMismatch)
+		assert.NoError(t, errs[1])
+		assert.Greater(t, attempts, 1, "a version mismatch runs the batch again first")
+		assert.Equal(t, 1, patientsWith(t, svc, "V2"))
+	})
+}
