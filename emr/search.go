@@ -47,11 +47,13 @@ var ignoredParams = map[string]bool{"_format": true, "_pretty": true}
 
 // Search runs a FHIR search on resources of type typ.
 //
-// It supports every string, token, date, reference, number, quantity and
-// uri parameter of the R4 definitions, with _id and _lastUpdated. The
-// modifiers are :missing (all types), :exact and :contains (string), :not
-// and :text (token), :below and :above (uri), and reference types such as
-// subject:Patient. Chained parameters (subject:Patient.name) and _has
+// It supports every string, token, date, reference, number, quantity, uri
+// and composite parameter of the R4 definitions, with _id, _lastUpdated
+// and _list. The modifiers are :missing (all types), :exact and :contains
+// (string), :not, :text and :of-type (token), :below and :above (uri),
+// :identifier and reference types such as subject:Patient (reference).
+// _text, _content and the special parameters such as Location near are
+// rejected with ErrUnsupported. Chained parameters (subject:Patient.name) and _has
 // work, as do the prefixes eq, ne, lt, le, gt, ge, sa, eb and ap.
 // Comma-separated values are alternatives and repeated parameters must
 // all hold. _sort, _include and _revinclude (with :iterate), _count,
@@ -408,6 +410,14 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 			return Cond{}, badSearch(name, "value", "_lastUpdated must be a FHIR date, dateTime or instant with an optional prefix")
 		}
 		return Cond{Kind: CondLastUpdated, Param: name, Prefix: prefix, Lo: lo, Hi: hi}, nil
+	case "_list":
+		if modifier != "" {
+			return Cond{}, fmt.Errorf("search: modifier :%s on _list: %w", modifier, ErrUnsupported)
+		}
+		// Matches the resources that the List with this id names in
+		// List.entry.item.
+		list := Clause{{Kind: CondID, Param: "_id", IDs: []string{unescape(value)}}}
+		return Cond{Param: "item", Has: &Nested{Type: "List", Where: list}}, nil
 	}
 	def, ok := s.cfg.Registry.Lookup(typ, name)
 	if !ok {
@@ -416,6 +426,15 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 	if def.Expression == "" {
 		return Cond{}, fmt.Errorf("search: parameter %s has no expression to index: %w", name, ErrUnsupported)
 	}
+	if def.Type == searchparam.TypeComposite {
+		return s.parseComposite(typ, def, modifier, value)
+	}
+	return parseDefinedCond(def, name, modifier, value)
+}
+
+// parseDefinedCond compiles one value of the parameter def, which is
+// called name in the request.
+func parseDefinedCond(def searchparam.Definition, name, modifier, value string) (Cond, error) {
 	c := Cond{Param: def.Code}
 	badModifier := func() (Cond, error) {
 		return Cond{}, fmt.Errorf("search: modifier :%s on %s parameter %s: %w", modifier, def.Type, name, ErrUnsupported)
@@ -457,6 +476,8 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		case "text":
 			c.TokenText, c.Text = true, searchparam.FoldString(unescape(value))
 			return c, nil
+		case "of-type":
+			return parseOfType(def, value)
 		default:
 			return badModifier()
 		}
@@ -512,6 +533,9 @@ func (s *Service) parseCond(typ, name, modifier, value string) (Cond, error) {
 		}
 	case searchparam.TypeReference:
 		c.Kind = CondReference
+		if modifier == "identifier" {
+			return parseReferenceIdentifier(def, value), nil
+		}
 		if modifier != "" {
 			if !IsResourceType(modifier) || !targetAllowed(def, modifier) {
 				return badModifier()

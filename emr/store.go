@@ -68,6 +68,8 @@ const (
 	CondURI
 	CondID
 	CondLastUpdated
+	// CondComposite matches a composite parameter through Cond.Composite.
+	CondComposite
 )
 
 // StringMode is the matching rule of a string condition.
@@ -130,6 +132,10 @@ type Cond struct {
 	// Chain makes a CondReference match references to resources of
 	// Chain.Type for which Chain.Where holds (a chained parameter).
 	Chain *Nested
+	// Composite holds one condition per component of a CondComposite, in
+	// the order of the parameter's components. All of them must hold for
+	// the same element, indexed under searchparam.CompositeParam names.
+	Composite []Cond
 	// Has makes the condition match resources that a resource of Has.Type
 	// references through parameter Param and for which Has.Where holds
 	// (the _has parameter). Kind is ignored.

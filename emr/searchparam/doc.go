@@ -26,6 +26,15 @@
 //     the unit system and code (the unit when there is no code), or the
 //     currency of a Money.
 //   - uri: Exact.
+//   - composite: for each element the parameter's expression selects, the
+//     entries of each component under CompositeParam(code, element,
+//     component), so a search can require every component to match in
+//     one element. An element missing a component gives no entries.
+//   - Reference.identifier: token entries under IdentifierParam(code), for
+//     the :identifier modifier.
+//   - Identifier.type: for each type coding, a token entry under
+//     OfTypeParam(code) with the value in Code and OfTypeSystem in
+//     System, for the :of-type modifier.
 //
 // The query side must normalize search values with the same helpers:
 // FoldString, ParseDate and ParseNumber.
@@ -35,15 +44,14 @@
 // does not modify the resource.
 //
 // Known limits:
-//   - Composite and special parameters produce no entries.
-//   - A Reference with only an identifier produces no entry, and "urn:uuid:"
-//     references keep Exact only, so parameters restricted with
+//   - Special parameters produce no entries, nor do composites whose
+//     components read %resource (the MolecularSequence coordinates).
+//   - "urn:uuid:" references keep Exact only, so parameters restricted with
 //     "where(resolve() is Patient)" find nothing for them. Rewrite bundle
 //     references to Type/id before extracting, as a transaction does.
 //   - Range, Ratio and SampledData values of quantity and number parameters
 //     produce no entries, nor does a Timing bounded only by a Duration or
 //     Range.
-//   - Identifier.type (the :of-type modifier) is not indexed.
 //   - ResourceTypes lists the 133 types that have parameters of their own.
 //     Types without any, such as Binary, still get the Resource parameters.
 //   - Custom SearchParameter resources cannot be added yet.

@@ -48,21 +48,28 @@ func (x *extractor) param(p *param, resource map[string]any) {
 	switch {
 	case p.expr == nil:
 		return
-	case p.def.Type == TypeComposite || p.def.Type == TypeSpecial:
-		// NOTE: composite and special parameters produce no entries yet, so
-		// searches such as code-value-quantity need their component
-		// parameters instead.
+	case p.def.Type == TypeComposite:
+		x.composite(p, resource)
+		return
+	case p.def.Type == TypeSpecial:
+		// NOTE: special parameters (such as Location near) produce no
+		// entries, so search rejects them.
 		return
 	}
-	nodes, err := p.expr.Evaluate(resource)
+	x.values(&p.def, p.expr, resource)
+}
+
+// values adds the entries of def for the nodes that expr selects in tree.
+func (x *extractor) values(def *Definition, expr *fhirpath.Expression, tree map[string]any) {
+	nodes, err := expr.Evaluate(tree)
 	if err != nil {
-		x.errs = append(x.errs, fmt.Errorf("searchparam: %s parameter %s: %w", x.resourceType, p.def.Code, err))
+		x.errs = append(x.errs, fmt.Errorf("searchparam: %s parameter %s: %w", x.resourceType, def.Code, err))
 		return
 	}
-	x.def = &p.def
+	x.def = def
 	start := len(x.out)
 	for _, n := range nodes {
-		switch p.def.Type {
+		switch def.Type {
 		case TypeString:
 			x.addString(n)
 		case TypeToken:
@@ -84,6 +91,39 @@ func (x *extractor) param(p *param, resource map[string]any) {
 		}
 	}
 	x.out = append(x.out[:start], dedupe(x.out[start:])...)
+}
+
+// composite indexes each element that a composite parameter's expression
+// selects: component k of element g becomes entries of the component's
+// type under CompositeParam(code, g, k), so search can require all
+// components to match within one element.
+func (x *extractor) composite(p *param, resource map[string]any) {
+	if p.components == nil {
+		return
+	}
+	elements, err := p.expr.Evaluate(resource)
+	if err != nil {
+		x.errs = append(x.errs, fmt.Errorf("searchparam: %s parameter %s: %w", x.resourceType, p.def.Code, err))
+		return
+	}
+	for g, element := range elements {
+		tree, ok := element.Value.(map[string]any)
+		if !ok {
+			continue
+		}
+		start := len(x.out)
+		for k, c := range p.components {
+			before := len(x.out)
+			def := Definition{Code: CompositeParam(p.def.Code, g, k+1), Type: c.typ, Expression: c.expr.String()}
+			x.values(&def, c.expr, tree)
+			if len(x.out) == before {
+				// An element missing a component can never match, so
+				// none of its rows are kept.
+				x.out = x.out[:start]
+				break
+			}
+		}
+	}
 }
 
 // add appends e after setting its parameter code and type.
@@ -171,6 +211,7 @@ func (x *extractor) addToken(n fhirpath.Node) {
 		case hasValue:
 			// Identifier and ContactPoint: the system and the value.
 			x.add(Entry{System: stringOf(v["system"]), Code: stringOf(v["value"])})
+			x.addIdentifierTypes(v)
 		case hasCode || hasSystem:
 			x.addCoding(v)
 		default:
@@ -180,6 +221,38 @@ func (x *extractor) addToken(n fhirpath.Node) {
 		}
 	}
 }
+
+// addIdentifierTypes adds, for each coding of an Identifier's type, an
+// entry for the :of-type modifier: the value in Code and the type's system
+// and code, joined by "|", in System.
+func (x *extractor) addIdentifierTypes(v map[string]any) {
+	typ, ok := v["type"].(map[string]any)
+	value := stringOf(v["value"])
+	if !ok || value == "" {
+		return
+	}
+	codings, _ := typ["coding"].([]any)
+	for _, c := range codings {
+		coding, ok := c.(map[string]any)
+		if !ok || stringOf(coding["code"]) == "" {
+			continue
+		}
+		x.out = append(x.out, Entry{Param: OfTypeParam(x.def.Code), Type: TypeToken,
+			System: OfTypeSystem(stringOf(coding["system"]), stringOf(coding["code"])), Code: value})
+	}
+}
+
+// IdentifierParam returns the index parameter name of the identifiers in
+// the references of parameter code, for the :identifier modifier.
+func IdentifierParam(code string) string { return code + ":identifier" }
+
+// OfTypeParam returns the index parameter name of the typed identifiers
+// of parameter code, for the :of-type modifier.
+func OfTypeParam(code string) string { return code + ":of-type" }
+
+// OfTypeSystem returns the stored system of an :of-type entry: the
+// identifier type's system and code.
+func OfTypeSystem(system, code string) string { return system + "|" + code }
 
 // addCodeableConcept adds an entry per coding and, when the concept has a
 // text, an entry holding only that text.
@@ -306,6 +379,11 @@ func (x *extractor) addReference(n fhirpath.Node) {
 			x.add(Entry{Exact: v})
 		}
 	case map[string]any:
+		if id, ok := v["identifier"].(map[string]any); ok && stringOf(id["value"]) != "" {
+			// Reference.identifier, matched by the :identifier modifier.
+			x.out = append(x.out, Entry{Param: IdentifierParam(x.def.Code), Type: TypeToken,
+				System: stringOf(id["system"]), Code: stringOf(id["value"])})
+		}
 		if ref, ok := v["reference"].(string); ok && ref != "" {
 			e := Entry{Exact: ref}
 			e.RefType, e.RefID, e.RefVersion, _ = fhirpath.ParseReference(ref)
@@ -319,8 +397,6 @@ func (x *extractor) addReference(n fhirpath.Node) {
 		if resourceType != "" && id != "" {
 			x.add(Entry{Exact: resourceType + "/" + id, RefType: resourceType, RefID: id})
 		}
-		// NOTE: a Reference with only an identifier has no entry, so the
-		// :identifier modifier cannot be served from these entries.
 	}
 }
 

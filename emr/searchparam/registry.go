@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -31,6 +32,16 @@ type Registry struct {
 // parameters that have no expression (_text, _content, _query).
 type param struct {
 	def  Definition
+	expr *fhirpath.Expression
+	// components are the compiled parts of a composite parameter, nil
+	// when one of them cannot be indexed.
+	components []component
+}
+
+// component is one compiled part of a composite parameter. Its expression
+// runs on each element that the composite's expression selects.
+type component struct {
+	typ  Type
 	expr *fhirpath.Expression
 }
 
@@ -97,6 +108,15 @@ func load(data []byte) (*Registry, error) {
 			}
 		}
 	}
+	types := map[string]Type{}
+	for _, src := range sources {
+		types[src.URL] = src.Type
+	}
+	for _, params := range reg.byType {
+		for i := range params {
+			params[i].components = compileComponents(params[i].def, types, compiled)
+		}
+	}
 	for t, params := range reg.byType {
 		sort.Slice(params, func(i, j int) bool { return params[i].def.Code < params[j].def.Code })
 		reg.types = append(reg.types, t)
@@ -104,6 +124,59 @@ func load(data []byte) (*Registry, error) {
 	sort.Slice(reg.common, func(i, j int) bool { return reg.common[i].def.Code < reg.common[j].def.Code })
 	sort.Strings(reg.types)
 	return reg, nil
+}
+
+// compileComponents compiles the components of a composite parameter.
+// It returns nil, so the parameter is not indexed, when a component names
+// an unknown definition or reads %resource: component expressions run on
+// one element, not on the resource.
+func compileComponents(def Definition, types map[string]Type, compiled map[string]*fhirpath.Expression) []component {
+	if def.Type != TypeComposite || def.Expression == "" || len(def.Components) == 0 {
+		return nil
+	}
+	out := make([]component, 0, len(def.Components))
+	for _, c := range def.Components {
+		typ, ok := types[c.Definition]
+		if !ok || typ == TypeComposite || typ == TypeSpecial || strings.Contains(c.Expression, "%resource") {
+			return nil
+		}
+		expr := compiled[c.Expression]
+		if expr == nil {
+			var err error
+			if expr, err = fhirpath.Compile(c.Expression); err != nil {
+				return nil
+			}
+			compiled[c.Expression] = expr
+		}
+		out = append(out, component{typ: typ, expr: expr})
+	}
+	return out
+}
+
+// ComponentTypes returns the types of the components of the composite
+// parameter code of resourceType, in order, and false when the parameter
+// is not a composite that the registry indexes.
+func (r *Registry) ComponentTypes(resourceType, code string) ([]Type, bool) {
+	list := r.byType[resourceType]
+	i, found := slices.BinarySearchFunc(list, code, func(p param, code string) int {
+		return strings.Compare(p.def.Code, code)
+	})
+	if !found || list[i].components == nil {
+		return nil, false
+	}
+	out := make([]Type, len(list[i].components))
+	for k, c := range list[i].components {
+		out[k] = c.typ
+	}
+	return out, true
+}
+
+// CompositeParam returns the index parameter name under which Extract
+// stores component k (from 1) of element g (from 0) of composite
+// parameter code, such as "code-value-quantity$0$2". Search matches the
+// components of one element by the shared "code$g$" prefix.
+func CompositeParam(code string, g, k int) string {
+	return code + "$" + strconv.Itoa(g) + "$" + strconv.Itoa(k)
 }
 
 // splitByBase gives each base its part of a published expression. A

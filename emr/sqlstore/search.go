@@ -258,6 +258,9 @@ func writeCond(b *sqlBuilder, a, typ string, c emr.Cond) error {
 		return nil
 	}
 
+	if c.Kind == emr.CondComposite {
+		return writeComposite(b, a, typ, c)
+	}
 	table, ok := condTables[c.Kind]
 	if !ok {
 		return fmt.Errorf("search %s: unknown condition kind %d: %w", typ, c.Kind, emr.ErrUnsupported)
