@@ -86,6 +86,13 @@ type Config struct {
 	// ExportRetention is how long the files of a finished export job are
 	// kept before they are deleted. Zero means DefaultExportRetention.
 	ExportRetention time.Duration
+	// Authorizer, when set, decides every request of the principal in its
+	// context and restricts it to the decided patients and types (see
+	// authz.go). Nil serves every request unrestricted.
+	Authorizer Authorizer
+	// AccessRecorder, when set, records every interaction before its
+	// response is sent. Nil records nothing.
+	AccessRecorder AccessRecorder
 }
 
 // Defaults of the bulk data export settings.
@@ -153,6 +160,7 @@ type handler struct {
 	log        *slog.Logger
 	capability capabilityStatement
 	exports    *exportJobs
+	authz      *authz
 }
 
 // NewHandler returns the FHIR R4 REST API on cfg.Service as an http.Handler
@@ -168,7 +176,7 @@ func NewHandler(cfg Config) http.Handler {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	h := &handler{svc: cfg.Service, cfg: cfg, log: cfg.Logger, exports: newExportJobs(cfg)}
+	h := &handler{svc: cfg.Service, cfg: cfg, log: cfg.Logger, exports: newExportJobs(cfg), authz: newAuthz(cfg)}
 	h.capability = buildCapability(cfg, cfg.Service.Registry())
 	return h
 }
@@ -225,7 +233,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(x, err)
 		return
 	}
-	x.route.serve(h, x)
+	h.serveRoute(x)
 }
 
 // prepare parses the query and checks the response format the client
