@@ -28,7 +28,7 @@
 // commit, and neither a CA nor an AA is ever sent for a message that is
 // not committed. A message that requests no ACK gets none, and the MLLP
 // connection stays open (see mllp.ReplyHandler). Result.Replies lists what
-// to send, and ExpectedACKs tells a sender how many frames to read.
+// to send, and ExpectedACKs returns how many frames a sender reads.
 //
 // Every ACK has MSA-2 set to the message's MSH-10, and MSH-3 and MSH-4
 // swapped with MSH-5 and MSH-6. ERR segments locate each fault by segment,
@@ -64,11 +64,31 @@
 // arrive, even across connections. Messages of different senders run
 // concurrently.
 //
+// # Group commit
+//
+// With Handler.Group set, messages are applied in group commits: the
+// messages that arrive on all connections while one transaction runs are
+// applied together in the next, up to GroupCommit.MaxBatch (64 by
+// default). The BatchApplier checks each message's key, applies it and
+// records the key in that one transaction, so a crash can no longer
+// separate a message's effects from its record. Each message is isolated:
+// a message that fails gets its AE or AR (or no ACK, for an internal
+// error), and the others commit. Every ACK of a batch is built only after
+// its transaction commits, and a batch that fails to commit sends no ACK
+// for any of its messages, so their senders resend them.
+//
+// The order of a sender's messages is kept, because a message enters the
+// queue while its sender's lock is held, the lock is released once it is
+// queued, and batches commit in queue order. A later message of the same
+// sender can so share the transaction of an earlier one. A batch runs
+// with the context of the message that leads it (see GroupCommit).
+//
 // # Concurrency
 //
 // A Handler is safe for concurrent use once its fields are set, and its
-// fields must not change afterwards. The Applier and the SeenStore must be
-// safe for concurrent use.
+// fields must not change afterwards. The Applier, the SeenStore and the
+// BatchApplier must be safe for concurrent use; a BatchApplier is called
+// for one batch at a time per GroupCommit.
 //
 // # Logging
 //

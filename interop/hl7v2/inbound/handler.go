@@ -73,6 +73,10 @@ type Handler struct {
 	// acknowledged without being applied twice. Nil disables duplicate
 	// detection.
 	Seen SeenStore
+	// Group, when set, applies messages in group commits in place of
+	// Applier and Seen, so that messages from all connections share
+	// transactions. Its BatchApplier then checks and records the keys.
+	Group *GroupCommit
 
 	senders senderLocks
 }
@@ -117,8 +121,12 @@ func (r *Result) Replies() [][]byte {
 
 // Validate returns an error naming the first invalid field.
 func (h *Handler) Validate() error {
-	if h.Applier == nil {
-		return errors.New("inbound: Handler.Applier is nil; set an Applier")
+	if h.Group != nil {
+		if err := h.Group.Validate(); err != nil {
+			return err
+		}
+	} else if h.Applier == nil {
+		return errors.New("inbound: Handler.Applier is nil; set an Applier or a Group")
 	}
 	return h.Parse.Validate()
 }
@@ -198,6 +206,18 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 	if err != nil {
 		return res, fmt.Errorf("inbound: waiting for the previous message of the sender: %w", err)
 	}
+	if h.Group != nil {
+		// The sender's lock is held only until the message is queued,
+		// because the queue keeps the order of the sender's messages
+		// and their transactions commit in queue order.
+		item := &BatchItem{Message: msg, Key: ContentKey(res.Header, message)}
+		wait := h.Group.submit(item)
+		unlock()
+		if err := wait(ctx); err != nil {
+			return res, fmt.Errorf("inbound: the group commit failed: %w", err)
+		}
+		return h.acknowledge(res, item.Outcome, item.Duplicate, item.Err)
+	}
 	defer unlock()
 	return h.apply(ctx, res, msg, message)
 }
@@ -218,6 +238,20 @@ func (h *Handler) apply(ctx context.Context, res *Result, msg *hl7v2.Message, ra
 	}
 
 	outcome, err := h.Applier.Apply(ctx, msg)
+	if err != nil {
+		return h.acknowledge(res, outcome, false, err)
+	}
+	if h.Seen != nil {
+		if err := h.Seen.Record(ctx, key); err != nil {
+			return res, fmt.Errorf("inbound: the message was applied, but recording its control id failed: %w", err)
+		}
+	}
+	return h.acknowledge(res, outcome, false, nil)
+}
+
+// acknowledge builds the ACKs of a message from the result of applying
+// it, with err as Applier.Apply documents it.
+func (h *Handler) acknowledge(res *Result, outcome Outcome, duplicate bool, err error) (*Result, error) {
 	switch {
 	case errors.Is(err, ErrUnsupportedMessage):
 		return h.rejectUnsupported(res, unsupportedType)
@@ -228,13 +262,7 @@ func (h *Handler) apply(ctx context.Context, res *Result, msg *hl7v2.Message, ra
 	case err != nil:
 		return res, fmt.Errorf("inbound: applying the message failed: %w", err)
 	}
-	res.Outcome = outcome
-
-	if h.Seen != nil {
-		if err := h.Seen.Record(ctx, key); err != nil {
-			return res, fmt.Errorf("inbound: the message was applied, but recording its control id failed: %w", err)
-		}
-	}
+	res.Outcome, res.Duplicate = outcome, duplicate
 	return h.accept(res)
 }
 
