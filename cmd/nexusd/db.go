@@ -31,8 +31,16 @@ func isEmpty(ctx context.Context, db *storage.DB) (bool, error) {
 // openService opens the database, checks its schema and returns the
 // clinical record service on it. An empty database is migrated; a database
 // with an older schema is rejected, so that an operator applies the
-// migrations knowingly with `nexusd migrate`.
+// migrations knowingly with `nexusd migrate`. The master key comes from
+// NEXUS_MASTER_KEY or NEXUS_MASTER_KEY_FILE.
 func openService(ctx context.Context, dsn string, cfg emr.Config) (*storage.DB, *emr.Service, error) {
+	return openServiceKeys(ctx, dsn, cfg, masterKeyFromEnv())
+}
+
+// openServiceKeys is openService with the master key from keys. The key
+// ring is set on the DB before the stores are created, and a database with
+// encrypted data fails to open without its master key.
+func openServiceKeys(ctx context.Context, dsn string, cfg emr.Config, keys dataKeys) (*storage.DB, *emr.Service, error) {
 	cfg = cfg.WithDefaults()
 	db, err := storage.Open(ctx, dsn, storage.Options{})
 	if err != nil {
@@ -51,6 +59,10 @@ func openService(ctx context.Context, dsn string, cfg emr.Config) (*storage.DB, 
 		if errors.Is(err, storage.ErrSchemaOutdated) {
 			return nil, nil, fmt.Errorf("%w; run `nexusd migrate --db ...` with the same --db value first", err)
 		}
+		return nil, nil, err
+	}
+	if _, err := protectDB(ctx, db, keys, cfg.Logger); err != nil {
+		db.Close()
 		return nil, nil, err
 	}
 	svc, err := emr.NewService(sqlstore.New(db), cfg)

@@ -25,6 +25,7 @@ func demoCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "db", EnvVars: []string{"NEXUS_DEMO_DB"},
 				Usage: "database for the demo; must not exist yet (default: a new file in a temporary folder)"},
+			masterKeyFlag(),
 		}, serveFlags()...),
 		Action: func(c *cli.Context) error {
 			log, err := newLogger(c)
@@ -51,7 +52,7 @@ func demoCommand() *cli.Command {
 					return fmt.Errorf("demo: %s already exists; the demo needs a fresh database", path)
 				}
 			}
-			db, svc, err := openService(c.Context, dsn, emr.Config{Logger: slog.New(slog.DiscardHandler)})
+			db, svc, err := openServiceKeys(c.Context, dsn, emr.Config{Logger: slog.New(slog.DiscardHandler)}, masterKeyFrom(c))
 			if err != nil {
 				return err
 			}
@@ -98,9 +99,13 @@ func demoCommand() *cli.Command {
 					fmt.Fprintf(c.App.Writer, "FHIR API: http://%s/fhir  (try http://%s/fhir/Patient)\n", addr, addr)
 				}
 			}()
+			auditLog, err := startAudit(c.Context, db, svc, sched, log)
+			if err != nil {
+				return err
+			}
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
-				db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts, sched: sched,
+				db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts, sched: sched, audit: auditLog,
 			})
 		},
 	}

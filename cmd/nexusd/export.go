@@ -24,6 +24,7 @@ func exportCommand() *cli.Command {
 			"each resource. --patient limits it to patient compartments.",
 		Flags: []cli.Flag{
 			dbFlag(),
+			masterKeyFlag(),
 			&cli.StringFlag{Name: "out", Required: true, Usage: "folder for the NDJSON files; it must be empty or not exist"},
 			&cli.StringFlag{Name: "type", Usage: "comma-separated resource types (default: all)"},
 			&cli.StringFlag{Name: "since", Usage: "only resources changed at or after this FHIR instant, such as 2024-01-01T00:00:00Z"},
@@ -61,7 +62,7 @@ func exportCommand() *cli.Command {
 			if err := os.MkdirAll(out, 0o750); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			db, svc, err := openService(c.Context, c.String("db"), emr.Config{Logger: log})
+			db, svc, err := openServiceKeys(c.Context, c.String("db"), emr.Config{Logger: log}, masterKeyFrom(c))
 			if err != nil {
 				return err
 			}

@@ -36,6 +36,7 @@ func importCommand() *cli.Command {
 			"or a folder searched for such files. Each file is imported in one transaction.",
 		Flags: []cli.Flag{
 			dbFlag(),
+			masterKeyFlag(),
 			&cli.IntFlag{Name: "workers", Value: 2, Usage: "files prepared at the same time"},
 		},
 		Action: func(c *cli.Context) error {
@@ -46,7 +47,7 @@ func importCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			db, svc, err := openService(c.Context, c.String("db"), emr.Config{Logger: log})
+			db, svc, err := openServiceKeys(c.Context, c.String("db"), emr.Config{Logger: log}, masterKeyFrom(c))
 			if err != nil {
 				return err
 			}

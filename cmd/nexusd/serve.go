@@ -17,6 +17,7 @@ import (
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/interop/fhir"
 	"github.com/nexus-health-360/nexus/scheduling"
+	"github.com/nexus-health-360/nexus/security/audit"
 	"github.com/nexus-health-360/nexus/storage"
 )
 
@@ -45,7 +46,7 @@ func serveCommand() *cli.Command {
 		Description: "Serves FHIR R4 under /fhir, with /healthz and /readyz. An empty database is migrated;\n" +
 			"a database with an older schema is rejected until `nexusd migrate` has run. With\n" +
 			"--mllp-addr, HL7 v2 messages received over MLLP are applied to the same record.",
-		Flags: append([]cli.Flag{dbFlag()}, serveFlags()...),
+		Flags: append([]cli.Flag{dbFlag(), masterKeyFlag()}, serveFlags()...),
 		Action: func(c *cli.Context) error {
 			log, err := newLogger(c)
 			if err != nil {
@@ -58,7 +59,7 @@ func serveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			db, svc, err := openService(c.Context, c.String("db"), emr.Config{Logger: log})
+			db, svc, err := openServiceKeys(c.Context, c.String("db"), emr.Config{Logger: log}, masterKeyFrom(c))
 			if err != nil {
 				return err
 			}
@@ -67,9 +68,14 @@ func serveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			auditLog, err := startAudit(c.Context, db, svc, sched, log)
+			if err != nil {
+				return err
+			}
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
 				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log, mllp: mllpOpts, sched: sched,
+				audit: auditLog,
 			})
 		},
 	}
@@ -111,6 +117,9 @@ type serveOptions struct {
 	ready chan<- string
 	// mllp configures the HL7 v2 listener, which is off by default.
 	mllp mllpOptions
+	// audit is the audit log that request handlers record reads,
+	// searches, exports and logins in; nil in tests that serve without it.
+	audit *audit.Log
 }
 
 func serve(ctx context.Context, o serveOptions) error {
