@@ -14,7 +14,7 @@ import (
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
-func newMasterKey(t *testing.T) []byte {
+func newMasterKey(t testing.TB) []byte {
 	t.Helper()
 	key := make([]byte, keyring.MasterKeySize)
 	_, err := rand.Read(key)
@@ -22,13 +22,13 @@ func newMasterKey(t *testing.T) []byte {
 	return key
 }
 
-func migrated(t *testing.T, db *storage.DB) *storage.DB {
+func migrated(t testing.TB, db *storage.DB) *storage.DB {
 	t.Helper()
 	require.NoError(t, db.Migrate(context.Background(), keyring.Migrations()))
 	return db
 }
 
-func openRing(t *testing.T, db *storage.DB, master []byte) *keyring.Ring {
+func openRing(t testing.TB, db *storage.DB, master []byte) *keyring.Ring {
 	t.Helper()
 	ring, err := keyring.Open(context.Background(), db, keyring.Config{MasterKey: master})
 	require.NoError(t, err)
