@@ -70,7 +70,9 @@ func BenchmarkVerify(b *testing.B) {
 			ctx := context.Background()
 			results := make(chan error, entries)
 			for i := range entries {
-				go func() { results <- log.Record(ctx, audittest.Read(fmt.Sprintf("u%d", i%50), fmt.Sprintf("p%d", i%500))) }()
+				go func() {
+					results <- log.Record(ctx, audittest.Read(fmt.Sprintf("u%d", i%50), fmt.Sprintf("p%d", i%500)))
+				}()
 			}
 			for range entries {
 				require.NoError(b, <-results)
