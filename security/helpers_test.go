@@ -74,7 +74,7 @@ func (l *eventLog) types() []security.EventType {
 	return out
 }
 
-func newFixture(t *testing.T, cfg security.Config) *fixture {
+func newFixture(t testing.TB, cfg security.Config) *fixture {
 	t.Helper()
 	db := storagetest.SQLite(t)
 	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
@@ -97,7 +97,7 @@ type systemClient struct {
 	key *ecdsa.PrivateKey
 }
 
-func (f *fixture) addSystemClient(t *testing.T, id, scopes string, roles ...security.Role) systemClient {
+func (f *fixture) addSystemClient(t testing.TB, id, scopes string, roles ...security.Role) systemClient {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	require.NoError(t, err)
@@ -111,7 +111,7 @@ func (f *fixture) addSystemClient(t *testing.T, id, scopes string, roles ...secu
 }
 
 // assertion signs a client assertion; edit changes the claims first.
-func (c systemClient) assertion(t *testing.T, f *fixture, edit func(jwt.MapClaims)) string {
+func (c systemClient) assertion(t testing.TB, f *fixture, edit func(jwt.MapClaims)) string {
 	t.Helper()
 	now := f.clock.Now()
 	claims := jwt.MapClaims{"iss": c.id, "sub": c.id, "aud": f.svc.TokenURL(),
@@ -126,13 +126,13 @@ func (c systemClient) assertion(t *testing.T, f *fixture, edit func(jwt.MapClaim
 	return signed
 }
 
-func randomJTI(t *testing.T) string {
+func randomJTI(t testing.TB) string {
 	t.Helper()
 	return rand.Text()
 }
 
 // systemToken issues a client_credentials token.
-func (f *fixture) systemToken(t *testing.T, c systemClient, scope string) string {
+func (f *fixture) systemToken(t testing.TB, c systemClient, scope string) string {
 	t.Helper()
 	tok, err := f.svc.ClientCredentials(f.ctx, security.AssertionType, c.assertion(t, f, nil), scope)
 	require.NoError(t, err)
