@@ -32,7 +32,7 @@
 // CancelInvoice issues a credit note. PostPayment, ApplyCredit, Refund
 // and Adjust post to the ledger, and Statement sums it for a period.
 // BuildClaim, SubmitClaim and PostRemittance run an insurance claim from
-// draft to paid.
+// draft to paid, and Write837P exports a claim as X12 837P text.
 //
 // # Invariants
 //
@@ -70,7 +70,9 @@
 //     cancelled.
 //   - SubmitClaim writes the FHIR Claim outside the billing transaction,
 //     so a failed status change can leave a Claim resource for a draft.
-//   - There is no X12 837P export or X12 835 import yet; remittances
-//     arrive as Remittance values or, through ClaimRecorder, as FHIR
-//     ClaimResponse resources.
+//   - Write837P writes one claim per interchange, for a subscriber who
+//     is the patient (no 2000C loop), without referring or rendering
+//     providers, prior authorisations or line adjudication. There is no
+//     X12 835 reader: remittances arrive as Remittance values or,
+//     through ClaimRecorder, as FHIR ClaimResponse resources.
 package billing

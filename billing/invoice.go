@@ -16,7 +16,15 @@ type DraftInvoiceParams struct {
 	// ChargeIDs limits the draft to these open charges; empty takes
 	// every open charge of the account.
 	ChargeIDs []string
-	By        string
+	// ExpectNet and ExpectGross, when set, must equal the draft's totals,
+	// or nothing is stored and the error wraps ErrInvalid. They let a
+	// caller that sent totals, such as a FHIR Invoice, check them.
+	ExpectNet   *Money
+	ExpectGross *Money
+	// Issue issues the draft in the same transaction, so a failure
+	// leaves neither a draft nor a number taken.
+	Issue bool
+	By    string
 }
 
 // DraftInvoice drafts an invoice from open charges of an account. A
@@ -53,18 +61,37 @@ func (s *Service) DraftInvoice(ctx context.Context, p DraftInvoiceParams) (*Invo
 		if err != nil {
 			return err
 		}
+		if err := checkExpected(inv, p.ExpectNet, p.ExpectGross); err != nil {
+			return err
+		}
 		if err := tx.InsertInvoice(ctx, *inv); err != nil {
 			return err
 		}
 		out = inv
-		return emit(ctx, tx, inv.Created, EventInvoiceDrafted, inv.ID, 1, map[string]any{
+		err = emit(ctx, tx, inv.Created, EventInvoiceDrafted, inv.ID, 1, map[string]any{
 			"account": acct.ID, "lines": len(inv.Lines), "total_gross": moneyData(inv.TotalGross),
 		})
+		if err != nil || !p.Issue {
+			return err
+		}
+		out, err = s.issue(ctx, tx, inv.ID, p.By)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("draft invoice on account %s: %w", p.AccountID, err)
 	}
 	return out, nil
+}
+
+// checkExpected compares the totals a caller sent with the draft's.
+func checkExpected(inv *Invoice, net, gross *Money) error {
+	if net != nil && *net != inv.TotalNet {
+		return invalidf("the expected net total %s differs from %s, the sum of the open charges", *net, inv.TotalNet)
+	}
+	if gross != nil && *gross != inv.TotalGross {
+		return invalidf("the expected gross total %s differs from %s, the sum of the open charges", *gross, inv.TotalGross)
+	}
+	return nil
 }
 
 // pickCharges drops open pairs of a charge and its reversal, then keeps
@@ -134,43 +161,50 @@ func (s *Service) IssueInvoice(ctx context.Context, invoiceID, by string) (*Invo
 	}
 	var out *Invoice
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
-		inv, err := tx.GetInvoice(ctx, invoiceID)
-		if err != nil {
-			return err
-		}
-		if inv.Status != InvoiceDraft {
-			return fmt.Errorf("invoice is %s, not a draft: %w", inv.Status, ErrConflict)
-		}
-		if err := checkTotals(inv); err != nil {
-			return err
-		}
-		number, err := tx.NextNumber(ctx, inv.FacilityID, inv.Kind)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		if err := tx.UpdateInvoice(ctx, InvoiceUpdate{
-			ID: inv.ID, FromStatus: InvoiceDraft, Status: InvoiceIssued, Version: inv.Version + 1,
-			Number: number, At: now, By: by,
-		}); err != nil {
-			return err
-		}
-		if err := tx.Post(ctx, issueEntries(inv, now, by)); err != nil {
-			return err
-		}
-		out, err = tx.GetInvoice(ctx, inv.ID)
-		if err != nil {
-			return err
-		}
-		return emit(ctx, tx, now, EventInvoiceIssued, inv.ID, out.Version, map[string]any{
-			"account": inv.AccountID, "facility": inv.FacilityID, "kind": inv.Kind, "number": number,
-			"total_net": moneyData(inv.TotalNet), "total_tax": moneyData(inv.TotalTax), "total_gross": moneyData(inv.TotalGross),
-		})
+		var err error
+		out, err = s.issue(ctx, tx, invoiceID, by)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("issue invoice %s: %w", invoiceID, err)
 	}
 	return out, nil
+}
+
+// issue numbers a draft, posts its receivable and emits the event, in tx.
+func (s *Service) issue(ctx context.Context, tx Tx, invoiceID, by string) (*Invoice, error) {
+	inv, err := tx.GetInvoice(ctx, invoiceID)
+	if err != nil {
+		return nil, err
+	}
+	if inv.Status != InvoiceDraft {
+		return nil, fmt.Errorf("invoice is %s, not a draft: %w", inv.Status, ErrConflict)
+	}
+	if err := checkTotals(inv); err != nil {
+		return nil, err
+	}
+	number, err := tx.NextNumber(ctx, inv.FacilityID, inv.Kind)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if err := tx.UpdateInvoice(ctx, InvoiceUpdate{
+		ID: inv.ID, FromStatus: InvoiceDraft, Status: InvoiceIssued, Version: inv.Version + 1,
+		Number: number, At: now, By: by,
+	}); err != nil {
+		return nil, err
+	}
+	if err := tx.Post(ctx, issueEntries(inv, now, by)); err != nil {
+		return nil, err
+	}
+	out, err := tx.GetInvoice(ctx, inv.ID)
+	if err != nil {
+		return nil, err
+	}
+	return out, emit(ctx, tx, now, EventInvoiceIssued, inv.ID, out.Version, map[string]any{
+		"account": inv.AccountID, "facility": inv.FacilityID, "kind": inv.Kind, "number": number,
+		"total_net": moneyData(inv.TotalNet), "total_tax": moneyData(inv.TotalTax), "total_gross": moneyData(inv.TotalGross),
+	})
 }
 
 // checkTotals checks that each line of inv adds up (Gross is unit price
