@@ -125,6 +125,9 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 		if cfg.Scheduling != nil && isSchedulingType(typ) {
 			continue
 		}
+		if cfg.Billing != nil && isBillingType(typ) {
+			continue
+		}
 		resources = append(resources, capResource{
 			Type:              typ,
 			Interaction:       interactions,
@@ -143,6 +146,11 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 	}
 	if cfg.Scheduling != nil {
 		resources = append(resources, schedulingCapabilities(registry)...)
+	}
+	if cfg.Billing != nil {
+		resources = append(resources, billingCapabilities(registry)...)
+	}
+	if cfg.Scheduling != nil || cfg.Billing != nil {
 		sort.Slice(resources, func(i, j int) bool { return resources[i].Type < resources[j].Type })
 	}
 	return capabilityStatement{

@@ -56,6 +56,11 @@ type Config struct {
 	// AppointmentResponse in place of Service. Nil leaves these types to
 	// Service like every other type.
 	Scheduling SchedulingService
+	// Billing, when set, serves Account, ChargeItem, ChargeItemDefinition,
+	// Invoice and PaymentReconciliation in place of Service, so every
+	// write goes through the billing rules. Nil leaves these types to
+	// Service like every other type.
+	Billing BillingService
 	// BaseURL returns the absolute URL the handler is mounted at, without
 	// a trailing slash, such as "https://ehr.example/fhir". It is used in
 	// Location headers, fullUrl and links. Nil means the scheme and Host of
@@ -211,6 +216,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.route, x.path = matchRoute(r.Method, r.URL.Path)
 	if h.cfg.Scheduling != nil {
 		x.route, x.path = h.schedulingRoute(r.Method, r.URL.Path, x.route, x.path)
+	}
+	if h.cfg.Billing != nil {
+		x.route, x.path = h.billingRoute(r.Method, r.URL.Path, x.route, x.path)
 	}
 
 	defer func() {

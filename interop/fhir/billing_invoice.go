@@ -1,0 +1,377 @@
+package fhir
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nexus-health-360/nexus/billing"
+	"github.com/nexus-health-360/nexus/emr"
+)
+
+// FacilitySystem is the identifier system of Invoice.issuer: the value is
+// the facility whose sequence numbers the invoice.
+const FacilitySystem = "urn:nexus-health-360:facility"
+
+// invoiceResource is the FHIR R4 Invoice as this package writes and reads
+// it. A credit note is an Invoice whose kind extension is credit-note.
+type invoiceResource struct {
+	ResourceType    string             `json:"resourceType"`
+	ID              string             `json:"id,omitempty"`
+	Meta            *meta              `json:"meta,omitempty"`
+	Extension       []billingExtension `json:"extension,omitempty"`
+	Identifier      []fhirIdentifier   `json:"identifier,omitempty"`
+	Status          string             `json:"status"`
+	CancelledReason string             `json:"cancelledReason,omitempty"`
+	Subject         *billingReference  `json:"subject,omitempty"`
+	Date            string             `json:"date,omitempty"`
+	Issuer          *billingReference  `json:"issuer,omitempty"`
+	Account         *billingReference  `json:"account,omitempty"`
+	LineItem        []invoiceLineItem  `json:"lineItem,omitempty"`
+	TotalNet        *fhirMoney         `json:"totalNet,omitempty"`
+	TotalGross      *fhirMoney         `json:"totalGross,omitempty"`
+}
+
+type invoiceLineItem struct {
+	Sequence            int               `json:"sequence,omitempty"`
+	ChargeItemReference *billingReference `json:"chargeItemReference,omitempty"`
+	PriceComponent      []priceComponent  `json:"priceComponent,omitempty"`
+}
+
+// invoiceNumberSystem returns the system of an invoice number: invoices
+// and credit notes are numbered in separate sequences per facility.
+func invoiceNumberSystem(inv *billing.Invoice) string {
+	s := InvoiceNumberSystem + inv.FacilityID
+	if inv.Kind == billing.KindCreditNote {
+		s += ":" + string(billing.KindCreditNote)
+	}
+	return s
+}
+
+func invoiceResourceOf(inv *billing.Invoice, a *billing.Account) (*emr.Resource, error) {
+	res := invoiceResource{
+		ResourceType: "Invoice",
+		ID:           inv.ID,
+		Meta:         &meta{VersionID: strconv.FormatInt(inv.Version, 10), LastUpdated: instant(inv.Updated)},
+		Extension: []billingExtension{
+			{URL: extensionInvoiceKind, ValueCode: string(inv.Kind)},
+			{URL: extensionInvoiceBalance, ValueMoney: moneyJSON(inv.Balance)},
+		},
+		Status:     string(inv.Status),
+		Subject:    &billingReference{Reference: "Patient/" + a.PatientID},
+		Issuer:     &billingReference{Identifier: &fhirIdentifier{System: FacilitySystem, Value: inv.FacilityID}},
+		Account:    &billingReference{Reference: "Account/" + inv.AccountID},
+		TotalNet:   moneyJSON(inv.TotalNet),
+		TotalGross: moneyJSON(inv.TotalGross),
+	}
+	if inv.Number > 0 {
+		res.Identifier = []fhirIdentifier{{System: invoiceNumberSystem(inv), Value: strconv.FormatInt(inv.Number, 10)}}
+	}
+	if !inv.Issued.IsZero() {
+		res.Date = dateTime(inv.Issued)
+	}
+	if inv.Status == billing.InvoiceCancelled {
+		res.CancelledReason = inv.Reason
+	}
+	if inv.Credits != "" {
+		res.Extension = append(res.Extension, billingExtension{URL: extensionInvoiceCredits, ValueReference: &billingReference{Reference: "Invoice/" + inv.Credits}})
+	}
+	if inv.CreditedBy != "" {
+		res.Extension = append(res.Extension, billingExtension{URL: extensionInvoiceCredited, ValueReference: &billingReference{Reference: "Invoice/" + inv.CreditedBy}})
+	}
+	for _, l := range inv.Lines {
+		item := invoiceLineItem{
+			Sequence:            l.Sequence,
+			ChargeItemReference: &billingReference{Reference: "ChargeItem/" + l.ChargeID},
+			PriceComponent:      []priceComponent{{Type: "base", Amount: moneyJSON(l.Gross)}},
+		}
+		if l.Discount.Amount != 0 {
+			item.PriceComponent = append(item.PriceComponent, priceComponent{Type: "discount", Amount: moneyJSON(l.Discount)})
+		}
+		item.PriceComponent = append(item.PriceComponent, priceComponent{Type: "tax", Factor: rateJSON(l.TaxRate), Amount: moneyJSON(l.Tax)})
+		res.LineItem = append(res.LineItem, item)
+	}
+	return billingResource("Invoice", inv.ID, inv.Version, inv.Updated, res)
+}
+
+func (h *handler) invoiceResource(ctx context.Context, inv *billing.Invoice) (*emr.Resource, error) {
+	a, err := h.cfg.Billing.GetAccount(ctx, inv.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	return invoiceResourceOf(inv, a)
+}
+
+func (h *handler) readInvoice(x *exchange) {
+	id, err := readTarget(x)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	inv, err := h.cfg.Billing.GetInvoice(x.ctx, id)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	res, err := h.invoiceResource(x.ctx, inv)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	h.writeBillingRead(x, res)
+}
+
+// createInvoice serves POST Invoice: status draft drafts an invoice from
+// the account's open charges (those of lineItem.chargeItemReference when
+// given), and status issued also issues it, in one transaction. totalNet
+// and totalGross, when sent, must equal the sums of the lines, or nothing
+// is stored. identifier and date are assigned by the service and not read.
+func (h *handler) createInvoice(x *exchange) {
+	var in invoiceResource
+	if err := h.decodeBillingBody(x, "Invoice", &in); err != nil {
+		h.fail(x, err)
+		return
+	}
+	p, err := h.parseInvoiceBody(x.ctx, &in)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	p.By = h.by(x)
+	inv, err := h.cfg.Billing.DraftInvoice(x.ctx, *p)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	res, err := h.invoiceResource(x.ctx, inv)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	h.writeWritten(x, http.StatusCreated, res, "created")
+}
+
+func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*billing.DraftInvoiceParams, error) {
+	p := &billing.DraftInvoiceParams{}
+	switch billing.InvoiceStatus(in.Status) {
+	case billing.InvoiceDraft:
+	case billing.InvoiceIssued:
+		p.Issue = true
+	default:
+		return nil, badElement("not-supported", "Invoice.status", "a new invoice must be draft or issued")
+	}
+	if e := extensionOf(in.Extension, extensionInvoiceKind); e != nil && e.ValueCode != string(billing.KindInvoice) {
+		return nil, unprocessable("Invoice.extension", "credit notes are issued by cancelling an invoice")
+	}
+	if in.Account == nil {
+		return nil, badElement("required", "Invoice.account", "name the Account whose charges are invoiced")
+	}
+	accountID, ok := refID(in.Account.Reference, "Account")
+	if !ok {
+		return nil, badElement("invalid", "Invoice.account", "the account must be a reference such as Account/[id]")
+	}
+	a, err := h.cfg.Billing.GetAccount(ctx, accountID)
+	if statusOf(billingError(err)) == http.StatusNotFound {
+		return nil, unprocessable("Invoice.account", "the account does not exist")
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.AccountID = a.ID
+	if in.Subject != nil && in.Subject.Reference != "Patient/"+a.PatientID {
+		return nil, unprocessable("Invoice.subject", "the subject must be the Patient of the account")
+	}
+	if in.Issuer != nil && in.Issuer.Identifier != nil && in.Issuer.Identifier.System == FacilitySystem {
+		p.FacilityID = in.Issuer.Identifier.Value
+	}
+	for i, item := range in.LineItem {
+		path := "Invoice.lineItem[" + strconv.Itoa(i) + "].chargeItemReference"
+		if item.ChargeItemReference == nil {
+			return nil, badElement("required", path, "each line must reference a ChargeItem of the account")
+		}
+		id, ok := refID(item.ChargeItemReference.Reference, "ChargeItem")
+		if !ok {
+			return nil, badElement("invalid", path, "the line must be a reference such as ChargeItem/[id]")
+		}
+		p.ChargeIDs = append(p.ChargeIDs, id)
+	}
+	if in.TotalNet != nil {
+		m, err := parseMoney("Invoice.totalNet", in.TotalNet)
+		if err != nil {
+			return nil, err
+		}
+		p.ExpectNet = &m
+	}
+	if in.TotalGross != nil {
+		m, err := parseMoney("Invoice.totalGross", in.TotalGross)
+		if err != nil {
+			return nil, err
+		}
+		p.ExpectGross = &m
+	}
+	return p, nil
+}
+
+// updateInvoice serves PUT Invoice/[id], which changes only the status:
+// draft to issued issues it, draft to cancelled discards it, and issued
+// or balanced to cancelled issues a credit note with cancelledReason. An
+// issued invoice never changes otherwise, so any other change gets 422.
+// If-Match, when sent, must name the current version.
+func (h *handler) updateInvoice(x *exchange) {
+	ifMatch, err := parseIfMatch(x.r)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	var in invoiceResource
+	if err := h.decodeBillingBody(x, "Invoice", &in); err != nil {
+		h.fail(x, err)
+		return
+	}
+	cur, err := h.cfg.Billing.GetInvoice(x.ctx, x.path.id)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	if ifMatch != 0 && ifMatch != cur.Version {
+		h.fail(x, requestError(http.StatusPreconditionFailed, "conflict", "If-Match does not name the current version of the invoice"))
+		return
+	}
+	if err := sameInvoice(&in, cur); err != nil {
+		h.fail(x, err)
+		return
+	}
+	from, to := cur.Status, billing.InvoiceStatus(in.Status)
+	by := h.by(x)
+	switch {
+	case from == to:
+	case from == billing.InvoiceDraft && to == billing.InvoiceIssued:
+		cur, err = h.cfg.Billing.IssueInvoice(x.ctx, cur.ID, by)
+	case from == billing.InvoiceDraft && to == billing.InvoiceCancelled:
+		cur, err = h.cfg.Billing.DiscardDraft(x.ctx, cur.ID, in.CancelledReason, by)
+	case (from == billing.InvoiceIssued || from == billing.InvoiceBalanced) && to == billing.InvoiceCancelled:
+		if _, err = h.cfg.Billing.CancelInvoice(x.ctx, billing.CancelInvoiceParams{InvoiceID: cur.ID, Reason: in.CancelledReason, By: by}); err == nil {
+			cur, err = h.cfg.Billing.GetInvoice(x.ctx, cur.ID)
+		}
+	default:
+		h.fail(x, unprocessable("Invoice.status", "an invoice cannot go from "+string(from)+" to "+in.Status+
+			"; issue a draft, or cancel an issued invoice with a credit note"))
+		return
+	}
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	res, err := h.invoiceResource(x.ctx, cur)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	h.writeWritten(x, http.StatusOK, res, "updated")
+}
+
+// sameInvoice rejects a PUT body whose account, totals or lines differ
+// from the stored invoice, because lines and totals never change once
+// drafted: an issued invoice is cancelled by a credit note, and a draft
+// is discarded and drafted again.
+func sameInvoice(in *invoiceResource, cur *billing.Invoice) error {
+	immutable := func(path string) error {
+		if cur.Status == billing.InvoiceDraft {
+			return unprocessable(path, "the lines and totals of a draft come from its charges; discard it and draft again")
+		}
+		return unprocessable(path, "an issued invoice never changes; cancel it, which issues a credit note")
+	}
+	if in.Account != nil && in.Account.Reference != "Account/"+cur.AccountID {
+		return immutable("Invoice.account")
+	}
+	for _, t := range []struct {
+		path string
+		sent *fhirMoney
+		want billing.Money
+	}{{"Invoice.totalNet", in.TotalNet, cur.TotalNet}, {"Invoice.totalGross", in.TotalGross, cur.TotalGross}} {
+		if t.sent == nil {
+			continue
+		}
+		if m, err := parseMoney(t.path, t.sent); err != nil || m != t.want {
+			return immutable(t.path)
+		}
+	}
+	if in.LineItem == nil {
+		return nil
+	}
+	if len(in.LineItem) != len(cur.Lines) {
+		return immutable("Invoice.lineItem")
+	}
+	for i, item := range in.LineItem {
+		if item.ChargeItemReference == nil || item.ChargeItemReference.Reference != "ChargeItem/"+cur.Lines[i].ChargeID {
+			return immutable("Invoice.lineItem[" + strconv.Itoa(i) + "]")
+		}
+	}
+	return nil
+}
+
+// searchInvoices serves Invoice search, oldest first. date matches the
+// issue time.
+func (h *handler) searchInvoices(x *exchange) {
+	params, err := h.schedulingParams(x)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	if err := checkParamNames(params, "account", "patient", "subject", "status", "identifier", "date", "_count", cursorParam); err != nil {
+		h.fail(x, err)
+		return
+	}
+	p, err := parsePage(params)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	var issued startBounds
+	for _, v := range params["date"] {
+		if err := issued.add("date", v, time.UTC); err != nil {
+			h.fail(x, err)
+			return
+		}
+	}
+	accounts := tokenValues(params, "account")
+	f := billing.InvoiceFilter{Limit: maxPageWindow}
+	if len(accounts) > 0 && len(accounts[0]) == 1 {
+		f.AccountID = strings.TrimPrefix(accounts[0][0], "Account/")
+	}
+	list, err := h.cfg.Billing.ListInvoices(x.ctx, f)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	patients, statuses, identifiers := patientRefs(params), tokenValues(params, "status"), tokenValues(params, "identifier")
+	cache := &accountCache{svc: h.cfg.Billing}
+	var out []resourceJSON
+	for i := range list {
+		inv := &list[i]
+		a, err := cache.get(x.ctx, inv.AccountID)
+		if err != nil {
+			h.fail(x, billingError(err))
+			return
+		}
+		ok := matchAll(accounts, func(ref string) bool { return strings.TrimPrefix(ref, "Account/") == inv.AccountID }) &&
+			matchAll(patients, func(id string) bool { return id == a.PatientID }) &&
+			matchAll(statuses, func(s string) bool { return s == string(inv.Status) }) &&
+			matchAll(identifiers, func(tok string) bool {
+				return inv.Number > 0 && tokenMatches(tok, invoiceNumberSystem(inv), strconv.FormatInt(inv.Number, 10))
+			}) &&
+			(params["date"] == nil || (!inv.Issued.IsZero() && issued.contains(inv.Issued)))
+		if !ok {
+			continue
+		}
+		res, err := invoiceResourceOf(inv, a)
+		if err != nil {
+			h.fail(x, err)
+			return
+		}
+		out = append(out, resourceJSON{typ: res.Type, id: res.ID, body: res.Body})
+	}
+	h.searchBundle(x, "/Invoice", params, p, out)
+}
