@@ -23,8 +23,8 @@ const masterKeyFileFlag = "master-key-file"
 // appears in a process listing.
 func masterKeyFlag() cli.Flag {
 	return &cli.StringFlag{Name: masterKeyFileFlag, EnvVars: []string{"NEXUS_MASTER_KEY_FILE"},
-		Usage: "file with the base64 master key that unlocks encryption at rest (mode 600); " +
-			"or set " + keyring.EnvMasterKey + ". Without either, stored data is not encrypted"}
+		Usage: "file with the base64 master key that unlocks encryption at rest (mode 600), " +
+			"or set " + keyring.EnvMasterKey + " instead. Without either, stored data is not encrypted"}
 }
 
 // dataKeys names where the master key comes from. Both fields empty mean

@@ -67,6 +67,10 @@ func (c codec) openBody(res *emr.Resource) error {
 		return fmt.Errorf("read %s/%s version %d: %w", res.Type, res.ID, res.VersionID, err)
 	}
 	if !sealed {
+		// NOTE: plaintext is accepted even with a cipher, so that rows
+		// written before encryption was turned on stay readable until a
+		// rewrap seals them. A database writer can therefore replace a
+		// sealed body with plaintext without an error here.
 		return nil
 	}
 	if c.cipher == nil {

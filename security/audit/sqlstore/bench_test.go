@@ -60,7 +60,7 @@ func BenchmarkRecordConcurrent(b *testing.B) {
 	}
 }
 
-// BenchmarkVerify measures verification of a log of 20,000 entries; the
+// BenchmarkVerify measures verification of a log of 20,000 entries, and the
 // entries/s metric is the verify rate.
 func BenchmarkVerify(b *testing.B) {
 	const entries = 20000
