@@ -192,7 +192,7 @@ func TestSearchErrors(t *testing.T) {
 		{name: "invalid count", query: "/Patient?_count=many", status: http.StatusBadRequest, code: "value"},
 		{name: "unsupported modifier", query: "/Patient?birthdate:exact=2000", status: http.StatusBadRequest, code: "not-supported"},
 		{name: "unsupported summary", query: "/Patient?_summary=true", status: http.StatusBadRequest, code: "not-supported"},
-		{name: "composite parameter", query: "/Observation?code-value-quantity=x$1", status: http.StatusBadRequest, code: "not-supported"},
+		{name: "special parameter without support", query: "/Observation?_content=x", status: http.StatusBadRequest, code: "not-supported"},
 		{name: "bad escape", query: "/Patient?family=%zz", status: http.StatusBadRequest, code: "invalid"},
 		{name: "unknown type", query: "/Patients?family=x", status: http.StatusNotFound, code: "not-found"},
 	}
