@@ -14,6 +14,14 @@
 // The store applies it in its queries on every read path, and writes check
 // it before they store anything.
 //
+// Search pages by keyset. The _cursor of a next link holds the last row's
+// sort key values and row key, so rows inserted or deleted before it
+// between requests shift no row of later pages. A row whose sort value
+// changes between pages may be skipped or seen twice. The cursor is
+// base64url JSON with an HMAC-SHA256 over it (Config.CursorKey), bound to
+// the search's type, conditions and _sort. ParseSearch rejects an altered
+// cursor, or one from another search, with ErrInvalid; _count may change.
+//
 // Concurrency: a Service is safe for concurrent use. Writes run in store
 // transactions that are retried when a concurrent writer won a race for
 // the same row.
@@ -28,4 +36,10 @@
 //     compartments of A and B into one that is in A's only.
 //   - Store.Events is not restricted by Access; it serves the outbox
 //     consumers, not end users.
+//   - Without Config.CursorKey, cursors are signed with a key built into
+//     the package: tampering is detected, but a client that knows the key
+//     can forge a cursor. A forged cursor picks only the starting row of
+//     the same search, and Access still applies.
+//   - A sorted search computes the sort values of every match for each
+//     page, so its cost grows with the match count, not the page size.
 package emr

@@ -30,7 +30,6 @@ type SearchResult struct {
 const (
 	paramCount   = "_count"
 	paramCursor  = "_cursor"
-	paramOffset  = "_offset"
 	paramSort    = "_sort"
 	paramSummary = "_summary"
 	paramTotal   = "_total"
@@ -101,18 +100,16 @@ func (s *Service) Search(ctx context.Context, typ string, params url.Values) (*S
 		for k, v := range self {
 			next[k] = v
 		}
-		if len(q.Sort) > 0 {
-			next.Set(paramOffset, strconv.FormatInt(page.Next, 10))
-		} else {
-			next.Set(paramCursor, strconv.FormatInt(page.Next, 10))
-		}
+		next.Set(paramCursor, s.encodeCursor(q, page.Next, page.NextValues))
 		res.Next = next
 	}
 	return res, nil
 }
 
 // ParseSearch compiles search parameters into a store Query and returns the
-// parameters it used, without the paging cursor.
+// parameters it used, without the paging cursor. A _cursor must come from
+// a next link of the same search (the same type, conditions and _sort;
+// _count may differ), else ParseSearch rejects it with ErrInvalid.
 func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values, error) {
 	if err := s.checkType(typ); err != nil {
 		return Query{}, nil, err
@@ -125,7 +122,7 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 			if !utf8.ValidString(key) || !utf8.ValidString(v) || strings.ContainsRune(key+v, 0) {
 				return q, nil, malformed("", "search parameters must be valid UTF-8 text without NUL characters")
 			}
-			if !ignoredParams[key] && key != paramCount && key != paramCursor && key != paramOffset && key != paramSort &&
+			if !ignoredParams[key] && key != paramCount && key != paramCursor && key != paramSort &&
 				key != paramSummary && key != paramTotal {
 				conditions += 1 + strings.Count(v, ",")
 			}
@@ -139,6 +136,7 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	cursor := ""
 	for _, key := range names {
 		values := params[key]
 		if ignoredParams[key] {
@@ -159,18 +157,7 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 			self.Set(key, strconv.Itoa(q.Count))
 			continue
 		case paramCursor:
-			n, err := strconv.ParseInt(last(values), 10, 64)
-			if err != nil || n < 0 {
-				return q, nil, badSearch(key, "value", "_cursor must be a cursor from a next link")
-			}
-			q.After = n
-			continue
-		case paramOffset:
-			n, err := strconv.Atoi(last(values))
-			if err != nil || n < 0 {
-				return q, nil, badSearch(key, "value", "_offset must be a non-negative integer from a next link")
-			}
-			q.Offset = n
+			cursor = last(values)
 			continue
 		case paramSort:
 			keys, err := s.parseSort(typ, values)
@@ -208,6 +195,11 @@ func (s *Service) ParseSearch(typ string, params url.Values) (Query, url.Values,
 			}
 			q.Where = append(q.Where, clause)
 			self.Add(key, v)
+		}
+	}
+	if cursor != "" {
+		if err := s.decodeCursor(&q, cursor); err != nil {
+			return q, nil, err
 		}
 	}
 	return q, self, nil

@@ -37,6 +37,12 @@ type Config struct {
 	MaxCount     int
 	// MaxBundleEntries is the largest batch or transaction accepted.
 	MaxBundleEntries int
+	// CursorKey signs the paging cursors of search next links, so a
+	// client cannot alter one. Every server of a deployment needs the same
+	// key. Empty means a built-in key, with which altered and misused
+	// cursors are still rejected but a client that reads the source can
+	// forge one.
+	CursorKey []byte
 }
 
 // Defaults for Config.

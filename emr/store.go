@@ -166,38 +166,57 @@ type Query struct {
 	Type string
 	// Where is the list of clauses that must all be true.
 	Where []Clause
-	// After is the paging cursor: only resources whose row key is greater
-	// are returned. Results come in row key order, which is stable while
-	// data changes.
+	// After is the paging cursor: the row key of the last row of the
+	// previous page, 0 for the first page. An unsorted query returns the
+	// rows with a greater row key, in row key order.
 	After int64
+	// AfterValues are the sort key values of that last row, one per Sort
+	// key, for a sorted query with After set. The query returns the rows
+	// that sort after it, so rows inserted or deleted before the cursor
+	// between pages shift nothing.
+	AfterValues []SortValue
 	// Count is the page size.
 	Count int
 	// Total requests the number of all matches.
 	Total bool
 	// CountOnly returns Total and no resources.
 	CountOnly bool
-	// Sort orders the results by these keys, then by row key. A sorted
-	// query pages by Offset instead of After.
+	// Sort orders the results by these keys, then by row key.
 	Sort []SortKey
-	// Offset skips this many results of a sorted query.
-	Offset int
 }
 
 // SortKey is one key of a sorted search. Kind selects the index the value
 // comes from; CondID and CondLastUpdated sort by the resource's own id and
-// time. A resource with no value for the key sorts last.
+// time. A resource with several values for the key sorts by its smallest
+// value ascending and by its largest descending (for dates, the start of
+// the earliest and the end of the latest range). A resource with no value
+// for the key sorts last in both directions.
 type SortKey struct {
 	Kind  CondKind
 	Param string
 	Desc  bool
 }
 
+// SortValue is one row's value for one sort key. Null marks a row with no
+// value for the key. Otherwise the key's Kind selects the field: Int for
+// CondDate and CondLastUpdated (microseconds since the Unix epoch), Number
+// for CondNumber, and Text for the other kinds.
+type SortValue struct {
+	Null   bool
+	Text   string
+	Int    int64
+	Number float64
+}
+
 // Page is one page of search results.
 type Page struct {
 	Resources []Resource
-	// Next is the cursor of the next page, 0 when this is the last. For a
-	// sorted query it is the Offset of the next page.
+	// Next is the row key of this page's last row when more rows follow,
+	// 0 on the last page. It is the After of the next page.
 	Next int64
+	// NextValues are the sort key values of that row for a sorted query,
+	// the AfterValues of the next page.
+	NextValues []SortValue
 	// Total is the number of all matches when the query asked for it,
 	// else -1.
 	Total int

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("search", func(t *testing.T) { testSearch(t, newStore) })
 	t.Run("search limits", func(t *testing.T) { testSearchLimits(t, newStore) })
 	t.Run("sort and include", func(t *testing.T) { testSortAndInclude(t, newStore) })
+	t.Run("keyset paging", func(t *testing.T) { testKeysetPaging(t, newStore) })
 	t.Run("chains and modifiers", func(t *testing.T) { testChainsAndModifiers(t, newStore) })
 	t.Run("search features", func(t *testing.T) { testSearchFeatures(t, newStore) })
 	t.Run("import", func(t *testing.T) { testImport(t, newStore) })

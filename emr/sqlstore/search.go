@@ -141,18 +141,17 @@ func search(ctx context.Context, q querier, dialect storage.Dialect, query emr.Q
 	if count <= 0 {
 		count = 50
 	}
-	var sqlText string
-	var args []any
-	if len(query.Sort) == 0 {
-		sqlText = selectVersion + `, r.rid FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE ` +
-			where.sb.String() + ` AND r.rid > ? ORDER BY r.rid LIMIT ?`
-		args = append(append([]any{}, where.args...), query.After, count+1)
-	} else {
-		order, orderArgs := sortClause(query.Type, query.Sort)
-		sqlText = selectVersion + `, r.rid FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE ` +
-			where.sb.String() + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-		args = append(append(append([]any{}, where.args...), orderArgs...), count+1, query.Offset)
+	if len(query.Sort) > 0 {
+		sorted, err := searchSorted(ctx, q, rebind, query, &where, count)
+		if err != nil {
+			return nil, err
+		}
+		sorted.Total = page.Total
+		return sorted, nil
 	}
+	sqlText := selectVersion + `, r.rid FROM resources r JOIN resource_versions v ON v.seq = r.seq WHERE ` +
+		where.sb.String() + ` AND r.rid > ? ORDER BY r.rid LIMIT ?`
+	args := append(append([]any{}, where.args...), query.After, count+1)
 	var rows []versionRow
 	if err := q.SelectContext(ctx, &rows, rebind(sqlText), args...); err != nil {
 		return nil, fmt.Errorf("search %s: %w", query.Type, err)
@@ -160,44 +159,12 @@ func search(ctx context.Context, q querier, dialect storage.Dialect, query emr.Q
 	if len(rows) > count {
 		rows = rows[:count]
 		page.Next = rows[count-1].Rid.Int64
-		if len(query.Sort) > 0 {
-			page.Next = int64(query.Offset + count)
-		}
 	}
 	page.Resources = make([]emr.Resource, len(rows))
 	for i, r := range rows {
 		page.Resources[i] = r.resource()
 	}
 	return page, nil
-}
-
-// sortClause builds ORDER BY terms: each key's smallest value ascending or
-// largest descending, missing values last, then the row key so equal
-// values keep a stable order.
-func sortClause(typ string, keys []emr.SortKey) (string, []any) {
-	var terms []string
-	var args []any
-	for _, k := range keys {
-		agg, dir := "MIN", "ASC"
-		if k.Desc {
-			agg, dir = "MAX", "DESC"
-		}
-		var expr string
-		switch k.Kind {
-		case emr.CondID:
-			expr = "r.res_id"
-		case emr.CondLastUpdated:
-			expr = "r.last_updated"
-		default:
-			table, column := sortColumn(k.Kind, k.Desc)
-			expr = "(SELECT " + agg + "(" + column + ") FROM " + table + " s WHERE s.rid = r.rid AND s.res_type = ? AND s.param = ?)"
-			// The expression appears twice below, so its arguments do too.
-			args = append(args, typ, k.Param, typ, k.Param)
-		}
-		terms = append(terms, "("+expr+" IS NULL) ASC", expr+" "+dir)
-	}
-	terms = append(terms, "r.rid ASC")
-	return strings.Join(terms, ", "), args
 }
 
 func sortColumn(kind emr.CondKind, desc bool) (table, column string) {

@@ -82,7 +82,10 @@
 // string, token, date, reference, number, quantity and uri parameters, _id,
 // _lastUpdated, _count, _total and _summary=count. Next links carry the
 // whole query with the paging cursor _cursor, so a client that keeps only a
-// next link's query string can page. Reads, creates and updates send
+// next link's query string can page. The cursor is opaque and holds the
+// position after the page's last row (see package emr), so rows created or
+// deleted before it do not shift later pages, sorted or not. An altered
+// cursor, or one sent with another search, gets 400. Reads, creates and updates send
 // ETag W/"version" and Last-Modified; If-Match on update, patch and delete
 // gives 412 when the version is not the current one. Prefer:
 // return=minimal, return=representation and return=OperationOutcome are
@@ -107,7 +110,7 @@
 // uri parameters of R4, _id and _lastUpdated, the modifiers :missing,
 // :exact, :contains, :not, :text, :below, :above and reference types,
 // chained parameters and _has, _sort on any parameter (several keys, "-"
-// for descending, paged by _offset), and _include and _revinclude with
+// for descending), and _include and _revinclude with
 // :iterate, which add entries with search.mode include.
 //
 // # Bulk Data export
