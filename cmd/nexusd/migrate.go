@@ -10,12 +10,13 @@ import (
 	schedsql "github.com/nexus-health-360/nexus/scheduling/sqlstore"
 	auditsql "github.com/nexus-health-360/nexus/security/audit/sqlstore"
 	"github.com/nexus-health-360/nexus/security/keyring"
+	secsql "github.com/nexus-health-360/nexus/security/sqlstore"
 	"github.com/nexus-health-360/nexus/storage"
 )
 
 // schema lists the migrations of every store nexusd runs.
 func schema() []storage.Migrations {
-	return []storage.Migrations{sqlstore.Migrations(), schedsql.Migrations(), keyring.Migrations(), auditsql.Migrations()}
+	return []storage.Migrations{sqlstore.Migrations(), schedsql.Migrations(), keyring.Migrations(), auditsql.Migrations(), secsql.Migrations()}
 }
 
 func migrateCommand() *cli.Command {

@@ -46,16 +46,20 @@ func serveCommand() *cli.Command {
 		Description: "Serves FHIR R4 under /fhir, with /healthz and /readyz. An empty database is migrated;\n" +
 			"a database with an older schema is rejected until `nexusd migrate` has run. With\n" +
 			"--mllp-addr, HL7 v2 messages received over MLLP are applied to the same record.",
-		Flags: append([]cli.Flag{dbFlag(), masterKeyFlag()}, serveFlags()...),
+		Flags: append(append([]cli.Flag{dbFlag(), masterKeyFlag()}, serveFlags()...), securityFlags()...),
 		Action: func(c *cli.Context) error {
 			log, err := newLogger(c)
 			if err != nil {
 				return err
 			}
-			if err := checkListenAddr(c.String("addr"), c.Bool(exposeFlag)); err != nil {
+			if err := checkServeAddr(c); err != nil {
 				return err
 			}
 			mllpOpts, err := mllpOptionsFromFlags(c)
+			if err != nil {
+				return err
+			}
+			secOpts, err := securityOptionsFromFlags(c)
 			if err != nil {
 				return err
 			}
@@ -72,10 +76,15 @@ func serveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			sec, err := openSecurity(c.Context, db, svc, secOpts, auditLog, log)
+			if err != nil {
+				return err
+			}
+			defer sec.close()
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
 				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log, mllp: mllpOpts, sched: sched,
-				audit: auditLog,
+				audit: auditLog, security: sec,
 			})
 		},
 	}
@@ -120,6 +129,9 @@ type serveOptions struct {
 	// audit is the audit log that request handlers record reads,
 	// searches, exports and logins in; nil in tests that serve without it.
 	audit *audit.Log
+	// security authenticates, authorizes, audits and limits HTTP
+	// requests; nil serves without any of that (see security.go).
+	security *securityStack
 }
 
 func serve(ctx context.Context, o serveOptions) error {
@@ -127,6 +139,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
+	ln = o.security.listen(ln)
 	bound := ln.Addr().String()
 	// Without --base-url, links are built from each request's Host.
 	var baseURL func(*http.Request) string
@@ -134,14 +147,14 @@ func serve(ctx context.Context, o serveOptions) error {
 		base := strings.TrimSuffix(o.baseURL, "/")
 		baseURL = func(*http.Request) string { return base }
 	}
-	warnIfExposed(o.log, bound, "serving without authentication on a non-loopback address")
+	o.security.warnIfUnauthenticated(o.log, bound)
 
 	mux := http.NewServeMux()
 	// Registering both patterns lets POST /fhir reach the handler as the
 	// base, because /fhir/ alone would redirect it to /fhir/.
-	fhirAPI := fhir.NewHandler(fhir.Config{
+	fhirAPI := fhir.NewHandler(o.security.fhirConfig(fhir.Config{
 		Service: o.svc, BaseURL: baseURL, Logger: o.log, Scheduling: schedulingBackend(o.sched),
-	})
+	}))
 	// Export jobs run until the handler is closed, after the HTTP server.
 	if closer, ok := fhirAPI.(io.Closer); ok {
 		defer closer.Close()
@@ -165,8 +178,9 @@ func serve(ctx context.Context, o serveOptions) error {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	o.security.mount(mux)
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           o.security.wrap(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -190,7 +204,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	go analyzePeriodically(analyzeCtx, o.db, o.log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	o.log.Info("nexusd serving", "addr", bound, "fhir", "http://"+bound+"/fhir", "db", string(o.db.Dialect))
+	o.log.Info("nexusd serving", "addr", bound, "fhir", o.security.scheme()+"://"+bound+"/fhir", "db", string(o.db.Dialect))
 	if o.ready != nil {
 		o.ready <- bound
 	}

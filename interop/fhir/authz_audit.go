@@ -35,6 +35,9 @@ type AccessEvent struct {
 	Subject  string
 	ClientID string
 	Kind     security.Kind
+	// Address is the client's network address (the request's
+	// RemoteAddr).
+	Address string
 	// Action is the interaction: read, vread, history, search, create,
 	// update, patch, delete, batch, validate, everything, export,
 	// export-status or export-file.
@@ -90,7 +93,7 @@ func actionOf(pattern, method string) string {
 
 func (h *handler) newAccessEvent(x *exchange) AccessEvent {
 	e := AccessEvent{Time: h.cfg.Clock().UTC(), RequestID: x.requestID, Action: actionOf(x.route.pattern, x.r.Method),
-		ResourceType: x.path.typ, ResourceID: x.path.id}
+		ResourceType: x.path.typ, ResourceID: x.path.id, Address: x.r.RemoteAddr}
 	if p := security.PrincipalFrom(x.r.Context()); p != nil {
 		e.Subject, e.ClientID, e.Kind = p.Subject, p.ClientID, p.Kind
 	}
