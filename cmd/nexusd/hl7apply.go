@@ -36,6 +36,71 @@ func (a mappingApplier) Apply(ctx context.Context, msg *hl7v2.Message) (inbound.
 	return inbound.Outcome{Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged}, nil
 }
 
+// newBatchApplier returns the BatchApplier of the MLLP listener's group
+// commits: the mapping of newApplier, with the duplicate check and record
+// of inbound.RecordSeen, all in one emr.WriteBatch transaction.
+func newBatchApplier(svc *emr.Service, zone *time.Location) inbound.BatchApplier {
+	return batchApplier{svc: svc, opts: v2fhir.Options{DefaultZone: zone}}
+}
+
+type batchApplier struct {
+	svc  *emr.Service
+	opts v2fhir.Options
+}
+
+// ApplyBatch converts each message outside the transaction, because
+// Convert does no I/O, and runs one unit per converted message.
+func (a batchApplier) ApplyBatch(ctx context.Context, items []*inbound.BatchItem) error {
+	units := make([]emr.BatchUnit, 0, len(items))
+	owners := make([]*inbound.BatchItem, 0, len(items))
+	for _, item := range items {
+		plan, err := v2fhir.Convert(item.Message, a.opts)
+		if err != nil {
+			item.Err = ackError(err)
+			continue
+		}
+		units = append(units, applyUnit(item, plan))
+		owners = append(owners, item)
+	}
+	if len(units) == 0 {
+		return nil
+	}
+	errs, err := a.svc.WriteBatch(ctx, units)
+	if err != nil {
+		return err
+	}
+	for i, item := range owners {
+		if errs[i] != nil {
+			item.Err = ackError(errs[i])
+		}
+	}
+	return nil
+}
+
+// applyUnit returns the unit that checks, applies and records one message.
+// It sets the item's fields anew on each run, because a batch may run
+// again.
+func applyUnit(item *inbound.BatchItem, plan *v2fhir.Plan) emr.BatchUnit {
+	return func(ctx context.Context, svc *emr.Service) error {
+		item.Outcome, item.Duplicate = inbound.Outcome{}, false
+		seen := inbound.RecordSeen{Service: svc}
+		done, err := seen.Seen(ctx, item.Key)
+		if err != nil {
+			return err
+		}
+		if done {
+			item.Duplicate = true
+			return nil
+		}
+		res, err := v2fhir.Apply(ctx, svc, plan)
+		if err != nil {
+			return err
+		}
+		item.Outcome = inbound.Outcome{Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged}
+		return seen.Record(ctx, item.Key)
+	}
+}
+
 // ackError turns a v2fhir error into the error kinds that inbound.Handler
 // acknowledges: unsupported type or event (AR), located faults (AE), and
 // any other error as internal (no ACK, so the sender retries).

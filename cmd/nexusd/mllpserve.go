@@ -89,6 +89,10 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 	handler := newInboundHandler(o.svc, o.log, o.mllp.lenient, o.mllp.zone)
 	if o.mllp.applier != nil {
 		handler.Applier = o.mllp.applier
+	} else {
+		// Messages from all connections share transactions, so a synced
+		// commit is paid once per batch instead of once per message.
+		handler.Group = &inbound.GroupCommit{Applier: newBatchApplier(o.svc, o.mllp.zone)}
 	}
 
 	srv := &mllp.Server{
