@@ -122,13 +122,20 @@ func (h *handler) authorize(x *exchange) ([]string, error) {
 		decisions = append(decisions, d)
 	}
 	access, grants := accessOf(decisions, requests)
-	if isSchedulingType(x.path.typ) && h.cfg.Scheduling != nil && !access.AllPatients {
-		// NOTE: the scheduling backend does not filter by patient
-		// compartment, so only callers who reach every patient use it.
-		return nil, h.denied(x, instance, security.Request{Type: x.path.typ})
+	if h.ownedByDomain(x.path.typ) && !access.AllPatients {
+		// NOTE: the scheduling and billing backends do not filter by
+		// patient compartment, so only callers who reach every patient
+		// use them.
+		return nil, h.denied(x, instance, security.Request{Type: x.path.typ, Interaction: requests[0].Interaction})
 	}
 	x.ctx = emr.ContextWithAccess(x.ctx, access)
 	return grants, nil
+}
+
+// ownedByDomain reports whether typ is served by the scheduling or
+// billing backend rather than the clinical record.
+func (h *handler) ownedByDomain(typ string) bool {
+	return (h.cfg.Scheduling != nil && isSchedulingType(typ)) || (h.cfg.Billing != nil && isBillingType(typ))
 }
 
 // denied returns the error for a refused interaction. On a single

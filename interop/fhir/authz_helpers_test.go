@@ -20,6 +20,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nexus-health-360/nexus/billing"
+	billsql "github.com/nexus-health-360/nexus/billing/sqlstore"
 	"github.com/nexus-health-360/nexus/emr"
 	emrstore "github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/interop/fhir"
@@ -90,12 +92,14 @@ var wardCare = security.CareRelationsFunc(func(_ context.Context, p *security.Pr
 func newAuthStack(t *testing.T, db *storage.DB, mw security.MiddlewareConfig) *authStack {
 	t.Helper()
 	ctx := context.Background()
-	require.NoError(t, db.Migrate(ctx, emrstore.Migrations(), secstore.Migrations()))
+	require.NoError(t, db.Migrate(ctx, emrstore.Migrations(), secstore.Migrations(), billsql.Migrations()))
 	svc, err := emr.NewService(emrstore.New(db), emr.Config{})
+	require.NoError(t, err)
+	bill, err := billing.NewService(billsql.New(db), billing.Config{Currency: "EUR"})
 	require.NoError(t, err)
 	s := &authStack{t: t, db: db, emr: svc, clock: &authClock{t: time.Now().UTC()}, access: &accessLog{}, ctx: ctx}
 	s.sec = s.securityService(security.Config{})
-	api := fhir.NewHandler(fhir.Config{Service: svc, Authorizer: s.sec, AccessRecorder: s.access,
+	api := fhir.NewHandler(fhir.Config{Service: svc, Billing: bill, Authorizer: s.sec, AccessRecorder: s.access,
 		MaxBodyBytes: 1 << 20})
 	mux := http.NewServeMux()
 	mux.Handle("/", s.sec.Handler())

@@ -321,6 +321,9 @@ func attacks() []attack {
 			return s.do("POST", security.PathBreakGlass, tok.clerk, `{"patient":"p2","reason":"curiosity about a neighbour"}`,
 				"Content-Type", "application/json")
 		}},
+		{name: "billing type without reach to every patient", status: forbidden, send: func(s *authStack, tok tokens) (int, string) {
+			return s.do("GET", "/fhir/Account", tok.nurse, "")
+		}},
 		{name: "token endpoint with a client secret", status: rejected, send: func(s *authStack, _ tokens) (int, string) {
 			status, body := s.tokenResponse(map[string]string{"grant_type": "client_credentials", "scope": "system/*.rs",
 				"client_id": "lab", "client_secret": "guess"})
@@ -430,6 +433,10 @@ func TestAuthorizedAccess(t *testing.T) {
 	event = s.access.last()
 	assert.Equal(t, []string{grant.ID}, event.BreakGlass, "the access through the grant is recorded with it")
 	assert.Equal(t, []string{"p2"}, event.Patients)
+
+	billingUser := s.userToken("biller", "user/*.rs", "user/*.rs", "", security.RoleBilling)
+	status, body = s.do("GET", "/fhir/Account", billingUser, "")
+	assert.Equal(t, http.StatusOK, status, "billing reaches every patient, so it uses the billing backend: %s", body)
 
 	s.clock.Advance(31 * time.Minute)
 	nurse = s.userToken("nurse", "user/*.cruds", "user/*.cruds", "ward-3", security.RoleNurse)
