@@ -270,6 +270,8 @@ func interactionsOf(pattern, method, typ string, conditional bool) []security.Re
 		case http.MethodGet:
 			return single(typ, security.Read)
 		case http.MethodPut, http.MethodPatch:
+			// NOTE: a PUT to a new id creates the resource with update
+			// permission alone, as FHIR update-as-create does.
 			return single(typ, security.Update)
 		case http.MethodDelete:
 			return single(typ, security.Delete)

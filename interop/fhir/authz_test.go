@@ -41,7 +41,7 @@ type tokens struct {
 	nurse, physician, clerk, device, lab, exporter string
 }
 
-// observationSecrets are the values of o2 alone, for a clerk, who sees
+// observationSecrets are the values of o2 alone, for a clerk, who reads
 // every patient but no observation.
 var observationSecrets = []string{"secret-code", `"id":"o2"`}
 
