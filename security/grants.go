@@ -53,7 +53,7 @@ func (s *Service) ClientCredentials(ctx context.Context, assertionType, assertio
 	}
 	client, claims, err := s.verifyAssertion(ctx, assertion)
 	if err != nil {
-		_ = s.record(ctx, Event{Type: EventTokenDenied, Time: s.cfg.Clock(), ClientID: claims.Issuer, Reason: "invalid_client"})
+		s.recordDenial(ctx, Event{Type: EventTokenDenied, Time: s.cfg.Clock(), ClientID: claims.Issuer, Reason: "invalid_client"})
 		return Token{}, err
 	}
 	parsed := ParseScopes(scope)
@@ -66,7 +66,7 @@ func (s *Service) ClientCredentials(ctx context.Context, assertionType, assertio
 	}
 	granted := NarrowScopes(requested, ceiling)
 	if len(granted) == 0 {
-		_ = s.record(ctx, Event{Type: EventTokenDenied, Time: s.cfg.Clock(), ClientID: client.ID, Reason: "invalid_scope"})
+		s.recordDenial(ctx, Event{Type: EventTokenDenied, Time: s.cfg.Clock(), ClientID: client.ID, Reason: "invalid_scope"})
 		return Token{}, tokenError("invalid_scope", "no requested system/ scope is allowed for this client", ErrForbidden)
 	}
 	p := Principal{Subject: client.ID, ClientID: client.ID, Kind: KindSystem, Roles: client.Roles}
@@ -298,4 +298,12 @@ func (s *Service) ExchangeCode(ctx context.Context, code, clientID, redirectURI,
 		return Token{}, err
 	}
 	return tok, nil
+}
+
+// recordDenial records a refused token request. The request fails either
+// way, so a recording failure is logged instead of returned.
+func (s *Service) recordDenial(ctx context.Context, e Event) {
+	if err := s.record(ctx, e); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "recording a refused token request failed", "client_id", e.ClientID, "err", err)
+	}
 }
