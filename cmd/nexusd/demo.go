@@ -91,12 +91,22 @@ func demoCommand() *cli.Command {
 			if err := loadDemoSchedules(ctx, sched, time.Now(), patientIDs); err != nil {
 				return fmt.Errorf("demo: load schedules: %w", err)
 			}
+			bill, err := openBilling(db, svc, log)
+			if err != nil {
+				return err
+			}
+			billed, err := loadDemoBilling(ctx, bill, svc, patientIDs)
+			if err != nil {
+				return fmt.Errorf("demo: load billing: %w", err)
+			}
 			ready := make(chan string, 1)
 			go func() {
 				addr, ok := <-ready
 				if ok {
 					fmt.Fprintf(c.App.Writer, "Nexus demo: %d synthetic patients, %d resources in %s\n", len(files), loaded, dsn)
 					fmt.Fprintf(c.App.Writer, "FHIR API: http://%s/fhir  (try http://%s/fhir/Patient)\n", addr, addr)
+					fmt.Fprintf(c.App.Writer, "Billing: %d fee schedule items, %d issued invoices, a %s claim (try http://%s/fhir/Invoice)\n",
+						billed.items, billed.invoices, billed.claimStatus, addr)
 				}
 			}()
 			auditLog, err := startAudit(c.Context, db, svc, sched, log)
@@ -105,7 +115,7 @@ func demoCommand() *cli.Command {
 			}
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
-				db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts, sched: sched, audit: auditLog,
+				db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts, sched: sched, audit: auditLog, billing: bill,
 			})
 		},
 	}

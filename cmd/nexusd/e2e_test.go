@@ -244,7 +244,7 @@ func TestMigrateCommand(t *testing.T) {
 	app := newApp()
 	app.Writer = &stdout
 	require.NoError(t, app.Run([]string{"nexusd", "migrate", "--db", "sqlite:" + dbPath}))
-	assert.Equal(t, "emr schema at version 2\nscheduling schema at version 2\nkeyring schema at version 1\naudit schema at version 1\nsecurity schema at version 1\n", stdout.String())
+	assert.Equal(t, "emr schema at version 2\nscheduling schema at version 2\nkeyring schema at version 1\naudit schema at version 1\nsecurity schema at version 1\nbilling schema at version 1\n", stdout.String())
 }
 
 func TestHealthEndpoints(t *testing.T) {

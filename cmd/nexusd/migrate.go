@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	billsql "github.com/nexus-health-360/nexus/billing/sqlstore"
 	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	schedsql "github.com/nexus-health-360/nexus/scheduling/sqlstore"
 	auditsql "github.com/nexus-health-360/nexus/security/audit/sqlstore"
@@ -16,7 +17,7 @@ import (
 
 // schema lists the migrations of every store nexusd runs.
 func schema() []storage.Migrations {
-	return []storage.Migrations{sqlstore.Migrations(), schedsql.Migrations(), keyring.Migrations(), auditsql.Migrations(), secsql.Migrations()}
+	return []storage.Migrations{sqlstore.Migrations(), schedsql.Migrations(), keyring.Migrations(), auditsql.Migrations(), secsql.Migrations(), billsql.Migrations()}
 }
 
 func migrateCommand() *cli.Command {

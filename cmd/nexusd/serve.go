@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/nexus-health-360/nexus/billing"
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/interop/fhir"
 	"github.com/nexus-health-360/nexus/scheduling"
@@ -72,6 +73,10 @@ func serveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			bill, err := openBilling(db, svc, log)
+			if err != nil {
+				return err
+			}
 			auditLog, err := startAudit(c.Context, db, svc, sched, log)
 			if err != nil {
 				return err
@@ -84,7 +89,7 @@ func serveCommand() *cli.Command {
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
 				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log, mllp: mllpOpts, sched: sched,
-				audit: auditLog, security: sec,
+				audit: auditLog, security: sec, billing: bill,
 			})
 		},
 	}
@@ -117,6 +122,9 @@ type serveOptions struct {
 	shutdown time.Duration
 	// sched serves Schedule, Slot and Appointment when set.
 	sched *scheduling.Service
+	// billing serves the billing types and captures fulfilled
+	// appointments when set.
+	billing *billing.Service
 	// debugAddr serves net/http/pprof when set; it must be loopback.
 	debugAddr string
 	db        *storage.DB
@@ -154,6 +162,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	// base, because /fhir/ alone would redirect it to /fhir/.
 	fhirAPI := fhir.NewHandler(o.security.fhirConfig(fhir.Config{
 		Service: o.svc, BaseURL: baseURL, Logger: o.log, Scheduling: schedulingBackend(o.sched),
+		Billing: billingBackend(o.billing),
 	}))
 	// Export jobs run until the handler is closed, after the HTTP server.
 	if closer, ok := fhirAPI.(io.Closer); ok {
@@ -202,6 +211,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	analyzeCtx, stopAnalyze := context.WithCancel(ctx)
 	defer stopAnalyze()
 	go analyzePeriodically(analyzeCtx, o.db, o.log)
+	defer startAppointmentCapture(ctx, o)()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	o.log.Info("nexusd serving", "addr", bound, "fhir", o.security.scheme()+"://"+bound+"/fhir", "db", string(o.db.Dialect))
