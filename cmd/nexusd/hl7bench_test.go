@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,9 +18,14 @@ import (
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
-// mllpBenchClients are the numbers of MLLP connections that send at once,
-// one sub-benchmark each. More connections give larger group commits.
-var mllpBenchClients = []int{4, 16}
+// mllpBenchRuns are the sub-benchmarks of BenchmarkMLLPAdmit: the MLLP
+// connections that send at once, and whether each connection is its own
+// sender (MSH-3) or all share one. More connections give larger group
+// commits, and several senders can use several group commit lanes.
+var mllpBenchRuns = []struct {
+	clients     int
+	eachSenders bool
+}{{4, false}, {16, false}, {16, true}}
 
 // mllpTargetRate is the rate in messages per second that the ADT^A01
 // benchmark should reach on 2 cores.
@@ -42,17 +48,22 @@ func BenchmarkMLLPAdmit(b *testing.B) {
 			svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
 			require.NoError(b, err)
 			addr := startBenchMLLP(b, serveOptions{db: db, svc: svc})
-			for _, n := range mllpBenchClients {
-				b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-					benchAdmits(b, addr, n)
+			for _, r := range mllpBenchRuns {
+				senders := 1
+				if r.eachSenders {
+					senders = r.clients
+				}
+				b.Run(fmt.Sprintf("clients=%d/senders=%d", r.clients, senders), func(b *testing.B) {
+					benchAdmits(b, addr, r.clients, r.eachSenders)
 				})
 			}
 		})
 	}
 }
 
-// benchAdmits sends b.N admissions over n connections to addr.
-func benchAdmits(b *testing.B, addr string, n int) {
+// benchAdmits sends b.N admissions over n connections to addr. With
+// eachSender, connection i sends as application ADTi.
+func benchAdmits(b *testing.B, addr string, n int, eachSender bool) {
 	clients := make([]*mllp.Client, n)
 	for i := range clients {
 		var err error
@@ -65,12 +76,16 @@ func benchAdmits(b *testing.B, addr string, n int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	for _, client := range clients {
+	for i, client := range clients {
+		sender := "ADT"
+		if eachSender {
+			sender = fmt.Sprintf("ADT%d", i)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
-				if err := sendAdmit(client, fmt.Sprintf("B%d-%d", run, n)); err != nil {
+				if err := sendAdmit(client, sender, fmt.Sprintf("B%d-%d", run, n)); err != nil {
 					b.Error(err)
 					return
 				}
@@ -83,10 +98,11 @@ func benchAdmits(b *testing.B, addr string, n int) {
 	b.ReportMetric(rate/mllpTargetRate, "x-target")
 }
 
-// sendAdmit sends an ADT^A01 with control id and record number id and
-// checks that the ACK accepts it.
-func sendAdmit(client *mllp.Client, id string) error {
-	message := admitMessage(id, "MRN-"+id) + "PV1|1|I|WARD^101^1\r"
+// sendAdmit sends an ADT^A01 from application sender with control id and
+// record number id and checks that the ACK accepts it.
+func sendAdmit(client *mllp.Client, sender, id string) error {
+	message := strings.Replace(admitMessage(id, "MRN-"+id), "MSH|^~\\&|ADT|", "MSH|^~\\&|"+sender+"|", 1) +
+		"PV1|1|I|WARD^101^1\r"
 	ack, err := client.Send(context.Background(), []byte(message))
 	if err != nil {
 		return fmt.Errorf("send control id %s: %w", id, err)

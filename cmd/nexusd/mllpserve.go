@@ -14,6 +14,7 @@ import (
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/inbound"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
+	"github.com/nexus-health-360/nexus/storage"
 )
 
 // mllpReadTimeout bounds the time to receive one frame once it started,
@@ -92,7 +93,7 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 	} else {
 		// Messages from all connections share transactions, so a synced
 		// commit is paid once per batch instead of once per message.
-		handler.Group = &inbound.GroupCommit{Applier: newBatchApplier(o.svc, o.mllp.zone)}
+		handler.Group = &inbound.GroupCommit{Applier: newBatchApplier(o.svc, o.mllp.zone), Lanes: groupLanes(o.db)}
 	}
 
 	srv := &mllp.Server{
@@ -129,6 +130,21 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 		o.mllp.ready <- bound
 	}
 	return srv, nil
+}
+
+// postgresLanes is the number of group commit lanes on PostgreSQL, so that
+// the batches of up to four senders overlap their round trips.
+// NOTE: 4 is an estimate. On the 2-core benchmark machine, 16 senders gave
+// about 1.2 times the rate of one lane; larger machines may want more.
+const postgresLanes = 4
+
+// groupLanes returns the group commit lanes for db. SQLite has one writer,
+// so more than one lane would only queue on it.
+func groupLanes(db *storage.DB) int {
+	if db != nil && db.Dialect == storage.Postgres {
+		return postgresLanes
+	}
+	return 1
 }
 
 // actorHandler runs the inbound handler with the HL7 interface as the

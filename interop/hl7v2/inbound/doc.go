@@ -82,13 +82,16 @@
 // queued, and batches commit in queue order. A later message of the same
 // sender can so share the transaction of an earlier one. A batch runs
 // with the context of the message that leads it (see GroupCommit).
+// GroupCommit.Lanes runs the batches of different senders concurrently,
+// each sender always in the same lane, for databases with concurrent
+// writers.
 //
 // # Concurrency
 //
 // A Handler is safe for concurrent use once its fields are set, and its
 // fields must not change afterwards. The Applier, the SeenStore and the
-// BatchApplier must be safe for concurrent use; a BatchApplier is called
-// for one batch at a time per GroupCommit.
+// BatchApplier must be safe for concurrent use. A BatchApplier is called
+// for one batch at a time per lane.
 //
 // # Logging
 //

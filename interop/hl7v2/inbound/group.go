@@ -51,12 +51,20 @@ const (
 // form the next transaction, up to MaxBatch messages. A message's ACK is
 // built only after its transaction commits.
 //
-// There is no background goroutine: the first caller to find no batch
-// running leads, runs batches until its own message is committed, and
-// hands the lead to the oldest waiting caller. A GroupCommit must not be
-// copied after first use.
+// Lanes run several such queues side by side. Each sender (MSH-3 and
+// MSH-4) always uses the same lane, so its messages stay in order, and the
+// transactions of different lanes run concurrently. That pays off on a
+// database with concurrent writers, such as PostgreSQL, where a batch
+// spends most of its time waiting for round trips. SQLite has one writer,
+// so its lanes would only wait for each other.
+//
+// There is no background goroutine: in each lane, the first caller to
+// find no batch running leads, runs batches until its own message is
+// committed, and hands the lead to the oldest waiting caller. A
+// GroupCommit must not be copied after first use.
 type GroupCommit struct {
-	// Applier applies each batch. It is required.
+	// Applier applies each batch. It is required, and it is called
+	// concurrently for different lanes.
 	Applier BatchApplier
 	// MaxBatch bounds the messages per transaction. 0 means
 	// DefaultMaxBatch.
@@ -65,7 +73,17 @@ type GroupCommit struct {
 	// before a batch that is not full. 0 takes the messages that queued
 	// while the previous transaction ran, which adds no latency.
 	Window time.Duration
+	// Lanes is the number of queues whose transactions may run at once.
+	// 0 means 1.
+	Lanes int
 
+	init  sync.Once
+	lanes []*lane
+}
+
+// lane is one queue of a GroupCommit, with at most one batch running.
+type lane struct {
+	group   *GroupCommit
 	mu      sync.Mutex
 	queue   []*groupEntry
 	leading bool
@@ -91,20 +109,24 @@ func (g *GroupCommit) Validate() error {
 		return errors.New("inbound: GroupCommit.MaxBatch is negative; use 0 for the default")
 	case g.Window < 0:
 		return errors.New("inbound: GroupCommit.Window is negative; use 0 for none")
+	case g.Lanes < 0:
+		return errors.New("inbound: GroupCommit.Lanes is negative; use 0 for one lane")
 	}
 	return nil
 }
 
-// submit queues item and returns the function that waits for its
-// transaction. The queue keeps submission order, so a caller that holds a
-// sender's lock while it submits keeps that sender's order.
-func (g *GroupCommit) submit(item *BatchItem) func(ctx context.Context) error {
+// submit queues item in the lane of sender and returns the function that
+// waits for its transaction. A lane keeps submission order, so a caller
+// that holds a sender's lock while it submits keeps that sender's order.
+func (g *GroupCommit) submit(sender string, item *BatchItem) func(ctx context.Context) error {
+	g.setup()
+	l := g.lanes[laneOf(sender, len(g.lanes))]
 	e := &groupEntry{item: item, signal: make(chan error, 1)}
-	g.mu.Lock()
-	g.queue = append(g.queue, e)
-	lead := !g.leading
-	g.leading = true
-	g.mu.Unlock()
+	l.mu.Lock()
+	l.queue = append(l.queue, e)
+	lead := !l.leading
+	l.leading = true
+	l.mu.Unlock()
 	return func(ctx context.Context) error {
 		if !lead {
 			err := <-e.signal
@@ -112,20 +134,42 @@ func (g *GroupCommit) submit(item *BatchItem) func(ctx context.Context) error {
 				return err
 			}
 		}
-		return g.lead(ctx, e)
+		return l.lead(ctx, e)
 	}
+}
+
+func (g *GroupCommit) setup() {
+	g.init.Do(func() {
+		g.lanes = make([]*lane, max(g.Lanes, 1))
+		for i := range g.lanes {
+			g.lanes[i] = &lane{group: g}
+		}
+	})
+}
+
+// laneOf returns the lane of sender among n lanes, by an FNV-1a hash.
+func laneOf(sender string, n int) int {
+	if n == 1 {
+		return 0
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(sender); i++ {
+		h = (h ^ uint32(sender[i])) * 16777619
+	}
+	return int(h % uint32(n))
 }
 
 // lead runs batches until own is committed, then passes the lead on. The
 // batches run with ctx, the context of the leading message, because a
 // transaction has one context.
-func (g *GroupCommit) lead(ctx context.Context, own *groupEntry) error {
+func (l *lane) lead(ctx context.Context, own *groupEntry) error {
+	g := l.group
 	var result error
 	for !own.done {
-		if g.Window > 0 && g.queued() < g.maxBatch() {
+		if g.Window > 0 && l.queued() < g.maxBatch() {
 			time.Sleep(g.Window)
 		}
-		batch := g.take()
+		batch := l.take()
 		items := make([]*BatchItem, len(batch))
 		for i, e := range batch {
 			items[i] = e.item
@@ -140,31 +184,41 @@ func (g *GroupCommit) lead(ctx context.Context, own *groupEntry) error {
 			e.signal <- err
 		}
 	}
-	g.mu.Lock()
-	if len(g.queue) > 0 {
-		g.queue[0].signal <- errLead
+	l.mu.Lock()
+	if len(l.queue) > 0 {
+		l.queue[0].signal <- errLead
 	} else {
-		g.leading = false
+		l.leading = false
 	}
-	g.mu.Unlock()
+	l.mu.Unlock()
 	return result
 }
 
 // take removes up to MaxBatch entries from the head of the queue.
-func (g *GroupCommit) take() []*groupEntry {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	n := min(len(g.queue), g.maxBatch())
+func (l *lane) take() []*groupEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := min(len(l.queue), l.group.maxBatch())
 	batch := make([]*groupEntry, n)
-	copy(batch, g.queue)
-	g.queue = append(g.queue[:0], g.queue[n:]...)
+	copy(batch, l.queue)
+	l.queue = append(l.queue[:0], l.queue[n:]...)
 	return batch
 }
 
+func (l *lane) queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue)
+}
+
+// queued returns the messages waiting in all lanes.
 func (g *GroupCommit) queued() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.queue)
+	g.setup()
+	n := 0
+	for _, l := range g.lanes {
+		n += l.queued()
+	}
+	return n
 }
 
 func (g *GroupCommit) maxBatch() int {

@@ -213,3 +213,46 @@ func TestGroupCommitValidate(t *testing.T) {
 	h := &inbound.Handler{Group: &inbound.GroupCommit{}}
 	assert.Error(t, h.Validate(), "an invalid group fails the handler")
 }
+
+func TestGroupCommitLanesRunConcurrently(t *testing.T) {
+	t.Parallel()
+	// Find two senders in different lanes of two.
+	other := ""
+	for i := 0; other == ""; i++ {
+		if app := fmt.Sprintf("LAB%d", i); inbound.LaneForTest(app, "HOSP", 2) != inbound.LaneForTest("ADT", "HOSP", 2) {
+			other = app
+		}
+	}
+	blocked := &fakeBatchApplier{release: make(chan struct{}), started: make(chan struct{}, 4)}
+	h := groupHandler(laneApplier{blocked: blocked, free: &fakeBatchApplier{}})
+	h.Group.Lanes = 2
+
+	done := make(chan string, 2)
+	go func() {
+		res, err := h.Process(context.Background(), admission("ADT", "HOSP", "L1", "", ""))
+		assert.NoError(t, err)
+		done <- "ADT " + res.Code
+	}()
+	<-blocked.started
+	go func() {
+		res, err := h.Process(context.Background(), admission(other, "HOSP", "L2", "", ""))
+		assert.NoError(t, err)
+		done <- "other " + res.Code
+	}()
+	assert.Equal(t, "other AA", <-done, "the other lane commits while the first one is held")
+	close(blocked.release)
+	assert.Equal(t, "ADT AA", <-done)
+}
+
+// laneApplier sends batches from sender ADT to blocked and others to
+// free.
+type laneApplier struct {
+	blocked, free *fakeBatchApplier
+}
+
+func (l laneApplier) ApplyBatch(ctx context.Context, items []*inbound.BatchItem) error {
+	if items[0].Message.Get("MSH-3") == "ADT" {
+		return l.blocked.ApplyBatch(ctx, items)
+	}
+	return l.free.ApplyBatch(ctx, items)
+}

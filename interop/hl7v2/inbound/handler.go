@@ -211,7 +211,7 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 		// because the queue keeps the order of the sender's messages
 		// and their transactions commit in queue order.
 		item := &BatchItem{Message: msg, Key: ContentKey(res.Header, message)}
-		wait := h.Group.submit(item)
+		wait := h.Group.submit(senderKey(hdr), item)
 		unlock()
 		if err := wait(ctx); err != nil {
 			return res, fmt.Errorf("inbound: the group commit failed: %w", err)
