@@ -99,8 +99,9 @@ var typeOperations = []capOperation{
 }
 
 // searchableTypes are the search parameter types emr.Service.Search
-// supports. Composite and special parameters are left out of the
-// CapabilityStatement because a search with them fails.
+// supports. Special parameters are left out of the CapabilityStatement
+// because a search with them fails, and composite parameters are listed
+// when the registry has their component types.
 var searchableTypes = map[searchparam.Type]bool{
 	searchparam.TypeString:    true,
 	searchparam.TypeToken:     true,
@@ -109,6 +110,7 @@ var searchableTypes = map[searchparam.Type]bool{
 	searchparam.TypeNumber:    true,
 	searchparam.TypeQuantity:  true,
 	searchparam.TypeURI:       true,
+	searchparam.TypeComposite: true,
 }
 
 // buildCapability lists what the handler serves. implementation.url is set
@@ -187,6 +189,9 @@ func searchParams(registry *searchparam.Registry, typ string) []capSearchParam {
 	seen := map[string]bool{}
 	for _, def := range registry.ForType(typ) {
 		if !searchableTypes[def.Type] || def.Expression == "" || seen[def.Code] {
+			continue
+		}
+		if _, ok := registry.ComponentTypes(typ, def.Code); def.Type == searchparam.TypeComposite && !ok {
 			continue
 		}
 		seen[def.Code] = true

@@ -106,9 +106,10 @@
 //
 // # Search
 //
-// Search supports the string, token, date, reference, number, quantity and
-// uri parameters of R4, _id and _lastUpdated, the modifiers :missing,
-// :exact, :contains, :not, :text, :below, :above and reference types,
+// Search supports the string, token, date, reference, number, quantity,
+// uri and composite parameters of R4, _id, _lastUpdated and _list, the
+// modifiers :missing, :exact, :contains, :not, :text, :of-type, :below,
+// :above, :identifier and reference types,
 // chained parameters and _has, _sort on any parameter (several keys, "-"
 // for descending), and _include and _revinclude with
 // :iterate, which add entries with search.mode include.
@@ -226,15 +227,16 @@
 // If-Match on conditional update and delete, the profile
 // parameter and delete mode of $validate, and other operations such as
 // $merge are not served. PATCH entries in batches and transactions are
-// rejected as unsupported. Search takes _elements (top-level names),
-// _summary=data and _summary=text (the narrative, id, meta and the
-// elements with minimum cardinality 1 in the google/fhir/go descriptors),
-// which leave elements out and tag each resource SUBSETTED. Read, vread
-// and history take none of them. Search lacks _summary=true, because
-// neither the google/fhir/go descriptors nor the data in this repository
-// record which elements are isSummary. It also lacks the :identifier and
-// :of-type modifiers, composite and special parameters, wildcard includes
-// (Type:*), and compartment search. _text, _content and _query are
+// rejected as unsupported. Search, read, vread and history take _elements
+// (top-level names), _summary=data and _summary=text (the narrative, id,
+// meta and the elements with minimum cardinality 1 in the google/fhir/go
+// descriptors), which leave elements out and tag each resource SUBSETTED.
+// _summary=count is served by search only. _summary=true gets 400,
+// because neither the google/fhir/go descriptors nor the data in this
+// repository record which elements are isSummary. Search lacks special
+// parameters, wildcard includes (Type:*), and compartment search. The
+// CapabilityStatement lists composite parameters, which search serves, with
+// type composite. _text, _content and _query are
 // rejected because nothing is indexed for them. History lacks _at and
 // _list, and XML is not supported. A request that uses any of these gets
 // 400 (404 for a path or an operation, 405 for a method, 415 for a patch

@@ -38,7 +38,7 @@ func TestErrorStatuses(t *testing.T) {
 		code   string
 	}{
 		{name: "unknown search parameter", method: http.MethodGet, path: "/Patient?hair-colour=red", status: 400, code: "not-supported"},
-		{name: "unsupported read parameter", method: http.MethodGet, path: "/Patient/" + current + "?_elements=name", status: 400, code: "not-supported"},
+		{name: "unsupported read parameter", method: http.MethodGet, path: "/Patient/" + current + "?_count=5", status: 400, code: "not-supported"},
 		{name: "bad If-Match", method: http.MethodPut, path: "/Patient/" + current, body: withID(current, patientBody), header: []string{"If-Match", "*"}, status: 400, code: "invalid"},
 		{name: "unknown type", method: http.MethodGet, path: "/Pateint/1", status: 404, code: "not-found"},
 		{name: "missing resource", method: http.MethodGet, path: "/Patient/never-made", status: 404, code: "not-found"},

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nexus-health-360/nexus/emr/searchparam"
 	"github.com/nexus-health-360/nexus/interop/fhir"
 )
 
@@ -228,22 +229,29 @@ func TestCapabilitySearchParamsWork(t *testing.T) {
 		"string": "a", "token": "a", "date": "2020", "reference": "Patient/1",
 		"number": "1", "quantity": "1", "uri": "http://example.org/a",
 	}
-	checked := 0
+	checked, composites := 0, 0
 	for _, r := range at(resp.json(t), "rest", 0, "resource").([]any) {
 		typ := at(r, "type").(string)
 		params, _ := at(r, "searchParam").([]any)
 		for _, p := range params {
 			name, kind := at(p, "name").(string), at(p, "type").(string)
 			value, ok := values[kind]
+			if kind == "composite" {
+				value, ok = compositeValue(typ, name, values)
+			}
 			require.True(t, ok, "%s.%s has unexpected type %s", typ, name, kind)
 			search := s.do(http.MethodGet, "/"+typ+"?"+name+"="+url.QueryEscape(value), "")
 			if !assert.Equal(t, http.StatusOK, search.status, "%s?%s: %s", typ, name, search.body) {
 				continue
 			}
 			checked++
+			if kind == "composite" {
+				composites++
+			}
 		}
 	}
 	assert.Greater(t, checked, 1000)
+	assert.Greater(t, composites, 10, "composite parameters are listed")
 }
 
 func TestHistoryNextLinkKeepsSince(t *testing.T) {
@@ -324,4 +332,20 @@ func TestCapabilityIncludesWork(t *testing.T) {
 	list := entries(t, included.json(t))
 	require.Len(t, list, 2)
 	assert.Equal(t, "include", at(list[1], "search", "mode"))
+}
+
+// compositeValue joins a value of each component type of a composite
+// parameter with "$".
+func compositeValue(typ, name string, values map[string]string) (string, bool) {
+	types, ok := searchparam.R4().ComponentTypes(typ, name)
+	if !ok {
+		return "", false
+	}
+	parts := make([]string, len(types))
+	for i, componentType := range types {
+		if parts[i], ok = values[string(componentType)]; !ok {
+			return "", false
+		}
+	}
+	return strings.Join(parts, "$"), true
 }

@@ -90,6 +90,8 @@ func issueCode(err error) string {
 		return "deleted"
 	case errors.Is(err, emr.ErrNotFound):
 		return "not-found"
+	case errors.Is(err, emr.ErrForbidden):
+		return "forbidden"
 	case errors.Is(err, emr.ErrPossibleDuplicate):
 		return "duplicate"
 	case errors.Is(err, emr.ErrVersionMismatch), errors.Is(err, emr.ErrConflict):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/nexus-health-360/nexus/emr"
@@ -30,8 +31,34 @@ func invalidID() error {
 	return requestError(http.StatusNotFound, "not-found", "the resource id in the path is not a valid FHIR id")
 }
 
+// checkOnlyFormatParams is checkNoParams for the query parameters left
+// after the subset parameters are taken out.
+func checkOnlyFormatParams(x *exchange, rest url.Values) error {
+	for name := range rest {
+		if !formatParams[name] {
+			return requestError(http.StatusBadRequest, "not-supported",
+				"parameter "+name+" is not supported on "+x.route.pattern)
+		}
+	}
+	return nil
+}
+
+// instanceSubset reads _elements and _summary of a read or vread and
+// rejects every other parameter except _format and _pretty.
+func instanceSubset(x *exchange) (*subset, error) {
+	cut, rest, err := takeInstanceSubset(x.query)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOnlyFormatParams(x, rest); err != nil {
+		return nil, err
+	}
+	return cut, nil
+}
+
 func (h *handler) read(x *exchange) {
-	if err := checkNoParams(x); err != nil {
+	cut, err := instanceSubset(x)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -45,17 +72,22 @@ func (h *handler) read(x *exchange) {
 		x.w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.writeRead(x, res, err)
+	h.writeRead(x, cut, res, err)
 }
 
 func (h *handler) vread(x *exchange) {
-	version, err := vreadTarget(x)
+	cut, err := instanceSubset(x)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	version, err := versionTarget(x)
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
 	res, err := h.svc.VRead(x.ctx, x.path.typ, x.path.id, version)
-	h.writeRead(x, res, err)
+	h.writeRead(x, cut, res, err)
 }
 
 // vreadTarget checks a vread request (no parameters, a valid id) and
@@ -64,6 +96,12 @@ func vreadTarget(x *exchange) (int64, error) {
 	if err := checkNoParams(x); err != nil {
 		return 0, err
 	}
+	return versionTarget(x)
+}
+
+// versionTarget checks the id and returns the version number in the path
+// of a vread.
+func versionTarget(x *exchange) (int64, error) {
 	if !emr.ValidID(x.path.id) {
 		return 0, invalidID()
 	}
@@ -74,13 +112,17 @@ func vreadTarget(x *exchange) (int64, error) {
 	return version, nil
 }
 
-// writeRead writes the outcome of a read. A deletion gives 410 with the
-// ETag of the deletion version.
-func (h *handler) writeRead(x *exchange, res *emr.Resource, err error) {
+// writeRead writes the outcome of a read, cut down to the subset. A
+// deletion gives 410 with the ETag of the deletion version.
+func (h *handler) writeRead(x *exchange, cut *subset, res *emr.Resource, err error) {
 	if err != nil {
 		if errors.Is(err, emr.ErrGone) && res != nil {
 			setVersionHeaders(x.w.Header(), res)
 		}
+		h.fail(x, err)
+		return
+	}
+	if res, err = cut.subsetResource(res); err != nil {
 		h.fail(x, err)
 		return
 	}

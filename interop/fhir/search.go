@@ -138,9 +138,12 @@ func (h *handler) checkSearchParams(typ string, params url.Values) error {
 	for name, values := range params {
 		if name == "_summary" {
 			for _, v := range values {
-				if v != "count" && v != "false" {
-					return requestError(http.StatusBadRequest, "not-supported",
-						"_summary must be count, data or false; true and text are not supported")
+				switch v {
+				case "count", "false":
+				case "true":
+					return errSummaryTrue
+				default:
+					return requestError(http.StatusBadRequest, "not-supported", "_summary must be text, data, count or false")
 				}
 			}
 			continue
@@ -161,7 +164,12 @@ func (h *handler) history(x *exchange) {
 		h.fail(x, invalidID())
 		return
 	}
-	if err := parseHistoryParams(x.query, &q); err != nil {
+	cut, rest, err := takeInstanceSubset(x.query)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	if err := parseHistoryParams(rest, &q); err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -203,7 +211,12 @@ func (h *handler) history(x *exchange) {
 		b.Link = append(b.Link, bundleLink{Relation: "next", URL: x.link(path, next)})
 	}
 	for i := range page.Versions {
-		b.Entry = append(b.Entry, x.historyEntry(&page.Versions[i]))
+		version, err := cut.subsetResource(&page.Versions[i])
+		if err != nil {
+			h.fail(x, err)
+			return
+		}
+		b.Entry = append(b.Entry, x.historyEntry(version))
 	}
 	h.writeJSON(x, http.StatusOK, b)
 }
@@ -237,7 +250,7 @@ func parseHistoryParams(query url.Values, q *emr.HistoryQuery) error {
 			return requestError(http.StatusBadRequest, "not-supported", "history parameter "+name+" is not supported")
 		default:
 			return requestError(http.StatusBadRequest, "not-supported",
-				"parameter "+name+" is not supported on history; use _count, _since or _cursor")
+				"parameter "+name+" is not supported on history; use _count, _since, _cursor, _elements or _summary")
 		}
 	}
 	return nil

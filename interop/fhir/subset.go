@@ -57,6 +57,56 @@ func takeSubset(params url.Values) (*subset, error) {
 	return s, nil
 }
 
+// errSummaryTrue is the 400 for _summary=true.
+var errSummaryTrue = requestError(http.StatusBadRequest, "not-supported",
+	"_summary=true is not supported, because the isSummary flags of the R4 element definitions are not available "+
+		"to this server; use _elements, or _summary=text, data, false or (in a search) count")
+
+// takeInstanceSubset reads _elements and _summary of a read, vread or
+// history request and returns them with the other query parameters.
+// _summary=false selects the whole resource. _summary=true gets 400,
+// and so does _summary=count, which only a search serves.
+func takeInstanceSubset(query url.Values) (*subset, url.Values, error) {
+	rest := url.Values{}
+	for name, values := range query {
+		rest[name] = values
+	}
+	cut, err := takeSubset(rest)
+	if err != nil {
+		return nil, nil, err
+	}
+	if values, ok := rest["_summary"]; ok {
+		for _, v := range values {
+			switch v {
+			case "false":
+			case "true":
+				return nil, nil, errSummaryTrue
+			case "count":
+				return nil, nil, requestError(http.StatusBadRequest, "not-supported", "_summary=count is served by search only")
+			default:
+				return nil, nil, requestError(http.StatusBadRequest, "not-supported", "_summary must be text, data or false")
+			}
+		}
+		delete(rest, "_summary")
+	}
+	return cut, rest, nil
+}
+
+// subsetResource returns res with its body cut down to the subset, or res
+// itself when the subset is empty or res is a deletion.
+func (s *subset) subsetResource(res *emr.Resource) (*emr.Resource, error) {
+	if !s.active() || res == nil || res.Deleted || len(res.Body) == 0 {
+		return res, nil
+	}
+	body, err := s.apply(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := *res
+	out.Body = body
+	return &out, nil
+}
+
 // isMandatoryChoice reports whether member is a typed form of a mandatory
 // choice element, such as valueQuantity when value[x] is mandatory.
 func isMandatoryChoice(mandatory map[string]bool, member string) bool {
