@@ -59,6 +59,9 @@ func (m *Message) setRaw(path, raw, text string) error {
 	for len(seg.fields) < p.Field {
 		seg.fields = append(seg.fields, &element{})
 	}
+	if seg.fields[p.Field-1] == emptyElement {
+		seg.fields[p.Field-1] = &element{}
+	}
 	field := seg.fields[p.Field-1]
 	switch {
 	case p.Repetition == 0 && p.Component == 0:
@@ -109,6 +112,9 @@ func ensureChild(e *element, n int) *element {
 	expand(e)
 	for len(e.children) < n {
 		e.children = append(e.children, &element{})
+	}
+	if e.children[n-1] == emptyElement {
+		e.children[n-1] = &element{}
 	}
 	return e.children[n-1]
 }

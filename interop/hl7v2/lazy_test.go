@@ -84,3 +84,21 @@ func fieldNumber(t *testing.T, path string) int {
 	require.NoError(t, err)
 	return p.Field
 }
+
+func TestEmptyFieldEditsStayLocal(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, []byte(adt1K))
+	pv1 := m.Segment("PV1", 1)
+	require.Equal(t, "", pv1.Field(5).Raw())
+	require.Equal(t, "", pv1.Field(6).Raw())
+
+	require.NoError(t, m.Set("PV1-5.2", "X"))
+	require.NoError(t, m.Set("PV1-11[2].1.2", "Y"))
+	assert.Equal(t, "^X", pv1.Field(5).Raw())
+	assert.Equal(t, "~&Y", pv1.Field(11).Raw())
+	assert.Equal(t, "", pv1.Field(6).Raw(), "other empty fields stay empty")
+	assert.Equal(t, "", m.Segment("PID", 1).Field(2).Raw())
+
+	fresh := mustParse(t, []byte(adt1K))
+	assert.Equal(t, "", fresh.Segment("PV1", 1).Field(5).Raw(), "a later parse is not affected")
+}

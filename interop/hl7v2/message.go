@@ -35,6 +35,11 @@ type element struct {
 	collapsed bool
 }
 
+// emptyElement is the one element of every empty value the parser reads.
+// It is never changed: an edit replaces it with a new element first (see
+// ensureChild and Message.setRaw).
+var emptyElement = &element{}
+
 // single returns the one leaf below e when e holds exactly one (no
 // separator inside it), or nil.
 func (e *element) single() *element {

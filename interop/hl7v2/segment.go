@@ -3,6 +3,7 @@ package hl7v2
 import (
 	"bytes"
 	"strings"
+	"unicode/utf8"
 )
 
 // location is a position inside a segment: field, repetition, component,
@@ -15,8 +16,10 @@ type elementPool struct {
 	elements []element
 	pointers []*element
 	// next is the size of the next block of elements and block the size
-	// of the blocks after it; 0 means poolBlock.
-	next, block int
+	// of the blocks after it; 0 means poolBlock. nextPointers and
+	// pointerBlock size the blocks of child slices the same way.
+	next, block               int
+	nextPointers, pointerBlock int
 }
 
 const poolBlock = 256
@@ -39,11 +42,16 @@ func (a *elementPool) element(raw string) *element {
 // children returns an empty slice with capacity n. Its capacity is capped,
 // so an append by an edit reallocates instead of overwriting a neighbour.
 func (a *elementPool) children(n int) []*element {
-	if n > poolBlock/4 {
-		return make([]*element, 0, n)
-	}
 	if len(a.pointers) < n {
-		a.pointers = make([]*element, poolBlock)
+		size := a.nextPointers
+		if size <= 0 {
+			size = poolBlock
+		}
+		a.nextPointers = a.pointerBlock
+		if n > size/4 {
+			return make([]*element, 0, n)
+		}
+		a.pointers = make([]*element, size)
 	}
 	s := a.pointers[:0:n]
 	a.pointers = a.pointers[n:]
@@ -100,8 +108,7 @@ func (p *segmentParser) parseFields() []*element {
 	}
 	count := strings.Count(rest, string(fs)) + 1
 	if cap(fields) < len(fields)+count {
-		grown := make([]*element, len(fields), len(fields)+count)
-		copy(grown, fields)
+		grown := append(p.pool.children(len(fields)+count), fields...)
 		fields = grown
 	}
 	for {
@@ -133,10 +140,10 @@ func (p *segmentParser) parseFields() []*element {
 // offset of raw in the segment text. A value without a separator of level l
 // or below becomes one collapsed element instead of a chain of nodes.
 func (p *segmentParser) build(raw string, base int, l level, loc location) *element {
-	e := p.pool.element(raw)
-	if raw == "" && l < levelSubcomponent {
-		return e
+	if raw == "" {
+		return emptyElement
 	}
+	e := p.pool.element(raw)
 	if l == levelSubcomponent || !p.hasSeparator(raw, l) {
 		for k := l + 1; k <= levelSubcomponent; k++ {
 			loc[k] = 1
@@ -216,11 +223,18 @@ func mshField(b []byte, fs byte, n int) []byte {
 	if n == 1 {
 		return b[3:4]
 	}
-	parts := bytes.SplitN(b[4:], []byte{fs}, n)
-	if len(parts) < n-1 {
-		return nil
+	rest := b[4:]
+	for field := 2; field < n; field++ {
+		j := bytes.IndexByte(rest, fs)
+		if j < 0 {
+			return nil
+		}
+		rest = rest[j+1:]
 	}
-	return parts[n-2]
+	if j := bytes.IndexByte(rest, fs); j >= 0 {
+		return rest[:j]
+	}
+	return rest
 }
 
 // parseMessage builds a message from its raw segments, the first of which
@@ -255,11 +269,14 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 	texts := decodeSegments(segs, m, c)
 
 	u := &unescaper{d: &m.delimiters, charset: m.charset, lenient: opts.Lenient}
-	occurrences := map[string]int{}
-	// Most fields of a message are split lazily or are one leaf, so the
-	// field separators bound the elements that parsing makes.
-	pool := &elementPool{next: fieldCount(segs, fs)}
-	lazy := &lazyTree{d: &m.delimiters, u: u, pool: elementPool{next: 16, block: 64}}
+	var occurrences segmentCounts
+	segments := make([]Segment, len(segs))
+	m.segments = make([]*Segment, 0, len(segs))
+	// Most fields of a message are empty, split lazily or one leaf, so
+	// the fields that are not empty bound the elements that parsing makes.
+	valued, fields := fieldCount(segs, fs)
+	pool := &elementPool{next: valued, nextPointers: fields + 2*len(segs)}
+	lazy := &lazyTree{d: &m.delimiters, u: u, pool: elementPool{next: 16, block: 64, nextPointers: 32, pointerBlock: 128}}
 	for i, s := range segs {
 		text := texts[i]
 		p := &segmentParser{
@@ -271,13 +288,13 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 			continue
 		}
 		p.id = text[:3]
-		occurrences[p.id]++
-		p.occurrence = occurrences[p.id]
+		p.occurrence = occurrences.add(p.id)
 		if i > 0 && isHeader(p.id) {
 			c.add(p.errorAt(KindSegmentSequence, location{}, 0, "header segment inside a message"))
 			continue
 		}
-		seg := &Segment{id: p.id, text: text, raw: s.data, offset: s.offset}
+		seg := &segments[i]
+		*seg = Segment{id: p.id, text: text, raw: s.data, offset: s.offset}
 		seg.fields = p.parseFields()
 		m.segments = append(m.segments, seg)
 	}
@@ -287,14 +304,25 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 	return m
 }
 
-// fieldCount returns the number of fields in segs, counting one more per
-// segment for the id.
-func fieldCount(segs []rawSegment, fs byte) int {
-	n := 0
+// fieldCount returns the number of fields in segs that are not empty, and
+// so need an element of their own (empty ones share emptyElement), and the
+// number of all fields.
+func fieldCount(segs []rawSegment, fs byte) (valued, all int) {
 	for _, s := range segs {
-		n += bytes.Count(s.data, []byte{fs}) + 1
+		b := s.data
+		for {
+			j := bytes.IndexByte(b, fs)
+			if j < 0 {
+				break
+			}
+			all++
+			if j+1 < len(b) && b[j+1] != fs {
+				valued++
+			}
+			b = b[j+1:]
+		}
 	}
-	return n
+	return valued, all
 }
 
 // chooseCharset reads MSH-18 from the raw header bytes.
@@ -332,6 +360,9 @@ func chooseCharset(head rawSegment, d *Delimiters, c *collector) *Charset {
 // reads the whole message as UTF-8 if it is valid UTF-8, else as ISO
 // 8859-1, and records one warning.
 func decodeSegments(segs []rawSegment, m *Message, c *collector) []string {
+	if texts, ok := decodeSpan(segs, m.charset); ok {
+		return texts
+	}
 	texts := make([]string, len(segs))
 	decodeAll := func(cs *Charset) (int, int) {
 		for i, s := range segs {
@@ -378,6 +409,62 @@ func decodeSegments(segs []rawSegment, m *Message, c *collector) []string {
 	c.add(e)
 	m.charset = CharsetLatin1
 	return texts
+}
+
+// decodeSpan decodes the segments of an ASCII or UTF-8 message with one
+// conversion, which they share as substrings. The segments are slices of
+// one input in order, so the bytes from the first to the end of the last
+// are within the capacity of the first. It reports false when the set has
+// to map bytes, or a byte is invalid, for decodeSegments to handle.
+func decodeSpan(segs []rawSegment, cs *Charset) ([]string, bool) {
+	if cs.charmap != nil || len(segs) == 0 {
+		return nil, false
+	}
+	first, last := segs[0], segs[len(segs)-1]
+	size := last.offset - first.offset + len(last.data)
+	if size < 0 || size > cap(first.data) {
+		return nil, false
+	}
+	span := first.data[:size]
+	if cs.utf8 && !utf8.Valid(span) {
+		return nil, false
+	}
+	if !cs.utf8 {
+		for _, x := range span {
+			if x >= 0x80 {
+				return nil, false
+			}
+		}
+	}
+	text := string(span)
+	texts := make([]string, len(segs))
+	for i, s := range segs {
+		start := s.offset - first.offset
+		texts[i] = text[start : start+len(s.data)]
+	}
+	return texts, true
+}
+
+// segmentCounts counts the segments of each id seen so far. A message has
+// few distinct ids, so a list is faster than a map.
+type segmentCounts []struct {
+	id    string
+	count int
+}
+
+// add counts one more segment with id and returns its occurrence.
+func (c *segmentCounts) add(id string) int {
+	for i := range *c {
+		if (*c)[i].id == id {
+			(*c)[i].count++
+			return (*c)[i].count
+		}
+	}
+	*c = append(*c, struct {
+		id    string
+		count int
+	}{id, 1})
+	return 1
 }
 
 // fieldOffset returns the byte offset in the input where field n of s
