@@ -18,7 +18,7 @@ type elementPool struct {
 	// next is the size of the next block of elements and block the size
 	// of the blocks after it; 0 means poolBlock. nextPointers and
 	// pointerBlock size the blocks of child slices the same way.
-	next, block               int
+	next, block                int
 	nextPointers, pointerBlock int
 }
 
