@@ -40,6 +40,8 @@ type bundleEntry struct {
 	ifMatch   int64
 	ifNoneEx  string
 	condQuery url.Values
+	// patch is the body of a PATCH entry.
+	patch *entryPatch
 }
 
 // methodOrder is the order in which FHIR R4 processes transaction entries:
@@ -50,8 +52,12 @@ var methodOrder = map[string]int{"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "
 // any failing entry fails the whole bundle with an *EntryError and nothing
 // is stored. A batch runs each entry on its own and reports failures per
 // entry. Supported entries: POST (create, with ifNoneExist), PUT Type/id
-// (update or create, with ifMatch), DELETE Type/id and GET Type/id or
-// Type/id/_history/n. POST assigns new ids; references to an entry's
+// (update or create, with ifMatch), PATCH Type/id (with ifMatch), DELETE
+// Type/id and GET Type/id or Type/id/_history/n. A PATCH entry's resource
+// is a Binary of contentType application/json-patch+json whose data is a
+// JSON Patch, or a Parameters resource that is a FHIRPath Patch. Entries
+// run in the order DELETE, POST, PUT and PATCH, GET, as FHIR R4 requires
+// for transactions. POST assigns new ids; references to an entry's
 // fullUrl are rewritten to the stored Type/id, conditional references such
 // as Patient?identifier=sys|val are resolved to the one match, and
 // versioned references are kept as sent once their version is found to
@@ -194,7 +200,7 @@ func (s *Service) transactionLocks(entries []*bundleEntry) ([]string, error) {
 	var names []string
 	for _, e := range entries {
 		switch {
-		case e.method == "PUT" || e.method == "DELETE":
+		case e.method == "PUT" || e.method == "PATCH" || e.method == "DELETE":
 			names = append(names, "resource:"+e.typ+"/"+e.id)
 		case e.method == "POST" && e.ifNoneEx != "":
 			_, canonical, err := s.criteria(e.typ, e.ifNoneEx)
@@ -222,7 +228,7 @@ func checkOverlap(entries []*bundleEntry) error {
 			}
 			fullURLs[e.fullURL] = e.index
 		}
-		if e.method == "PUT" || e.method == "DELETE" {
+		if e.method == "PUT" || e.method == "PATCH" || e.method == "DELETE" {
 			key := e.typ + "/" + e.id
 			if first, ok := targets[key]; ok {
 				return &EntryError{Index: e.index, Err: malformed(fmt.Sprintf("Bundle.entry[%d].request.url", e.index),
@@ -277,6 +283,16 @@ func (s *Service) parseBundleEntry(i int, raw any) (*bundleEntry, error) {
 			return nil, fmt.Errorf("%s.request.url: conditional update in a bundle: %w", path, ErrUnsupported)
 		}
 		e.typ, e.id = segs[0], segs[1]
+	case "PATCH":
+		if hasQuery || len(segs) != 2 {
+			return nil, fmt.Errorf("%s.request.url: conditional patch in a bundle: %w", path, ErrUnsupported)
+		}
+		e.typ, e.id = segs[0], segs[1]
+		patch, err := parsePatchEntry(path, e.tree)
+		if err != nil {
+			return nil, err
+		}
+		e.patch, e.tree = patch, nil
 	case "DELETE", "GET":
 		if hasQuery {
 			q, err := url.ParseQuery(query)
@@ -385,6 +401,8 @@ func (s *Service) runEntry(ctx context.Context, tx Tx, e *bundleEntry, mapping m
 			return nil, err
 		}
 		return &EntryResponse{Status: http.StatusNoContent, Resource: nil, Location: location(res)}, nil
+	case "PATCH":
+		return s.runPatchEntry(ctx, tx, e, mapping)
 	}
 	if e.method == "POST" && e.id == "" {
 		e.id = s.cfg.NewID() // a batch entry: ids are assigned here

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("export", func(t *testing.T) { testExport(t, newStore) })
 	t.Run("bundle", func(t *testing.T) { testBundle(t, newStore) })
 	t.Run("bundle rules", func(t *testing.T) { testBundleRules(t, newStore) })
+	t.Run("bundle patch", func(t *testing.T) { testBundlePatch(t, newStore) })
 	t.Run("conditional and patch", func(t *testing.T) { testConditionalAndPatch(t, newStore) })
 	t.Run("registration", func(t *testing.T) { testRegistration(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, newStore) })

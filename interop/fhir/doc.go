@@ -70,6 +70,12 @@
 // of github.com/google/fhir/go decides which parts repeat and which type
 // suffix a choice element takes. Other Content-Types get 415.
 //
+// A PATCH entry of a batch or transaction carries a JSON Patch as a Binary
+// resource (contentType application/json-patch+json, the patch in data)
+// or a FHIRPath Patch as a Parameters resource, and honours
+// request.ifMatch. Entries run in the order DELETE, POST, PUT and PATCH,
+// then GET, so a GET sees the transaction's changes.
+//
 // $validate takes the resource, or a Parameters with a resource part and
 // optionally mode create or update, and returns 200 with an
 // OperationOutcome: one information issue when the resource is valid, or
@@ -226,8 +232,8 @@
 //
 // If-Match on conditional update and delete, the profile
 // parameter and delete mode of $validate, and other operations such as
-// $merge are not served. PATCH entries in batches and transactions are
-// rejected as unsupported. Search, read, vread and history take _elements
+// $merge are not served, nor are conditional PATCH entries (Type?criteria)
+// in batches and transactions. Search, read, vread and history take _elements
 // (top-level names), _summary=data and _summary=text (the narrative, id,
 // meta and the elements with minimum cardinality 1 in the google/fhir/go
 // descriptors), which leave elements out and tag each resource SUBSETTED.
