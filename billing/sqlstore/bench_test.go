@@ -37,3 +37,34 @@ func BenchmarkIssueInvoice(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIssueStep measures the issue step alone: each iteration's 20
+// charges and draft are made with the timer stopped, and only
+// IssueInvoice (the next number, the guarded update, the ledger postings
+// and the outbox event, in one transaction) is timed.
+func BenchmarkIssueStep(b *testing.B) {
+	for _, backend := range storagetest.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			db := backend.Open(b)
+			require.NoError(b, db.Migrate(context.Background(), sqlstore.Migrations()))
+			f := billingtest.NewFixture(b, sqlstore.New(db), billing.Config{})
+			f.Item(b, "A", 1999, 88750)
+			acct := f.Account(b, "p1")
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				for range 20 {
+					f.Charge(b, acct.ID, "A", 1)
+				}
+				draft, err := f.Service.DraftInvoice(f.Ctx, billing.DraftInvoiceParams{AccountID: acct.ID, By: billingtest.User})
+				require.NoError(b, err)
+				b.StartTimer()
+				inv, err := f.Service.IssueInvoice(f.Ctx, draft.ID, billingtest.User)
+				if err != nil || len(inv.Lines) != 20 || inv.Number != int64(i+1) {
+					b.Fatalf("iteration %d: issue failed or invoice is wrong: %v", i, err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
+		})
+	}
+}
