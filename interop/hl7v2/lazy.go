@@ -1,9 +1,6 @@
 package hl7v2
 
-import (
-	"strings"
-	"sync"
-)
+import "sync"
 
 // lazyTree splits fields on first use. Parse leaves a field that contains
 // separators but no escape character unsplit, because splitting such a
@@ -38,19 +35,4 @@ func (t *lazyTree) splitField(e *element) {
 	e.collapsed = built.collapsed
 	e.text = built.text
 	e.split.Store(true)
-}
-
-// deferField returns a lazy element for raw when splitting it later cannot
-// report a problem: raw is not empty, contains a separator and has no
-// escape character. It returns nil otherwise.
-func (p *segmentParser) deferField(raw string) *element {
-	if p.lazy == nil || raw == "" || !p.hasSeparator(raw, levelField) {
-		return nil
-	}
-	if p.d.Escape != 0 && strings.IndexByte(raw, p.d.Escape) >= 0 {
-		return nil
-	}
-	e := p.pool.element(raw)
-	e.lazy = p.lazy
-	return e
 }

@@ -62,6 +62,7 @@ func (a *elementPool) children(n int) []*element {
 type segmentParser struct {
 	pool     *elementPool
 	lazy     *lazyTree
+	classes  *byteClasses
 	d        *Delimiters
 	u        *unescaper
 	cs       *Charset
@@ -111,29 +112,77 @@ func (p *segmentParser) parseFields() []*element {
 		grown := append(p.pool.children(len(fields)+count), fields...)
 		fields = grown
 	}
-	for {
-		j := strings.IndexByte(rest, fs)
-		raw := rest
-		if j >= 0 {
-			raw = rest[:j]
+	if p.classes == nil {
+		p.classes = newByteClasses(p.d)
+	}
+	// One pass finds the field boundaries and whether each field has a
+	// separator or an escape character, which decides how it is built.
+	classes := p.classes
+	start, flags := 0, uint8(0)
+	for i := 0; ; i++ {
+		if i < len(rest) {
+			if class := classes[rest[i]]; class != classField {
+				flags |= class
+				continue
+			}
 		}
+		raw := rest[start:i]
 		if len(raw) > p.maxField {
-			e := p.errorAt(KindLimit, location{number}, base, "field longer than limit MaxFieldBytes")
+			e := p.errorAt(KindLimit, location{number}, base+start, "field longer than limit MaxFieldBytes")
 			e.Limit = "MaxFieldBytes"
 			p.c.add(e)
 			raw = ""
 		}
-		e := p.deferField(raw)
-		if e == nil {
-			e = p.build(raw, base, levelField, location{number})
+		fields = append(fields, p.field(raw, base+start, number, flags))
+		if i >= len(rest) {
+			return fields
 		}
-		fields = append(fields, e)
-		if j < 0 {
-			break
-		}
-		rest, base, number = rest[j+1:], base+j+1, number+1
+		start, flags, number = i+1, 0, number+1
 	}
-	return fields
+}
+
+// field builds field number from raw, whose bytes have the classes in
+// flags. A value without separators or escapes is one collapsed leaf, and
+// one with separators but no escape is split lazily, because splitting it
+// can find no error. Only a value with escapes is built at once, so that
+// its escape problems are reported by Parse.
+func (p *segmentParser) field(raw string, base, number int, flags uint8) *element {
+	switch {
+	case raw == "":
+		return emptyElement
+	case flags == 0:
+		e := p.pool.element(raw)
+		e.text, e.collapsed = raw, true
+		return e
+	case flags&classEscape == 0 && p.lazy != nil:
+		e := p.pool.element(raw)
+		e.lazy = p.lazy
+		return e
+	}
+	return p.build(raw, base, levelField, location{number})
+}
+
+// byteClasses classifies each byte value for the delimiters of a message.
+type byteClasses [256]uint8
+
+const (
+	classField uint8 = 1 << iota
+	classSeparator
+	classEscape
+)
+
+func newByteClasses(d *Delimiters) *byteClasses {
+	var c byteClasses
+	for _, b := range []byte{d.Component, d.Repetition, d.Subcomponent} {
+		if b != 0 {
+			c[b] |= classSeparator
+		}
+	}
+	if d.Escape != 0 {
+		c[d.Escape] |= classEscape
+	}
+	c[d.Field] = classField
+	return &c
 }
 
 // build splits raw at level l and decodes the leaves. base is the byte
@@ -277,10 +326,11 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 	valued, fields := fieldCount(segs, fs)
 	pool := &elementPool{next: valued, nextPointers: fields + 2*len(segs)}
 	lazy := &lazyTree{d: &m.delimiters, u: u, pool: elementPool{next: 16, block: 64, nextPointers: 32, pointerBlock: 128}}
+	classes := newByteClasses(&m.delimiters)
 	for i, s := range segs {
 		text := texts[i]
 		p := &segmentParser{
-			pool: pool, lazy: lazy, d: &m.delimiters, u: u, cs: m.charset, c: c, maxField: opts.Limits.MaxFieldBytes,
+			pool: pool, lazy: lazy, classes: classes, d: &m.delimiters, u: u, cs: m.charset, c: c, maxField: opts.Limits.MaxFieldBytes,
 			index: i + 1, offset: s.offset, text: text,
 		}
 		if len(text) < 3 || !validSegmentID(text[:3]) || (len(text) > 3 && text[3] != fs) {
