@@ -11,7 +11,9 @@
 // "OBX(2)-5", "PID-3[2].4" or "PID-3.4.1" reaches any part; see Path for
 // the grammar. Lookup distinguishes absent, empty ("||") and the explicit null
 // ("\"\""). Set and SetNull edit a message, and Encode writes it.
-// ParseHeader reads only MSH for routing, and BuildACK builds the acknowledgement of a message.
+// ParseHeader reads only MSH for routing, and BuildACK builds the
+// acknowledgement of a message, with the default delimiters when the
+// message's MSH-1 or MSH-2 is invalid.
 // DateTime holds DTM values with their precision and offset and converts
 // them to FHIR dateTime.
 //
@@ -103,11 +105,23 @@
 // a default location (DateTimeIn falls back to MSH-7's offset) and return
 // ErrNoTimeZone when none is known.
 //
+// # Cost
+//
+// Parse splits each segment into fields in one pass over its bytes and
+// builds no strings: every value is a substring of one copy of the
+// message. A field with separators but no escape character is split into
+// repetitions and components when it is first read, because splitting it
+// cannot find an error. A field with an escape character is split and
+// decoded by Parse, so that its escape errors are reported at once. Empty
+// values share one node. Parsing a typical 1 KB ADT^A01 allocates about
+// 12 KB in about 30 objects (BenchmarkParseADT1K).
+//
 // # Concurrency
 //
 // Parse, ParseFile, ParseHeader and BuildACK are safe for concurrent use. A
-// Message may be read from several goroutines, but Set and SetNull must
-// not run concurrently with any other use of the same Message.
+// Message may be read from several goroutines: the first read of an
+// unsplit field splits it under a lock of its Message. Set and SetNull
+// must not run concurrently with any other use of the same Message.
 //
 // # Known gaps
 //
