@@ -54,10 +54,11 @@
 // Delivery over MLLP is at least once. A message whose sender (MSH-3 and
 // MSH-4), control id (MSH-10) and bytes were already applied is
 // acknowledged again without being applied twice. A reused control id
-// with other content is applied. The SeenStore records the message
-// after Apply returns, so a crash between the two applies the message
-// again when it is resent; mappings that write with conditional updates
-// make this harmless. RecordSeen keeps the record in the clinical record
+// with other content is applied. Without a Group, the SeenStore records
+// the message after Apply returns, so a crash between the two applies the
+// message again when it is resent; mappings that write with conditional
+// updates make this harmless. With a Group, the record is written in the
+// transaction of the message's effects. RecordSeen keeps the record in the clinical record
 // as MessageHeader resources and MemorySeen keeps it in memory.
 //
 // Messages of one sender are applied one at a time, in the order they
