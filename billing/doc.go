@@ -32,7 +32,8 @@
 // CancelInvoice issues a credit note. PostPayment, ApplyCredit, Refund
 // and Adjust post to the ledger, and Statement sums it for a period.
 // BuildClaim, SubmitClaim and PostRemittance run an insurance claim from
-// draft to paid, and Write837P exports a claim as X12 837P text.
+// draft to paid. Write837P exports a claim as X12 837P text, and Post835
+// posts the claim payments of an X12 835 remittance.
 //
 // # Invariants
 //
@@ -72,7 +73,9 @@
 //     so a failed status change can leave a Claim resource for a draft.
 //   - Write837P writes one claim per interchange, for a subscriber who
 //     is the patient (no 2000C loop), without referring or rendering
-//     providers, prior authorisations or line adjudication. There is no
-//     X12 835 reader: remittances arrive as Remittance values or,
-//     through ClaimRecorder, as FHIR ClaimResponse resources.
+//     providers or prior authorisations.
+//   - Read835 reads claim payments per service line and skips
+//     claim-level CAS adjustments and provider-level (PLB) adjustments.
+//     Post835 skips a claim payment it has posted before by its TRN02
+//     reference, which a concurrent post of the same file can race.
 package billing

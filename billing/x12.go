@@ -214,6 +214,9 @@ func Write837P(out io.Writer, p X12Claim837P) error {
 		if !l.ServiceDate.IsZero() {
 			w.seg("DTP", "472", "D8", l.ServiceDate.Format("20060102"))
 		}
+		// The line item control number comes back in the 835's REF*6R,
+		// which matches the payment to this line.
+		w.seg("REF", "6R", strconv.Itoa(l.Sequence))
 	}
 	w.seg("SE", strconv.Itoa(len(w.segments)-st+1), control)
 	w.seg("GE", "1", strconv.FormatInt(e.GroupControl, 10))
