@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,4 +170,60 @@ func at(v any, path ...any) any {
 		}
 	}
 	return v
+}
+
+func TestBillingCommands(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "b.db")
+	require.NoError(t, newApp().Run([]string{"nexusd", "migrate", "--db", dsn}))
+	db, svc, err := openServiceKeys(ctx, dsn, emr.Config{Logger: slog.New(slog.DiscardHandler)}, dataKeys{})
+	require.NoError(t, err)
+	bill, err := openBilling(db, svc, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	pat, err := svc.Create(ctx, "Patient", []byte(`{"resourceType":"Patient","name":[{"family":"Doe","given":["Jane"]}],
+		"gender":"female","birthDate":"1980-01-15","address":[{"line":["2 Oak Ave"],"city":"Springfield","state":"IL","postalCode":"62702"}]}`))
+	require.NoError(t, err)
+	_, err = bill.PutChargeDefinition(ctx, billing.PutChargeDefinitionParams{By: "admin", Definition: billing.ChargeDefinition{
+		Code: "99213", System: billing.SystemCPT, Active: true, Prices: []billing.Price{{UnitPrice: billing.NewMoney(12000, "USD")}},
+	}})
+	require.NoError(t, err)
+	acct, err := bill.OpenAccount(ctx, billing.OpenAccountParams{PatientID: pat.ID, By: "clerk",
+		Coverages: []billing.Coverage{{PayerID: "ACME01", MemberID: "M100", Order: 1}}})
+	require.NoError(t, err)
+	_, err = bill.AddManualCharge(ctx, billing.ManualChargeParams{AccountID: acct.ID, Code: "99213", Reason: "visit", By: "clerk"})
+	require.NoError(t, err)
+	inv, err := bill.DraftInvoice(ctx, billing.DraftInvoiceParams{AccountID: acct.ID, Issue: true, By: "clerk"})
+	require.NoError(t, err)
+	claim, err := bill.BuildClaim(ctx, billing.BuildClaimParams{InvoiceID: inv.ID, Diagnoses: []string{"I10"}, By: "clerk"})
+	require.NoError(t, err)
+	_, err = bill.SubmitClaim(ctx, claim.ID, "clerk")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	var out bytes.Buffer
+	app := newApp()
+	app.Writer = &out
+	require.NoError(t, app.Run([]string{"nexusd", "billing", "export-837p", "--db", dsn, "--sender", "NEXUS", "--receiver", "ACME01",
+		"--receiver-name", "Acme", "--payer-name", "Acme", "--provider-name", "Nexus Clinic", "--provider-npi", "1234567893",
+		"--provider-tax-id", "123456789", "--contact", "Billing Office,5551234567", claim.ID}))
+	text := out.String()
+	assert.True(t, strings.HasPrefix(text, "ISA*00*"), "%s", text)
+	assert.Contains(t, text, "~NM1*IL*1*DOE*JANE****MI*M100~N3*2 OAK AVE~N4*SPRINGFIELD*IL*62702~DMG*D8*19800115*F~")
+	assert.Contains(t, text, "~CLM*"+claim.ID+"*120***11:B:1*Y*A*Y*Y~HI*ABK:I10~")
+	assert.Contains(t, text, "~PER*IC*BILLING OFFICE*TE*5551234567~")
+
+	remit := filepath.Join(t.TempDir(), "r.835")
+	require.NoError(t, os.WriteFile(remit, []byte(strings.Join([]string{
+		"ISA*00*          *00*          *ZZ*ACME01         *ZZ*NEXUS          *250310*1200*^*00501*000000002*0*T*:",
+		"GS*HP*ACME01*NEXUS*20250310*1200*2*X*005010X221A1", "ST*835*0001", "TRN*1*EFT7*1512345678",
+		"CLP*" + claim.ID + "*1*120*90*10*12*P1", "SVC*HC:99213*120*90**1", "CAS*CO*45*20", "CAS*PR*3*10", "REF*6R*1",
+		"SE*8*0001", "GE*1*2", "IEA*1*000000002",
+	}, "~")+"~"), 0o600))
+	for i, want := range []string{"claim " + claim.ID + ": paid, paid 90.00 USD, adjusted 20.00 USD, patient 10.00 USD\n1 claim payments posted\n", "0 claim payments posted\n"} {
+		out.Reset()
+		app = newApp()
+		app.Writer = &out
+		require.NoError(t, app.Run([]string{"nexusd", "billing", "post-835", "--db", dsn, remit}))
+		assert.Equal(t, want, out.String(), "run %d", i+1)
+	}
 }
