@@ -24,7 +24,7 @@ func billingCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:      "export-837p",
-				Usage:     "write a submitted claim as an X12 837P interchange to standard output",
+				Usage:     "write a claim as an X12 837P interchange to standard output",
 				ArgsUsage: "CLAIM-ID",
 				Flags: []cli.Flag{dbFlag(), masterKeyFlag(),
 					&cli.StringFlag{Name: "sender", Required: true, Usage: "interchange sender id (ISA06, GS02), at most 15 characters"},

@@ -308,6 +308,9 @@ func (h *handler) searchCharges(x *exchange) {
 			return
 		}
 	}
+	// NOTE: only account narrows the read in the store. Other parameters
+	// filter the first maxPageWindow charges, so a search on a larger
+	// chargemaster history without account can miss matches.
 	accounts := tokenValues(params, "account")
 	f := billing.ChargeFilter{Limit: maxPageWindow}
 	if len(accounts) > 0 && len(accounts[0]) == 1 {

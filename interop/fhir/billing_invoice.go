@@ -336,6 +336,8 @@ func (h *handler) searchInvoices(x *exchange) {
 			return
 		}
 	}
+	// NOTE: as for ChargeItem, parameters other than account filter the
+	// first maxPageWindow invoices.
 	accounts := tokenValues(params, "account")
 	f := billing.InvoiceFilter{Limit: maxPageWindow}
 	if len(accounts) > 0 && len(accounts[0]) == 1 {
