@@ -14,15 +14,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"time"
-)
 
-var (
-	families = []string{"Tester", "Example", "Sample", "Dummy", "Fixture", "Mock", "Synthetic", "Placeholder"}
-	givens   = []string{"Ava", "Ben", "Cleo", "Dario", "Emil", "Faye", "Gus", "Hana", "Ike", "Kai", "Lina"}
+	"github.com/nexus-health-360/nexus/internal/benchdata"
 )
 
 func main() {
@@ -45,7 +40,7 @@ func run(n, perFile int, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := benchdata.PatientSource()
 	var f *os.File
 	var w *bufio.Writer
 	closeFile := func() error {
@@ -69,18 +64,7 @@ func run(n, perFile int, out string) error {
 			}
 			w = bufio.NewWriter(f)
 		}
-		p := map[string]any{
-			"resourceType": "Patient",
-			"id":           fmt.Sprintf("bench-%06d", i),
-			"identifier":   []any{map[string]any{"system": "urn:bench:mrn", "value": fmt.Sprintf("B%07d", i)}},
-			"name": []any{map[string]any{
-				"family": families[rng.IntN(len(families))],
-				"given":  []any{givens[rng.IntN(len(givens))]},
-			}},
-			"gender":    []string{"male", "female", "other"}[rng.IntN(3)],
-			"birthDate": fmt.Sprintf("%04d-%02d-%02d", 1930+rng.IntN(90), 1+rng.IntN(12), 1+rng.IntN(28)),
-			"address":   []any{map[string]any{"city": "Springfield", "postalCode": fmt.Sprintf("%05d", rng.IntN(99999))}},
-		}
+		p := benchdata.Patient(rng, i)
 		b, err := json.Marshal(p)
 		if err != nil {
 			return err
@@ -111,9 +95,6 @@ end
 	return os.WriteFile(filepath.Join(out, "search.lua"), []byte(search), 0o644)
 }
 
-// loinc lists vital-sign codes the synthetic observations use.
-var loinc = []string{"8867-4", "8480-6", "8462-4", "8310-5", "9279-1", "29463-7", "8302-2", "2708-6"}
-
 // writeObservations writes n Observations over the given number of
 // patients, with codes from loinc and dates over 2020 to 2024, and a wrk
 // script that searches them by patient, code and date.
@@ -121,7 +102,7 @@ func writeObservations(n, patients, perFile int, out string) error {
 	if n == 0 {
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
+	rng := benchdata.ObservationSource()
 	var f *os.File
 	var w *bufio.Writer
 	for i := 0; i < n; i++ {
@@ -139,18 +120,7 @@ func writeObservations(n, patients, perFile int, out string) error {
 			}
 			w = bufio.NewWriter(f)
 		}
-		day := rng.IntN(5 * 365)
-		o := map[string]any{
-			"resourceType": "Observation",
-			"id":           fmt.Sprintf("bench-obs-%07d", i),
-			"status":       "final",
-			"code": map[string]any{"coding": []any{map[string]any{
-				"system": "http://loinc.org", "code": loinc[rng.IntN(len(loinc))],
-			}}},
-			"subject":           map[string]any{"reference": fmt.Sprintf("Patient/bench-%06d", rng.IntN(patients))},
-			"effectiveDateTime": dateAfter2020(day),
-			"valueQuantity":     map[string]any{"value": json.Number(fmt.Sprintf("%d.%d", 40+rng.IntN(120), rng.IntN(10))), "unit": "1", "system": "http://unitsofmeasure.org", "code": "1"},
-		}
+		o := benchdata.Observation(rng, i, patients)
 		b, err := json.Marshal(o)
 		if err != nil {
 			return err
@@ -171,9 +141,4 @@ request = function()
 end
 `, patients-1)
 	return os.WriteFile(filepath.Join(out, "observations.lua"), []byte(lua), 0o644)
-}
-
-func dateAfter2020(days int) string {
-	t := time.Date(2020, 1, 1, 8, 0, 0, 0, time.UTC).AddDate(0, 0, days)
-	return t.Format(time.RFC3339)
 }
