@@ -118,3 +118,56 @@ func ExampleServer_Shutdown() {
 	fmt.Println(<-served)
 	// Output: mllp: server closed
 }
+
+// replyTwice is a ReplyHandler that answers every message with a commit
+// ACK and an application ACK, as HL7 enhanced mode with MSH-15 and MSH-16
+// set to AL requests.
+type replyTwice struct{}
+
+func (replyTwice) HandleMessage(ctx context.Context, conn mllp.ConnInfo, message []byte) ([]byte, error) {
+	replies, err := replyTwice{}.HandleReplies(ctx, conn, message)
+	if err != nil {
+		return nil, err
+	}
+	return replies[0], nil
+}
+
+func (replyTwice) HandleReplies(_ context.Context, _ mllp.ConnInfo, message []byte) ([][]byte, error) {
+	header, _, _ := bytes.Cut(message, []byte("\r"))
+	controlID := strings.Split(string(header), "|")[9]
+	ack := func(code string) []byte {
+		return []byte("MSH|^~\\&|EHR|HOSP|ADTSYS|HOSP|20240314101011||ACK^A01^ACK|" + code + controlID + "|P|2.5\r" +
+			"MSA|" + code + "|" + controlID + "\r")
+	}
+	return [][]byte{ack("CA"), ack("AA")}, nil
+}
+
+func ExampleClient_SendReplies() {
+	server := &mllp.Server{Handler: replyTwice{}, ReadTimeout: 30 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go server.Serve(ln)
+	defer server.Shutdown(context.Background())
+
+	ctx := context.Background()
+	client, err := mllp.Dial(ctx, ln.Addr().String(), mllp.ClientOptions{AckTimeout: 5 * time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	message := "MSH|^~\\&|ADTSYS|HOSP|EHR|HOSP|20240314101010||ADT^A01^ADT_A01|CTRL0013|P|2.5|||AL|AL\r" +
+		"PID|1||MRN0001^^^HOSP^MR||DOE^JANE\r"
+	replies, err := client.SendReplies(ctx, []byte(message), 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, reply := range replies {
+		code, controlID, _ := mllp.AckCode(reply)
+		fmt.Println(code, controlID)
+	}
+	// Output:
+	// CA CTRL0013
+	// AA CTRL0013
+}
