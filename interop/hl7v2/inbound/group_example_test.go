@@ -8,7 +8,7 @@ import (
 	"github.com/nexus-health-360/nexus/interop/hl7v2/inbound"
 )
 
-// countingBatches is a BatchApplier that accepts every message; a real one
+// countingBatches is a BatchApplier that accepts every message. A real one
 // writes the batch in one transaction and commits before it returns.
 type countingBatches struct{ batches int }
 

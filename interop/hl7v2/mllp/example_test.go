@@ -119,7 +119,7 @@ func ExampleServer_Shutdown() {
 	// Output: mllp: server closed
 }
 
-// replyTwice is a ReplyHandler that answers every message with a commit
+// replyTwice is a ReplyHandler that replies to every message with a commit
 // ACK and an application ACK, as HL7 enhanced mode with MSH-15 and MSH-16
 // set to AL requests.
 type replyTwice struct{}
