@@ -110,3 +110,44 @@ func TestHL7SendEnhancedModes(t *testing.T) {
 	assert.Contains(t, stdout.String(), "enhanced.hl7 #4: control id EN4: AA\n")
 	assert.Contains(t, stdout.String(), "4 messages sent, 4 accepted, 0 failed\n")
 }
+
+// glucoseORU returns an ORU^R01 for order LAB9001 with OBR-25 and OBX-11
+// set to status, sent and reported at time.
+func glucoseORU(controlID, time, status, value string) string {
+	return strings.Join([]string{
+		`MSH|^~\&|LIS|LAB|NEXUS|HOSP|` + time + `||ORU^R01^ORU_R01|` + controlID + `|P|2.5.1`,
+		`PID|1||MRN-ORU-1^^^HOSP^MR||ZZHL7FAMILY^AVA||19800101|F`,
+		`OBR|1|PL9001^EHR|LAB9001^LIS|2345-7^Glucose^LN|||20240310080000-0500|||||||||||||||` + time + `|||` + status,
+		`OBX|1|NM|2345-7^Glucose^LN||` + value + `|mmol/L^^UCUM|||||` + status + `|||20240310080000-0500`,
+	}, "\r") + "\r"
+}
+
+func TestServeMLLPLateFinalKeepsCorrection(t *testing.T) {
+	db := storagetest.SQLite(t)
+	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
+	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
+	require.NoError(t, err)
+	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
+	client := dialMLLP(t, addr)
+
+	for _, message := range []string{
+		glucoseORU("ORU1", "20240310090000-0500", "F", "5.4"),
+		glucoseORU("ORU2", "20240310110000-0500", "C", "5.9"),
+		glucoseORU("ORU3", "20240310090000-0500", "F", "5.4"), // the final again, late
+	} {
+		ack, err := client.Send(context.Background(), []byte(message))
+		require.NoError(t, err)
+		code, _, err := mllp.AckCode(ack)
+		require.NoError(t, err)
+		assert.Equal(t, "AA", code, "a late result is acknowledged")
+	}
+
+	page, err := svc.Search(context.Background(), "Observation", url.Values{"code": {"http://loinc.org|2345-7"}})
+	require.NoError(t, err)
+	require.Len(t, page.Resources, 1)
+	assert.Contains(t, string(page.Resources[0].Body), `"status":"corrected"`)
+	provenances, err := svc.Search(context.Background(), "Provenance",
+		url.Values{"target": {"Observation/" + page.Resources[0].ID}})
+	require.NoError(t, err)
+	assert.Len(t, provenances.Resources, 1, "the late final is kept")
+}
