@@ -112,12 +112,12 @@ func TestHL7SendEnhancedModes(t *testing.T) {
 }
 
 // glucoseORU returns an ORU^R01 for order LAB9001 with OBR-25 and OBX-11
-// set to status, sent and reported at time.
-func glucoseORU(controlID, time, status, value string) string {
+// set to status, sent and reported at sent.
+func glucoseORU(controlID, sent, status, value string) string {
 	return strings.Join([]string{
-		`MSH|^~\&|LIS|LAB|NEXUS|HOSP|` + time + `||ORU^R01^ORU_R01|` + controlID + `|P|2.5.1`,
+		`MSH|^~\&|LIS|LAB|NEXUS|HOSP|` + sent + `||ORU^R01^ORU_R01|` + controlID + `|P|2.5.1`,
 		`PID|1||MRN-ORU-1^^^HOSP^MR||ZZHL7FAMILY^AVA||19800101|F`,
-		`OBR|1|PL9001^EHR|LAB9001^LIS|2345-7^Glucose^LN|||20240310080000-0500|||||||||||||||` + time + `|||` + status,
+		`OBR|1|PL9001^EHR|LAB9001^LIS|2345-7^Glucose^LN|||20240310080000-0500|||||||||||||||` + sent + `|||` + status,
 		`OBX|1|NM|2345-7^Glucose^LN||` + value + `|mmol/L^^UCUM|||||` + status + `|||20240310080000-0500`,
 	}, "\r") + "\r"
 }
