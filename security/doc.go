@@ -20,6 +20,11 @@
 //     and, when the user has one, the TOTP code, and redirects with a
 //     one-time code.
 //
+// A TOTP code is accepted once. The Store keeps the last accepted time
+// step of each user and raises it in one conditional UPDATE. A second
+// sign-in with the code of that step or an earlier one fails, also when
+// two sign-ins race on one code or run on two nexusd processes.
+//
 // ValidateToken accepts only ES256 tokens signed by a key of the Store,
 // and requires exp, iss and aud. Signing keys rotate with
 // RotateSigningKey. A retired key signs nothing but stays in the JWKS
@@ -63,7 +68,6 @@
 //     enforced.
 //   - Signing keys and TOTP secrets are stored unencrypted in the Store
 //     until the key ring encrypts them.
-//   - A TOTP code can be reused within its 30 second step.
 //   - The client IP of the rate limit is the connection's remote address,
 //     so behind a proxy all clients share one bucket.
 //   - The login form has no CSRF token. It needs the user's password, so

@@ -20,7 +20,7 @@ var (
 	// ErrForbidden: the principal is authenticated but neither its scopes
 	// nor its roles allow the interaction.
 	ErrForbidden = errors.New("forbidden")
-	// ErrReplay: a client assertion's jti was already used. It wraps
-	// ErrUnauthenticated.
-	ErrReplay = errors.Join(errors.New("jti already used"), ErrUnauthenticated)
+	// ErrReplay: a client assertion's jti, or a TOTP code's time step, was
+	// already used. It wraps ErrUnauthenticated.
+	ErrReplay = errors.Join(errors.New("already used"), ErrUnauthenticated)
 )

@@ -163,7 +163,9 @@ func (s *Service) AddClient(ctx context.Context, c Client) error {
 }
 
 // Authenticate checks a user's password and, when the user has TOTP, the
-// one-time code, and records the sign-in or its failure. Every failure
+// one-time code, and records the sign-in or its failure. A TOTP code is
+// accepted once: a second sign-in with the code of the same or an earlier
+// time step fails. Every failure
 // returns the same error wrapping ErrUnauthenticated, so callers cannot
 // tell an unknown user from a wrong password.
 func (s *Service) Authenticate(ctx context.Context, username, password, code, clientID string) (User, error) {
@@ -192,8 +194,20 @@ func (s *Service) Authenticate(ctx context.Context, username, password, code, cl
 	if !ok || u.Disabled {
 		return fail()
 	}
-	if u.TOTPSecret != "" && !VerifyTOTP(code, u.TOTPSecret, now) {
-		return fail()
+	if u.TOTPSecret != "" {
+		step, ok := matchTOTPStep(code, u.TOTPSecret, now)
+		if !ok {
+			return fail()
+		}
+		// A code works once: the store accepts each step at most once
+		// and never one before the last accepted step.
+		err := s.store.UseTOTPStep(ctx, u.Username, step)
+		if errors.Is(err, ErrReplay) {
+			return fail()
+		}
+		if err != nil {
+			return User{}, err
+		}
 	}
 	if err := s.record(ctx, Event{Type: EventLogin, Time: now, Subject: username, ClientID: clientID}); err != nil {
 		return User{}, err

@@ -105,6 +105,11 @@ type Store interface {
 	CreateUser(ctx context.Context, u User) error
 	// User returns the user named username or ErrNotFound.
 	User(ctx context.Context, username string) (User, error)
+	// UseTOTPStep records that a sign-in of username accepted the TOTP
+	// code of time step step. It returns ErrReplay when a step at or after
+	// step was recorded already, so of many concurrent sign-ins with one
+	// code exactly one succeeds, and ErrNotFound for an unknown user.
+	UseTOTPStep(ctx context.Context, username string, step int64) error
 	// CreateClient stores a new client; ErrConflict when the id is taken.
 	CreateClient(ctx context.Context, c Client) error
 	// Client returns the client or ErrNotFound.

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"time"
 
@@ -22,10 +23,33 @@ func NewTOTP(issuer, username string) (secret, url string, err error) {
 	return key.Secret(), key.URL(), nil
 }
 
-// VerifyTOTP reports whether code is valid for secret at time now.
+// VerifyTOTP reports whether code is valid for secret at time now. It
+// does not detect reuse: Service.Authenticate also records the step of
+// each accepted code, and rejects a code of that step or an earlier one.
 func VerifyTOTP(code, secret string, now time.Time) bool {
-	ok, err := totp.ValidateCustom(code, secret, now, totpOptions)
-	return err == nil && ok
+	_, ok := matchTOTPStep(code, secret, now)
+	return ok
+}
+
+// matchTOTPStep returns the time step (Unix seconds / Period) whose code
+// equals code, trying the current step and Skew steps either side.
+func matchTOTPStep(code, secret string, now time.Time) (int64, bool) {
+	if len(code) != totpOptions.Digits.Length() {
+		return 0, false
+	}
+	period := int64(totpOptions.Period)
+	current := now.Unix() / period
+	for offset := -int64(totpOptions.Skew); offset <= int64(totpOptions.Skew); offset++ {
+		step := current + offset
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*period, 0), totpOptions)
+		if err != nil {
+			return 0, false
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step, true
+		}
+	}
+	return 0, false
 }
 
 // TOTPCode returns the code for secret at time now, for tests and tools.

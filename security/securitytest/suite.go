@@ -34,6 +34,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("signing keys", func(t *testing.T) { testSigningKeys(t, newStore(t)) })
 	t.Run("jti replay", func(t *testing.T) { testJTI(t, newStore(t)) })
 	t.Run("jti concurrent replay", func(t *testing.T) { testJTIConcurrent(t, newStore(t)) })
+	t.Run("totp steps", func(t *testing.T) { testTOTPSteps(t, newStore(t)) })
+	t.Run("totp concurrent step", func(t *testing.T) { testTOTPConcurrent(t, newStore(t)) })
 	t.Run("auth codes", func(t *testing.T) { testAuthCodes(t, newStore(t)) })
 	t.Run("break-the-glass grants", func(t *testing.T) { testGrants(t, newStore(t)) })
 }
@@ -224,4 +226,49 @@ func testGrants(t *testing.T, s security.Store) {
 	active, err = s.ActiveGrants(ctx, "dr.smith", Start.Add(3*time.Hour))
 	require.NoError(t, err)
 	assert.Empty(t, active)
+}
+
+func testTOTPSteps(t *testing.T, s security.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.CreateUser(ctx, security.User{Username: "dr.smith", PasswordHash: "h",
+		Roles: []security.Role{security.RolePhysician}, TOTPSecret: "JBSWY3DPEHPK3PXP", CreatedAt: Start}))
+	require.NoError(t, s.UseTOTPStep(ctx, "dr.smith", 1000))
+
+	err := s.UseTOTPStep(ctx, "dr.smith", 1000)
+	assert.ErrorIs(t, err, security.ErrReplay, "the same step")
+	assert.ErrorIs(t, err, security.ErrUnauthenticated, "a reused code is an authentication failure")
+	assert.ErrorIs(t, s.UseTOTPStep(ctx, "dr.smith", 999), security.ErrReplay, "an earlier step")
+	assert.NoError(t, s.UseTOTPStep(ctx, "dr.smith", 1001), "a later step")
+	assert.ErrorIs(t, s.UseTOTPStep(ctx, "dr.smith", 1000), security.ErrReplay, "a step before the last one")
+	assert.ErrorIs(t, s.UseTOTPStep(ctx, "nobody", 5), security.ErrNotFound)
+}
+
+func testTOTPConcurrent(t *testing.T, s security.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.CreateUser(ctx, security.User{Username: "dr.smith", PasswordHash: "h",
+		Roles: []security.Role{security.RolePhysician}, TOTPSecret: "JBSWY3DPEHPK3PXP", CreatedAt: Start}))
+	const attempts = 20
+	var wg sync.WaitGroup
+	errs := make([]error, attempts)
+	for i := range attempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.UseTOTPStep(ctx, "dr.smith", 2000)
+		}()
+	}
+	wg.Wait()
+	accepted, replays := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			accepted++
+		case errors.Is(err, security.ErrReplay):
+			replays++
+		default:
+			t.Errorf("attempt %d: unexpected error: %v", i, err)
+		}
+	}
+	assert.Equal(t, 1, accepted, "exactly one sign-in with one code is accepted")
+	assert.Equal(t, attempts-1, replays)
 }

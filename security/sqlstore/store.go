@@ -183,3 +183,32 @@ func (s *Store) Client(ctx context.Context, id string) (security.Client, error) 
 		Disabled: row.Disabled, CreatedAt: fromMicros(row.CreatedAt),
 	}, nil
 }
+
+// UseTOTPStep raises the user's last accepted TOTP step to step. The
+// conditional UPDATE is atomic on both dialects: of concurrent calls with
+// one step, the database lets one row update through and the others find
+// the predicate false.
+func (s *Store) UseTOTPStep(ctx context.Context, username string, step int64) error {
+	op := "use totp step of " + username
+	res, err := s.db.Writer.ExecContext(ctx, s.db.Rebind(`UPDATE security_users SET totp_last_step = ?
+		WHERE username = ? AND totp_last_step < ?`), step, username, step)
+	if err != nil {
+		return classify(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return classify(op, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var exists int
+	err = s.db.Writer.GetContext(ctx, &exists, s.db.Rebind(`SELECT COUNT(*) FROM security_users WHERE username = ?`), username)
+	if err != nil {
+		return classify(op, err)
+	}
+	if exists == 0 {
+		return fmt.Errorf("%s: %w", op, security.ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", op, security.ErrReplay)
+}

@@ -1,0 +1,1 @@
+ALTER TABLE security_users DROP COLUMN totp_last_step;
