@@ -48,7 +48,7 @@ func (m *Message) Header() *Header {
 		}
 		return ""
 	}
-	text := func(path string) string { return m.Get(path) }
+	text := m.mshText
 	return &Header{
 		Delimiters:           m.delimiters,
 		EncodingCharacters:   m.delimiters.Encoding,
@@ -58,18 +58,25 @@ func (m *Message) Header() *Header {
 		ReceivingFacility:    raw(6),
 		DateTime:             raw(7),
 		MessageType:          raw(9),
-		MessageCode:          text("MSH-9.1"),
-		TriggerEvent:         text("MSH-9.2"),
-		MessageStructure:     text("MSH-9.3"),
-		ControlID:            text("MSH-10"),
+		MessageCode:          text(9, 1),
+		TriggerEvent:         text(9, 2),
+		MessageStructure:     text(9, 3),
+		ControlID:            text(10, 0),
 		ProcessingID:         raw(11),
 		VersionID:            raw(12),
-		Version:              text("MSH-12.1"),
-		AcceptAckType:        text("MSH-15"),
-		ApplicationAckType:   text("MSH-16"),
+		Version:              text(12, 1),
+		AcceptAckType:        text(15, 0),
+		ApplicationAckType:   text(16, 0),
 		CharacterSet:         raw(18),
 		Charset:              m.declared,
 	}
+}
+
+// mshText returns the decoded text of MSH-field, or of its component in
+// the first repetition when component is not 0, as Get does for the path
+// without parsing one.
+func (m *Message) mshText(field, component int) string {
+	return m.LookupPath(Path{SegmentID: "MSH", Occurrence: 1, Field: field, Component: component}).Text
 }
 
 // ValidEncoding reports whether MSH-1 and MSH-2 are valid delimiters, so
@@ -170,15 +177,15 @@ func checkHeader(m *Message, c *collector) {
 		}
 	}
 	for _, f := range []struct {
-		number int
-		path   string
-	}{{7, "MSH-7"}, {9, "MSH-9.1"}, {10, "MSH-10"}, {11, "MSH-11"}, {12, "MSH-12"}} {
-		if m.Get(f.path) == "" {
+		number, component int
+		path              string
+	}{{7, 0, "MSH-7"}, {9, 1, "MSH-9.1"}, {10, 0, "MSH-10"}, {11, 0, "MSH-11"}, {12, 0, "MSH-12"}} {
+		if m.mshText(f.number, f.component) == "" {
 			c.problem(at(f.number, KindRequiredField, f.path+" is required"))
 		}
 	}
 
-	version := m.Get("MSH-12.1")
+	version := m.mshText(12, 1)
 	if version != "" {
 		major, minor, ok := parseVersion(version)
 		switch {
@@ -191,7 +198,7 @@ func checkHeader(m *Message, c *collector) {
 		}
 	}
 
-	if dtm := m.Get("MSH-7.1"); dtm != "" {
+	if dtm := m.mshText(7, 1); dtm != "" {
 		dt, err := ParseDateTime(dtm, c.lenient)
 		switch {
 		case err != nil:
