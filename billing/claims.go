@@ -194,85 +194,97 @@ func (s *Service) changeClaim(ctx context.Context, id, by string, change func(*C
 // adjustment taken off it, and the patient responsibility left on it.
 // The claim becomes paid when every line is settled in full, partially
 // paid otherwise, and rejected for outcome "error". Each line's paid,
-// adjusted and patient amounts together cannot exceed the line amount.
+// adjusted and patient amounts together cannot exceed the line amount,
+// and with the claim-level amounts and earlier remittances they cannot
+// exceed the claim total.
 func (s *Service) PostRemittance(ctx context.Context, r Remittance) (*Claim, error) {
 	if err := requireBy("post remittance", r.By); err != nil {
 		return nil, err
 	}
 	var out *Claim
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
-		c, err := tx.GetClaim(ctx, r.ClaimID)
-		if err != nil {
-			return err
-		}
-		switch c.Status {
-		case ClaimSubmitted, ClaimAccepted, ClaimPartiallyPaid:
-		default:
-			return fmt.Errorf("claim is %s and takes no remittance: %w", c.Status, ErrConflict)
-		}
-		now := s.now()
-		if r.Outcome == "error" {
-			c.Status, c.Reason = ClaimRejected, r.Reason
-			return s.saveClaim(ctx, tx, c, now, r.By, &out)
-		}
-		paid, adjusted, patient, err := remittanceTotals(c, r)
-		if err != nil {
-			return err
-		}
-		if paid.Amount > 0 {
-			received := r.Received
-			if received.IsZero() {
-				received = now
-			}
-			_, err := s.postPayment(ctx, tx, PaymentParams{
-				AccountID: c.AccountID, Amount: paid, Payer: c.Coverage.PayerID, Method: "remittance",
-				Reference: r.Reference, Received: received, ClaimID: c.ID, By: r.By,
-				Allocations: []Allocation{{InvoiceID: c.InvoiceID, Amount: paid}},
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if adjusted.Amount > 0 {
-			acct, err := tx.GetAccount(ctx, c.AccountID)
-			if err != nil {
-				return err
-			}
-			if err := s.checkApplicable(ctx, tx, acct, c.InvoiceID, adjusted); err != nil {
-				return err
-			}
-			err = tx.Post(ctx, []Entry{{
-				JournalID: "remittance-" + s.cfg.NewID(), Kind: EntryAdjustment, Debit: BookAdjustment, Credit: BookReceivable,
-				Amount: adjusted, AccountID: c.AccountID, InvoiceID: c.InvoiceID, Posted: now, PostedBy: r.By,
-				Memo: "contractual adjustment of claim " + c.ID,
-			}})
-			if err != nil {
-				return err
-			}
-			if err := s.markBalanced(ctx, tx, []Allocation{{InvoiceID: c.InvoiceID}}, now, r.By); err != nil {
-				return err
-			}
-		}
-		if c.Paid, err = c.Paid.Add(paid); err != nil {
-			return err
-		}
-		if c.Adjusted, err = c.Adjusted.Add(adjusted); err != nil {
-			return err
-		}
-		if c.PatientResponsibility, err = c.PatientResponsibility.Add(patient); err != nil {
-			return err
-		}
-		settled := c.Paid.Amount + c.Adjusted.Amount + c.PatientResponsibility.Amount
-		c.Status, c.Reason = ClaimPartiallyPaid, r.Reason
-		if settled == c.Total.Amount {
-			c.Status = ClaimPaid
-		}
-		return s.saveClaim(ctx, tx, c, now, r.By, &out)
+		c, err := s.postRemittance(ctx, tx, r)
+		out = c
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("post remittance for claim %s: %w", r.ClaimID, err)
 	}
 	return out, nil
+}
+
+// postRemittance posts r within tx, as PostRemittance describes.
+func (s *Service) postRemittance(ctx context.Context, tx Tx, r Remittance) (*Claim, error) {
+	var out *Claim
+	c, err := tx.GetClaim(ctx, r.ClaimID)
+	if err != nil {
+		return nil, err
+	}
+	switch c.Status {
+	case ClaimSubmitted, ClaimAccepted, ClaimPartiallyPaid:
+	default:
+		return nil, fmt.Errorf("claim is %s and takes no remittance: %w", c.Status, ErrConflict)
+	}
+	now := s.now()
+	if r.Outcome == "error" {
+		c.Status, c.Reason = ClaimRejected, r.Reason
+		err := s.saveClaim(ctx, tx, c, now, r.By, &out)
+		return out, err
+	}
+	paid, adjusted, patient, err := remittanceTotals(c, r)
+	if err != nil {
+		return nil, err
+	}
+	if paid.Amount > 0 {
+		received := r.Received
+		if received.IsZero() {
+			received = now
+		}
+		_, err := s.postPayment(ctx, tx, PaymentParams{
+			AccountID: c.AccountID, Amount: paid, Payer: c.Coverage.PayerID, Method: "remittance",
+			Reference: r.Reference, Received: received, ClaimID: c.ID, By: r.By,
+			Allocations: []Allocation{{InvoiceID: c.InvoiceID, Amount: paid}},
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if adjusted.Amount > 0 {
+		acct, err := tx.GetAccount(ctx, c.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkApplicable(ctx, tx, acct, c.InvoiceID, adjusted); err != nil {
+			return nil, err
+		}
+		err = tx.Post(ctx, []Entry{{
+			JournalID: "remittance-" + s.cfg.NewID(), Kind: EntryAdjustment, Debit: BookAdjustment, Credit: BookReceivable,
+			Amount: adjusted, AccountID: c.AccountID, InvoiceID: c.InvoiceID, Posted: now, PostedBy: r.By,
+			Memo: "contractual adjustment of claim " + c.ID,
+		}})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.markBalanced(ctx, tx, []Allocation{{InvoiceID: c.InvoiceID}}, now, r.By); err != nil {
+			return nil, err
+		}
+	}
+	if c.Paid, err = c.Paid.Add(paid); err != nil {
+		return nil, err
+	}
+	if c.Adjusted, err = c.Adjusted.Add(adjusted); err != nil {
+		return nil, err
+	}
+	if c.PatientResponsibility, err = c.PatientResponsibility.Add(patient); err != nil {
+		return nil, err
+	}
+	settled := c.Paid.Amount + c.Adjusted.Amount + c.PatientResponsibility.Amount
+	c.Status, c.Reason = ClaimPartiallyPaid, r.Reason
+	if settled == c.Total.Amount {
+		c.Status = ClaimPaid
+	}
+	err = s.saveClaim(ctx, tx, c, now, r.By, &out)
+	return out, err
 }
 
 func (s *Service) saveClaim(ctx context.Context, tx Tx, c *Claim, at time.Time, by string, out **Claim) error {
@@ -324,6 +336,27 @@ func remittanceTotals(c *Claim, r Remittance) (paid, adjusted, patient Money, er
 		paid.Amount += rl.Paid.Amount
 		adjusted.Amount += rl.Adjusted.Amount
 		patient.Amount += rl.PatientResponsibility.Amount
+	}
+	for _, claimLevel := range []struct {
+		sum *Money
+		m   Money
+	}{{&adjusted, r.Adjusted}, {&patient, r.PatientResponsibility}} {
+		if claimLevel.m.Currency == "" && claimLevel.m.Amount == 0 {
+			continue
+		}
+		if claimLevel.m.Amount < 0 {
+			return paid, adjusted, patient, invalidf("remittance has a negative claim-level amount")
+		}
+		if *claimLevel.sum, err = claimLevel.sum.Add(claimLevel.m); err != nil {
+			return paid, adjusted, patient, fmt.Errorf("claim-level amount: %w", err)
+		}
+	}
+	// Earlier remittances of a partially paid claim count too, so the
+	// claim is never settled beyond its total.
+	open := c.Total.Amount - c.Paid.Amount - c.Adjusted.Amount - c.PatientResponsibility.Amount
+	if settled := paid.Amount + adjusted.Amount + patient.Amount; settled > open {
+		return paid, adjusted, patient, fmt.Errorf("remittance settles %s of the %s still open on the claim: %w",
+			NewMoney(settled, cur), NewMoney(open, cur), ErrOverpayment)
 	}
 	return paid, adjusted, patient, nil
 }

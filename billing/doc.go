@@ -33,7 +33,8 @@
 // and Adjust post to the ledger, and Statement sums it for a period.
 // BuildClaim, SubmitClaim and PostRemittance run an insurance claim from
 // draft to paid. Write837P exports a claim as X12 837P text, and Post835
-// posts the claim payments of an X12 835 remittance.
+// posts the claim payments of an X12 835 remittance, with its line-level
+// and claim-level CAS adjustments, one payment per transaction.
 //
 // # Invariants
 //
@@ -74,8 +75,10 @@
 //   - Write837P writes one claim per interchange, for a subscriber who
 //     is the patient (no 2000C loop), without referring or rendering
 //     providers or prior authorisations.
-//   - Read835 reads claim payments per service line and skips
-//     claim-level CAS adjustments and provider-level (PLB) adjustments.
-//     Post835 skips a claim payment it has posted before by its TRN02
-//     reference, which a concurrent post of the same file can race.
+//   - Read835 rejects an 835 with PLB provider-level adjustments, which
+//     have no book to post to, so such a remittance is posted by hand.
+//   - Post835 posts each payment (payer TRN03 and trace number TRN02)
+//     once: the store's unique key rejects a second post with
+//     ErrDuplicateRemittance, concurrent posts included. A payment the
+//     payer sends again under a new trace number is a new payment.
 package billing

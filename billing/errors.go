@@ -32,6 +32,12 @@ var ErrUnknownCode = fmt.Errorf("unknown charge code: %w", ErrInvalid)
 // is applied to, and no explicit credit was allowed. It wraps ErrInvalid.
 var ErrOverpayment = fmt.Errorf("amount exceeds balance: %w", ErrInvalid)
 
+// ErrDuplicateRemittance: a remittance advice with the same payer and
+// payment reference (TRN03 and TRN02 of an 835) was posted before. The
+// database rejects the second post, concurrent ones included. It wraps
+// ErrConflict.
+var ErrDuplicateRemittance = fmt.Errorf("remittance advice posted before: %w", ErrConflict)
+
 // ErrTransient: a concurrent transaction made this one fail, as a
 // PostgreSQL deadlock or serialisation failure does. The service retries
 // such transactions; when the retries run out the error reaches the

@@ -163,6 +163,10 @@ type Tx interface {
 	// PutClaim inserts a claim at version 1 or replaces the stored one at
 	// c.Version-1, and records the version in its history.
 	PutClaim(ctx context.Context, c Claim) error
+	// InsertRemittanceAdvice records that an advice is being posted. A
+	// second advice with the same PayerID and Reference fails with
+	// ErrDuplicateRemittance, enforced by a unique key.
+	InsertRemittanceAdvice(ctx context.Context, a RemittanceAdvice) error
 	// Emit appends an event to the outbox.
 	Emit(ctx context.Context, e Event) error
 }

@@ -414,11 +414,34 @@ type Remittance struct {
 	Outcome string
 	// Reference is the payer's remittance or payment id.
 	Reference string
-	Lines     []RemittanceLine
-	Received  time.Time
-	By        string
+	// PayerID identifies the payer in the remittance, TRN03 of an 835.
+	PayerID string
+	Lines   []RemittanceLine
+	// Adjusted and PatientResponsibility are the claim-level amounts
+	// that no line carries, such as the CAS segments of an 835 claim
+	// outside its service lines. Zero when there are none.
+	Adjusted              Money
+	PatientResponsibility Money
+	Received              time.Time
+	By                    string
 	// Reason is the payer's disposition text.
 	Reason string
+}
+
+// RemittanceAdvice is one payment of a payer that a remittance advice
+// announces, such as one 835 transaction set. The payer and its trace
+// number identify it, and billing posts each advice once.
+type RemittanceAdvice struct {
+	// PayerID is the payer's identifier, TRN03 of an 835.
+	PayerID string
+	// Reference is the payer's trace number of the payment, the check or
+	// EFT number in TRN02 of an 835.
+	Reference string
+	// Claims is how many claim payments the advice carries.
+	Claims   int
+	Received time.Time
+	Posted   time.Time
+	PostedBy string
 }
 
 // RemittanceLine is the adjudication of one claim line.

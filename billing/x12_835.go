@@ -19,15 +19,21 @@ const maxX12Bytes = 16 << 20
 // none. For each claim:
 //   - ClaimID is CLP01, the id that Write837P sent in CLM01.
 //   - Outcome is "error" when CLP02 is 4 (denied), else "complete".
-//   - Reference is TRN02, the check or EFT number, and Received the
-//     BPR16 date.
+//   - Reference is TRN02, the check or EFT number, PayerID is TRN03,
+//     and Received the BPR16 date.
 //   - Each SVC is one line, matched by its REF*6R line control number or
 //     else by position. Paid is SVC03, PatientResponsibility the CAS
 //     amounts of group PR, and Adjusted those of groups CO, OA and PI.
+//   - CAS segments after CLP and before the first SVC are claim-level
+//     adjustments, summed into the Remittance's own Adjusted and
+//     PatientResponsibility by the same groups.
 //
 // A malformed segment, an amount with more fraction digits than the
-// currency has, or a claim without service lines is rejected with
-// ErrInvalid.
+// currency has, a claim without service lines or a transaction set
+// without TRN02 and TRN03 is rejected with ErrInvalid. So is a PLB
+// segment: billing keeps no provider-level ledger to post it to, and
+// posting the claims without it would put a different amount in cash
+// than the payer sent.
 func Read835(r io.Reader, currency string) ([]Remittance, error) {
 	if err := ValidCurrency(currency); err != nil {
 		return nil, fmt.Errorf("read 835: %w", err)
@@ -67,7 +73,7 @@ func Read835(r io.Reader, currency string) ([]Remittance, error) {
 type reader835 struct {
 	element, component, currency string
 	sawST                        bool
-	reference                    string
+	reference, payer             string
 	received                     time.Time
 	claim                        *Remittance
 	// line is the service line that CAS and REF segments belong to; nil
@@ -89,6 +95,7 @@ func (p *reader835) segment(f []string) error {
 			return invalidf("transaction set %q is not an 835", get(1))
 		}
 		p.sawST = true
+		p.reference, p.payer, p.received = "", "", time.Time{}
 	case "BPR":
 		if d := get(16); d != "" {
 			t, err := time.Parse("20060102", d)
@@ -98,7 +105,7 @@ func (p *reader835) segment(f []string) error {
 			p.received = t
 		}
 	case "TRN":
-		p.reference = get(2)
+		p.reference, p.payer = get(2), get(3)
 	case "CLP":
 		if err := p.closeClaim(); err != nil {
 			return err
@@ -106,11 +113,14 @@ func (p *reader835) segment(f []string) error {
 		if get(1) == "" {
 			return invalidf("CLP01 (the claim id) is missing")
 		}
+		if p.reference == "" || p.payer == "" {
+			return invalidf("claim %s: the TRN segment with TRN02 (the payment trace number) and TRN03 (the payer id) is missing", get(1))
+		}
 		outcome := "complete"
 		if get(2) == "4" {
 			outcome = "error"
 		}
-		p.claim = &Remittance{ClaimID: get(1), Outcome: outcome, Reference: p.reference, Received: p.received}
+		p.claim = &Remittance{ClaimID: get(1), Outcome: outcome, Reference: p.reference, PayerID: p.payer, Received: p.received}
 		p.line = nil
 	case "SVC":
 		if p.claim == nil {
@@ -131,22 +141,26 @@ func (p *reader835) segment(f []string) error {
 			p.line.Sequence = n
 		}
 	case "CAS":
-		if p.line == nil {
-			// NOTE: claim-level CAS adjustments are not read: a claim's
-			// amounts are posted per line.
-			return nil
+		switch {
+		case p.line != nil:
+			return p.adjustments(f, &p.line.Adjusted, &p.line.PatientResponsibility)
+		case p.claim != nil:
+			return p.adjustments(f, &p.claim.Adjusted, &p.claim.PatientResponsibility)
 		}
-		return p.adjustments(f)
+		return invalidf("CAS outside a CLP loop")
+	case "PLB":
+		return invalidf("PLB provider-level adjustment (reason %s) of payment %s cannot be posted: billing keeps no provider-level ledger, so post this remittance by hand",
+			get(3), p.reference)
 	case "SE":
 		return p.closeClaim()
 	}
 	return nil
 }
 
-// adjustments adds the amounts of a CAS segment to the current line:
+// adjustments adds the amounts of a CAS segment to adjusted or patient:
 // CAS01 is the group, then up to six triples of reason, amount and
 // quantity.
-func (p *reader835) adjustments(f []string) error {
+func (p *reader835) adjustments(f []string, adjusted, patient *Money) error {
 	if len(f) < 4 {
 		return invalidf("CAS needs a group, a reason and an amount")
 	}
@@ -161,9 +175,9 @@ func (p *reader835) adjustments(f []string) error {
 		}
 		switch group {
 		case "PR":
-			p.line.PatientResponsibility.Amount += m.Amount
+			patient.Amount += m.Amount
 		case "CO", "OA", "PI":
-			p.line.Adjusted.Amount += m.Amount
+			adjusted.Amount += m.Amount
 		default:
 			return invalidf("CAS01 %q is not a claim adjustment group code (CO, OA, PI or PR)", group)
 		}
@@ -193,20 +207,19 @@ func (p *reader835) closeClaim() error {
 		l := &c.Lines[i]
 		l.Adjusted.Currency, l.PatientResponsibility.Currency = p.currency, p.currency
 	}
+	c.Adjusted.Currency, c.PatientResponsibility.Currency = p.currency, p.currency
 	p.out = append(p.out, *c)
 	return nil
 }
 
 // Post835 reads an 835 interchange with Read835, in the service's
-// currency, and posts each claim payment with PostRemittance. A claim
-// that already has a payment with the same reference (TRN02) is
-// skipped, so posting the same file again posts nothing twice. It stops
-// at the first claim that fails and returns the claims posted before it.
-//
-// NOTE: each claim is posted in its own transaction, and the duplicate
-// check reads payments first, so two concurrent posts of one file can
-// both pass it. A claim paid nothing (adjustments only) has no payment to
-// find, and is rejected on a repeat because it is no longer open.
+// currency, and posts the claim payments of each payment advice (one
+// payer's TRN03 and TRN02) with PostRemittance, all claims of one advice
+// in one transaction. An advice posted before, even by a concurrent
+// call, fails with ErrDuplicateRemittance and posts nothing, because a
+// unique key on payer and reference in the store rejects the second
+// post. Post835 stops at the first advice that fails and returns the
+// claims of the advices posted before it.
 func (s *Service) Post835(ctx context.Context, r io.Reader, by string) ([]*Claim, error) {
 	if err := requireBy("post 835", by); err != nil {
 		return nil, err
@@ -216,35 +229,62 @@ func (s *Service) Post835(ctx context.Context, r io.Reader, by string) ([]*Claim
 		return nil, err
 	}
 	var posted []*Claim
-	for _, rem := range remittances {
-		if rem.Reference != "" {
-			pays, err := s.store.ListPayments(ctx, PaymentFilter{ClaimID: rem.ClaimID})
-			if err != nil {
-				return posted, fmt.Errorf("post 835 claim %s: %w", rem.ClaimID, err)
-			}
-			if containsReference(pays, rem.Reference) {
-				s.log.InfoContext(ctx, "835 claim payment already posted", "claim", rem.ClaimID, "reference", rem.Reference)
-				continue
-			}
-		}
-		rem.By = by
-		c, err := s.PostRemittance(ctx, rem)
+	for _, advice := range byAdvice(remittances) {
+		claims, err := s.postAdvice(ctx, advice, by)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				err = fmt.Errorf("CLP01 %s names no claim of this system: %w", rem.ClaimID, err)
-			}
-			return posted, fmt.Errorf("post 835: %w", err)
+			return posted, fmt.Errorf("post 835 payment %s of payer %s: %w", advice[0].Reference, advice[0].PayerID, err)
 		}
-		posted = append(posted, c)
+		posted = append(posted, claims...)
 	}
 	return posted, nil
 }
 
-func containsReference(pays []Payment, reference string) bool {
-	for _, p := range pays {
-		if p.Reference == reference {
-			return true
+// byAdvice groups remittances by payer and reference, in file order.
+func byAdvice(remittances []Remittance) [][]Remittance {
+	var out [][]Remittance
+	index := map[[2]string]int{}
+	for _, rem := range remittances {
+		key := [2]string{rem.PayerID, rem.Reference}
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, nil)
 		}
+		out[i] = append(out[i], rem)
 	}
-	return false
+	return out
+}
+
+// postAdvice records one payment advice and posts its claims in one
+// transaction.
+func (s *Service) postAdvice(ctx context.Context, advice []Remittance, by string) ([]*Claim, error) {
+	var posted []*Claim
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		posted = posted[:0]
+		first := advice[0]
+		err := tx.InsertRemittanceAdvice(ctx, RemittanceAdvice{
+			PayerID: first.PayerID, Reference: first.Reference, Claims: len(advice),
+			Received: first.Received, Posted: s.now(), PostedBy: by,
+		})
+		if err != nil {
+			return err
+		}
+		for _, rem := range advice {
+			rem.By = by
+			c, err := s.postRemittance(ctx, tx, rem)
+			if errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("CLP01 %s names no claim of this system: %w", rem.ClaimID, err)
+			}
+			if err != nil {
+				return fmt.Errorf("claim %s: %w", rem.ClaimID, err)
+			}
+			posted = append(posted, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return posted, nil
 }

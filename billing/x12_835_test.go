@@ -54,10 +54,22 @@ func TestRead835Lines(t *testing.T) {
 	assert.Equal(t, "CLM1", r.ClaimID)
 	assert.Equal(t, "complete", r.Outcome)
 	assert.Equal(t, "EFT0042", r.Reference)
+	assert.Equal(t, "1512345678", r.PayerID)
+	assert.Zero(t, r.Adjusted.Amount, "no claim-level CAS")
 	assert.Equal(t, "2025-03-10", r.Received.Format("2006-01-02"))
 	require.Len(t, r.Lines, 2)
 	assert.Equal(t, billing.RemittanceLine{Sequence: 2, Paid: billingtest.USD(1600), Adjusted: billingtest.USD(276), PatientResponsibility: billingtest.USD(300)}, r.Lines[0])
 	assert.Equal(t, billing.RemittanceLine{Sequence: 1, Paid: billingtest.USD(1500), Adjusted: billingtest.USD(376), PatientResponsibility: billingtest.USD(300)}, r.Lines[1])
+}
+
+func TestRead835ClaimAdjustments(t *testing.T) {
+	text := strings.Replace(sample835("CLM1"), "NM1*QC*1*DOE*JANE", "CAS*CO*45*1.50*1*253*0.50~CAS*PR*2*4~NM1*QC*1*DOE*JANE", 1)
+	rems, err := billing.Read835(strings.NewReader(text), "USD")
+	require.NoError(t, err)
+	require.Len(t, rems, 1)
+	assert.Equal(t, billingtest.USD(200), rems[0].Adjusted, "the CAS triples after CLP and before SVC")
+	assert.Equal(t, billingtest.USD(400), rems[0].PatientResponsibility)
+	assert.Equal(t, billingtest.USD(276), rems[0].Lines[0].Adjusted, "line amounts stay on their lines")
 }
 
 func TestRead835Rejects(t *testing.T) {
@@ -67,6 +79,10 @@ func TestRead835Rejects(t *testing.T) {
 		"too many digits": strings.Replace(sample835("C"), "SVC*HC:A*21.76*16**1", "SVC*HC:A*21.76*16.001**1", 1),
 		"bad CAS group":   strings.Replace(sample835("C"), "CAS*CO*45*2.76", "CAS*XX*45*2.76", 1),
 		"no claim id":     strings.Replace(sample835("C"), "CLP*C*", "CLP**", 1),
+		"no TRN":          strings.Replace(sample835("C"), "TRN*1*EFT0042*1512345678~\n", "", 1),
+		"no payer id":     strings.Replace(sample835("C"), "TRN*1*EFT0042*1512345678", "TRN*1*EFT0042", 1),
+		"PLB":             strings.Replace(sample835("C"), "SE*19*0001", "PLB*1234567893*20251231*L6:INT1*-1.25~SE*20*0001", 1),
+		"CAS before CLP":  strings.Replace(sample835("C"), "LX*1", "CAS*CO*45*1", 1),
 	}
 	for name, text := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -104,13 +120,14 @@ func TestPost835PaysClaimOnce(t *testing.T) {
 	assert.Equal(t, billingtest.USD(600), after.Balance, "the copays are left for the patient")
 
 	again, err := f.Service.Post835(ctx, strings.NewReader(sample835(claim.ID)), billingtest.User)
-	require.NoError(t, err)
-	assert.Empty(t, again, "the same payment is not posted twice")
+	assert.ErrorIs(t, err, billing.ErrDuplicateRemittance, "the same payment is not posted twice")
+	assert.Empty(t, again)
 	pays, err := f.Service.ListPayments(ctx, billing.PaymentFilter{ClaimID: claim.ID})
 	require.NoError(t, err)
 	assert.Len(t, pays, 1)
 	f.CheckLedger(t, acct.ID)
 
-	_, err = f.Service.Post835(ctx, strings.NewReader(sample835("no-such-claim")), billingtest.User)
+	other := strings.Replace(sample835("no-such-claim"), "EFT0042", "EFT0043", 1)
+	_, err = f.Service.Post835(ctx, strings.NewReader(other), billingtest.User)
 	assert.ErrorIs(t, err, billing.ErrNotFound)
 }

@@ -366,6 +366,21 @@ func (t *txn) PutClaim(ctx context.Context, c billing.Claim) error {
 	return nil
 }
 
+// InsertRemittanceAdvice relies on the primary key of
+// billing_remittance_advices. On PostgreSQL a concurrent insert of the
+// same key waits for the first transaction and fails once it commits.
+func (t *txn) InsertRemittanceAdvice(ctx context.Context, a billing.RemittanceAdvice) error {
+	_, err := t.c.exec(ctx, `INSERT INTO billing_remittance_advices (payer_id, reference, claims, received_at, posted_at, posted_by)
+		VALUES (?, ?, ?, ?, ?, ?)`, a.PayerID, a.Reference, a.Claims, micros(a.Received), micros(a.Posted), a.PostedBy)
+	if errors.Is(err, billing.ErrConflict) && !errors.Is(err, billing.ErrTransient) {
+		return fmt.Errorf("payment %s of payer %s: %w", a.Reference, a.PayerID, billing.ErrDuplicateRemittance)
+	}
+	if err != nil {
+		return fmt.Errorf("insert remittance advice %s of payer %s: %w", a.Reference, a.PayerID, err)
+	}
+	return nil
+}
+
 // Emit buffers the event; InTx writes it just before commit.
 func (t *txn) Emit(ctx context.Context, e billing.Event) error {
 	if e.Type == "" {

@@ -42,7 +42,7 @@ func billingCommand() *cli.Command {
 			},
 			{
 				Name:      "post-835",
-				Usage:     "post the claim payments of an X12 835 file; payments posted before are skipped",
+				Usage:     "post the claim payments of an X12 835 file; a payment (payer and TRN02) posted before is rejected and nothing of it is posted",
 				ArgsUsage: "FILE",
 				Flags:     []cli.Flag{dbFlag(), masterKeyFlag()},
 				Action:    post835,
