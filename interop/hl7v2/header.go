@@ -150,17 +150,25 @@ var knownVersions = map[string]bool{
 
 // parseVersion splits a version such as "2.5.1" into its numbers.
 func parseVersion(v string) (major, minor int, ok bool) {
-	parts := strings.Split(v, ".")
-	if len(parts) < 2 || len(parts) > 3 {
-		return 0, 0, false
-	}
-	nums := make([]int, len(parts))
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || p == "" || p[0] == '+' {
+	var nums [3]int
+	parts := 0
+	for rest := v; ; parts++ {
+		if parts == len(nums) {
 			return 0, 0, false
 		}
-		nums[i] = n
+		part, tail, more := strings.Cut(rest, ".")
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 0 || part == "" || part[0] == '+' {
+			return 0, 0, false
+		}
+		nums[parts] = n
+		if !more {
+			break
+		}
+		rest = tail
+	}
+	if parts < 1 {
+		return 0, 0, false
 	}
 	return nums[0], nums[1], true
 }

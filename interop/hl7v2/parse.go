@@ -92,20 +92,29 @@ func splitFile(data []byte, c *collector) []fileItem {
 		base = len(utf8BOM)
 	}
 	segs := frame(data, base, c)
-	var items []fileItem
+	// A message is a run of segments, so its segments are a slice of segs,
+	// capped so that no append reaches the next message.
+	items := make([]fileItem, 0, 1)
+	open, start := -1, 0
+	closeOpen := func(end int) {
+		if open >= 0 {
+			items[open].segments = segs[start:end:end]
+			open = -1
+		}
+	}
 	orphan := false
-	for _, s := range segs {
+	for i, s := range segs {
 		switch {
 		case isMessageStart(s.data):
-			items = append(items, fileItem{segments: []rawSegment{s}})
+			closeOpen(i)
+			items = append(items, fileItem{})
+			open, start = len(items)-1, i
 			orphan = false
 		case isEnvelope(s.data):
-			seg := s
-			items = append(items, fileItem{envelope: &seg})
+			closeOpen(i)
+			items = append(items, fileItem{envelope: &segs[i]})
 			orphan = false
-		case len(items) > 0 && items[len(items)-1].envelope == nil:
-			last := &items[len(items)-1]
-			last.segments = append(last.segments, s)
+		case open >= 0:
 		default:
 			if !orphan {
 				c.add(&ParseError{Kind: KindMissingMSH, Offset: s.offset, Message: "segment before any MSH segment"})
@@ -113,6 +122,7 @@ func splitFile(data []byte, c *collector) []fileItem {
 			orphan = true
 		}
 	}
+	closeOpen(len(segs))
 	return items
 }
 
@@ -138,7 +148,7 @@ func isEnvelope(b []byte) bool {
 // (otherwise an LF is data), and skips blank lines.
 func frame(data []byte, base int, c *collector) []rawSegment {
 	lfEnds := !c.lenient || !hasLoneCR(data)
-	var segs []rawSegment
+	segs := make([]rawSegment, 0, bytes.Count(data, []byte{'\r'})+1)
 	var pendingBlank []int
 	reported := false
 	emit := func(seg []byte, offset int) {

@@ -173,6 +173,12 @@ const (
 
 func newByteClasses(d *Delimiters) *byteClasses {
 	var c byteClasses
+	c.set(d)
+	return &c
+}
+
+// set classifies the delimiters of d, in a table that is all zero.
+func (c *byteClasses) set(d *Delimiters) {
 	for _, b := range []byte{d.Component, d.Repetition, d.Subcomponent} {
 		if b != 0 {
 			c[b] |= classSeparator
@@ -182,7 +188,18 @@ func newByteClasses(d *Delimiters) *byteClasses {
 		c[d.Escape] |= classEscape
 	}
 	c[d.Field] = classField
-	return &c
+}
+
+// messageArena holds what parsing one message needs once, so that it
+// takes one allocation. The Message keeps it alive through its elements.
+type messageArena struct {
+	msg       Message
+	pool      elementPool
+	lazy      lazyTree
+	unescaper unescaper
+	classes   byteClasses
+	parser    segmentParser
+	counts    [8]segmentCount
 }
 
 // build splits raw at level l and decodes the leaves. base is the byte
@@ -312,26 +329,33 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 	if problem != "" {
 		c.add(&ParseError{Kind: KindEncodingCharacters, SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 2, Offset: head.offset + 4, Message: problem})
 	}
-	m := &Message{delimiters: d, lenient: opts.Lenient, offset: head.offset}
+	arena := &messageArena{}
+	m := &arena.msg
+	m.delimiters, m.lenient, m.offset = d, opts.Lenient, head.offset
 	m.charset = chooseCharset(head, &d, c)
 	m.declared = m.charset
 	texts := decodeSegments(segs, m, c)
 
-	u := &unescaper{d: &m.delimiters, charset: m.charset, lenient: opts.Lenient}
-	var occurrences segmentCounts
+	arena.unescaper = unescaper{d: &m.delimiters, charset: m.charset, lenient: opts.Lenient}
+	u := &arena.unescaper
+	occurrences := segmentCounts(arena.counts[:0])
 	segments := make([]Segment, len(segs))
 	m.segments = make([]*Segment, 0, len(segs))
 	// Most fields of a message are empty, split lazily or one leaf, so
 	// the fields that are not empty bound the elements that parsing makes.
 	valued, fields := fieldCount(segs, fs)
-	pool := &elementPool{next: valued, nextPointers: fields + 2*len(segs)}
-	lazy := &lazyTree{d: &m.delimiters, u: u, pool: elementPool{next: 16, block: 64, nextPointers: 32, pointerBlock: 128}}
-	classes := newByteClasses(&m.delimiters)
+	arena.pool = elementPool{next: valued, nextPointers: fields + 2*len(segs)}
+	pool := &arena.pool
+	lazy := &arena.lazy
+	lazy.d, lazy.u = &m.delimiters, u
+	lazy.pool = elementPool{next: 16, block: 64, nextPointers: 32, pointerBlock: 128}
+	arena.classes.set(&m.delimiters)
+	p := &arena.parser
 	for i, s := range segs {
 		text := texts[i]
-		p := &segmentParser{
-			pool: pool, lazy: lazy, classes: classes, d: &m.delimiters, u: u, cs: m.charset, c: c, maxField: opts.Limits.MaxFieldBytes,
-			index: i + 1, offset: s.offset, text: text,
+		*p = segmentParser{
+			pool: pool, lazy: lazy, classes: &arena.classes, d: &m.delimiters, u: u, cs: m.charset, c: c,
+			maxField: opts.Limits.MaxFieldBytes, index: i + 1, offset: s.offset, text: text,
 		}
 		if len(text) < 3 || !validSegmentID(text[:3]) || (len(text) > 3 && text[3] != fs) {
 			c.add(p.errorAt(KindSegmentID, location{}, 0, "segment id must be three uppercase letters or digits followed by the field separator"))
@@ -497,7 +521,9 @@ func decodeSpan(segs []rawSegment, cs *Charset) ([]string, bool) {
 
 // segmentCounts counts the segments of each id seen so far. A message has
 // few distinct ids, so a list is faster than a map.
-type segmentCounts []struct {
+type segmentCounts []segmentCount
+
+type segmentCount struct {
 	id    string
 	count int
 }
@@ -510,10 +536,7 @@ func (c *segmentCounts) add(id string) int {
 			return (*c)[i].count
 		}
 	}
-	*c = append(*c, struct {
-		id    string
-		count int
-	}{id, 1})
+	*c = append(*c, segmentCount{id, 1})
 	return 1
 }
 
