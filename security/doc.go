@@ -25,6 +25,11 @@
 // sign-in with the code of that step or an earlier one fails, also when
 // two sign-ins race on one code or run on two nexusd processes.
 //
+// Package security/sqlstore seals signing keys and TOTP secrets with the
+// storage.Cipher of its DB when one is set (nexusd sets the key ring when
+// it has a master key), bound to their row. Plaintext rows stay readable,
+// and a sealed one read without the right key is an error.
+//
 // ValidateToken accepts only ES256 tokens signed by a key of the Store,
 // and requires exp, iss and aud. Signing keys rotate with
 // RotateSigningKey. A retired key signs nothing but stays in the JWKS
@@ -66,8 +71,6 @@
 //   - SMART v2 scope queries ("?category=laboratory") are parsed, but a
 //     scope with a query grants nothing, because the restriction is not
 //     enforced.
-//   - Signing keys and TOTP secrets are stored unencrypted in the Store
-//     until the key ring encrypts them.
 //   - The client IP of the rate limit is the connection's remote address,
 //     so behind a proxy all clients share one bucket.
 //   - The login form has no CSRF token. It needs the user's password, so

@@ -58,8 +58,6 @@ func (s *Service) RotateSigningKey(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("rotate signing key: %w", err)
 	}
-	// NOTE: the private key is stored as plain PEM; the key ring is meant
-	// to encrypt this value at rest.
 	key := SigningKey{
 		ID: "k" + randomToken(8), Algorithm: SigningAlgorithm,
 		PrivateKey: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),

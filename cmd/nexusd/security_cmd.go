@@ -25,9 +25,14 @@ func init() {
 }
 
 // openSecurityAdmin opens the database for a user, client or key command
-// and returns a security service on it. The issuer only matters for
-// tokens, which these commands do not issue.
+// and returns a security service on it. With a master key, TOTP secrets
+// and signing keys are sealed as serve seals them. The issuer only
+// matters for tokens, which these commands do not issue.
 func openSecurityAdmin(c *cli.Context) (*storage.DB, *security.Service, error) {
+	log, err := newLogger(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	db, err := storage.Open(c.Context, c.String("db"), storage.Options{})
 	if err != nil {
 		return nil, nil, err
@@ -37,6 +42,10 @@ func openSecurityAdmin(c *cli.Context) (*storage.DB, *security.Service, error) {
 		if errors.Is(err, storage.ErrSchemaOutdated) {
 			return nil, nil, fmt.Errorf("%w; run `nexusd migrate --db ...` with the same --db value first", err)
 		}
+		return nil, nil, err
+	}
+	if _, err := protectDB(c.Context, db, masterKeyFrom(c), log); err != nil {
+		db.Close()
 		return nil, nil, err
 	}
 	svc, err := security.New(security.Config{Store: secsql.New(db), Issuer: "http://127.0.0.1"})
@@ -71,7 +80,7 @@ func userCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:  "add",
 			Usage: "add a user; the password is read from standard input or " + envUserPassword,
-			Flags: []cli.Flag{dbFlag(),
+			Flags: []cli.Flag{dbFlag(), masterKeyFlag(),
 				&cli.StringFlag{Name: "username", Required: true, Usage: "sign-in name"},
 				&cli.StringFlag{Name: "role", Required: true,
 					Usage: "comma-separated roles: admin, physician, nurse, clerk, billing, lab-system, device, patient"},
@@ -117,7 +126,7 @@ func clientCommand() *cli.Command {
 			Name: "add",
 			Usage: "register a backend service (--kind system, with --jwks or --public-key) " +
 				"or an app (--kind app, with --redirect-uri)",
-			Flags: []cli.Flag{dbFlag(),
+			Flags: []cli.Flag{dbFlag(), masterKeyFlag(),
 				&cli.StringFlag{Name: "id", Required: true, Usage: "client_id"},
 				&cli.StringFlag{Name: "kind", Required: true, Usage: "system (client_credentials) or app (authorization code with PKCE)"},
 				&cli.StringFlag{Name: "name", Usage: "name shown on the consent page"},

@@ -13,7 +13,7 @@ func init() {
 			Name: "rotate",
 			Usage: "rotate the token signing key: new tokens get a new ES256 key, and the old key " +
 				"stays in the JWKS until its tokens expire",
-			Flags: []cli.Flag{dbFlag()},
+			Flags: []cli.Flag{dbFlag(), masterKeyFlag()},
 			Action: func(c *cli.Context) error {
 				db, svc, err := openSecurityAdmin(c)
 				if err != nil {

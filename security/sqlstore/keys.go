@@ -12,6 +12,10 @@ import (
 // RotateSigningKey retires the active keys and stores key as active.
 func (s *Store) RotateSigningKey(ctx context.Context, key security.SigningKey) error {
 	op := "rotate signing key " + key.ID
+	private, err := s.seal(op, key.PrivateKey, signingKeyAAD(key.ID))
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.Writer.BeginTxx(ctx, nil)
 	if err != nil {
 		return classify(op, err)
@@ -29,7 +33,7 @@ func (s *Store) RotateSigningKey(ctx context.Context, key security.SigningKey) e
 	}
 	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO security_signing_keys
 		(id, algorithm, private_key, created_at, retired_at) VALUES (?, ?, ?, ?, 0)`),
-		key.ID, key.Algorithm, key.PrivateKey, micros(key.CreatedAt)); err != nil {
+		key.ID, key.Algorithm, private, micros(key.CreatedAt)); err != nil {
 		return classify(op, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -41,7 +45,7 @@ func (s *Store) RotateSigningKey(ctx context.Context, key security.SigningKey) e
 type keyRow struct {
 	ID         string `db:"id"`
 	Algorithm  string `db:"algorithm"`
-	PrivateKey string `db:"private_key"`
+	PrivateKey []byte `db:"private_key"`
 	CreatedAt  int64  `db:"created_at"`
 	RetiredAt  int64  `db:"retired_at"`
 }
@@ -58,7 +62,11 @@ func (s *Store) SigningKeys(ctx context.Context, since time.Time) ([]security.Si
 	}
 	out := make([]security.SigningKey, len(rows))
 	for i, r := range rows {
-		out[i] = security.SigningKey{ID: r.ID, Algorithm: r.Algorithm, PrivateKey: r.PrivateKey,
+		private, err := s.open("read signing key "+r.ID, r.PrivateKey, signingKeyAAD(r.ID))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = security.SigningKey{ID: r.ID, Algorithm: r.Algorithm, PrivateKey: private,
 			CreatedAt: fromMicros(r.CreatedAt), RetiredAt: fromMicros(r.RetiredAt)}
 	}
 	return out, nil

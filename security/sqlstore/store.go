@@ -11,8 +11,12 @@
 //
 // Concurrency: a Store is safe for concurrent use.
 //
-// Limits: signing keys are stored as PEM text and TOTP secrets as base32
-// text, unencrypted, until the key ring encrypts these columns.
+// Encryption at rest: when the storage.DB has a Cipher, signing key PEMs
+// and TOTP secrets are sealed with associated data that names the table
+// and the row (key id or username), so a sealed value moved to another
+// row fails to open. Plaintext rows written without a cipher stay
+// readable and RewrapBatch seals them. A sealed value read without a
+// Cipher, or under another master key, is an error and never returned.
 package sqlstore
 
 import (
@@ -41,7 +45,10 @@ type Store struct {
 	db *storage.DB
 }
 
-var _ security.Store = (*Store)(nil)
+var (
+	_ security.Store    = (*Store)(nil)
+	_ storage.Rewrapper = (*Store)(nil)
+)
 
 // New returns a Store on db. The schema must be migrated.
 func New(db *storage.DB) *Store {
@@ -99,12 +106,17 @@ func classify(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// CreateUser stores a new user.
+// CreateUser stores a new user, sealing the TOTP secret when the DB has
+// a Cipher.
 func (s *Store) CreateUser(ctx context.Context, u security.User) error {
-	_, err := s.db.Writer.ExecContext(ctx, s.db.Rebind(`INSERT INTO security_users
+	secret, err := s.seal("create user "+u.Username, u.TOTPSecret, totpSecretAAD(u.Username))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Writer.ExecContext(ctx, s.db.Rebind(`INSERT INTO security_users
 		(username, password_hash, roles, totp_secret, fhir_user, location, disabled, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		u.Username, u.PasswordHash, joinRoles(u.Roles), u.TOTPSecret, u.FHIRUser, u.Location,
+		u.Username, u.PasswordHash, joinRoles(u.Roles), secret, u.FHIRUser, u.Location,
 		u.Disabled, micros(u.CreatedAt))
 	if err != nil {
 		return classify("create user "+u.Username, err)
@@ -116,7 +128,7 @@ type userRow struct {
 	Username     string `db:"username"`
 	PasswordHash string `db:"password_hash"`
 	Roles        string `db:"roles"`
-	TOTPSecret   string `db:"totp_secret"`
+	TOTPSecret   []byte `db:"totp_secret"`
 	FHIRUser     string `db:"fhir_user"`
 	Location     string `db:"location"`
 	Disabled     bool   `db:"disabled"`
@@ -134,9 +146,13 @@ func (s *Store) User(ctx context.Context, username string) (security.User, error
 	if err != nil {
 		return security.User{}, classify("read user "+username, err)
 	}
+	secret, err := s.open("read user "+username, row.TOTPSecret, totpSecretAAD(row.Username))
+	if err != nil {
+		return security.User{}, err
+	}
 	return security.User{
 		Username: row.Username, PasswordHash: row.PasswordHash, Roles: splitRoles(row.Roles),
-		TOTPSecret: row.TOTPSecret, FHIRUser: row.FHIRUser, Location: row.Location,
+		TOTPSecret: secret, FHIRUser: row.FHIRUser, Location: row.Location,
 		Disabled: row.Disabled, CreatedAt: fromMicros(row.CreatedAt),
 	}, nil
 }
