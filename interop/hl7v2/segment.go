@@ -191,7 +191,8 @@ func (c *byteClasses) set(d *Delimiters) {
 }
 
 // messageArena holds what parsing one message needs once, so that it
-// takes one allocation. The Message keeps it alive through its elements.
+// takes one allocation. The Message is part of it, so the arena lives as
+// long as the Message.
 type messageArena struct {
 	msg       Message
 	pool      elementPool
