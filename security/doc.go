@@ -56,7 +56,11 @@
 // authenticates "Authorization: Bearer" requests (401 with
 // WWW-Authenticate: Bearer, and an OperationOutcome body on FHIR paths),
 // limits request bodies (413) and applies token-bucket rate limits per
-// client IP address and per principal (429 with Retry-After).
+// client IP address and per principal (429 with Retry-After). The client
+// IP address is the connection's remote address. When that address is in
+// MiddlewareConfig.TrustedProxies, it is the right-most X-Forwarded-For
+// address outside them, so entries a client wrote itself are ignored. By
+// default no proxy is trusted.
 //
 // # Concurrency
 //
@@ -71,8 +75,6 @@
 //   - SMART v2 scope queries ("?category=laboratory") are parsed, but a
 //     scope with a query grants nothing, because the restriction is not
 //     enforced.
-//   - The client IP of the rate limit is the connection's remote address,
-//     so behind a proxy all clients share one bucket.
 //   - The login form has no CSRF token. It needs the user's password, so
 //     a forged post cannot sign anyone in, but it can show a login error.
 package security

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -39,6 +40,12 @@ type MiddlewareConfig struct {
 	// authenticated client id or user.
 	PrincipalRate  float64
 	PrincipalBurst int
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-For header is believed. When the remote address is in
+	// one of them, the client is the right-most X-Forwarded-For address
+	// that is not. Nil trusts no proxy, so the header is ignored and the
+	// remote address is the client.
+	TrustedProxies []netip.Prefix
 	// NoAuth serves every request without a token and without a
 	// principal. Rate and size limits still apply. It exists for a local
 	// demonstration on a loopback address only.
@@ -73,9 +80,9 @@ func (c MiddlewareConfig) WithDefaults() MiddlewareConfig {
 // without a valid token gets 401 with a WWW-Authenticate: Bearer header
 // unless cfg.Public allows it. An authenticated request reaches next with
 // its Principal in the context (PrincipalFrom).
-//
-// NOTE: the client IP is the connection's remote address; behind a proxy
-// every request shares the proxy's bucket.
+// The client address of the per-IP limit is the remote address, or the
+// forwarded one behind cfg.TrustedProxies, and reaches next through
+// ClientIPFrom.
 func (s *Service) Middleware(cfg MiddlewareConfig, next http.Handler) http.Handler {
 	cfg = cfg.WithDefaults()
 	ipLimits := newLimiterSet(cfg.IPRate, cfg.IPBurst)
@@ -83,7 +90,9 @@ func (s *Service) Middleware(cfg MiddlewareConfig, next http.Handler) http.Handl
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fhirPath := cfg.FHIRPrefix != "" && (r.URL.Path == cfg.FHIRPrefix || strings.HasPrefix(r.URL.Path, cfg.FHIRPrefix+"/"))
 		now := s.cfg.Clock()
-		if ok, retry := ipLimits.allow(remoteIP(r), now); !ok {
+		ip := clientIP(r, cfg.TrustedProxies)
+		r = r.WithContext(ContextWithClientIP(r.Context(), ip))
+		if ok, retry := ipLimits.allow(ip, now); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(retry))
 			s.reject(w, fhirPath, http.StatusTooManyRequests, "throttled", "too many requests from this address; retry later")
 			return

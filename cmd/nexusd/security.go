@@ -35,6 +35,7 @@ const (
 	ipRateFlag   = "ip-rate-limit"
 	ipBurstFlag  = "ip-rate-burst"
 	tokenTTLFlag = "token-lifetime"
+	proxiesFlag  = "trusted-proxies"
 )
 
 func securityFlags() []cli.Flag {
@@ -59,6 +60,10 @@ func securityFlags() []cli.Flag {
 			Usage: "requests an IP address may send at once above --" + ipRateFlag},
 		&cli.DurationFlag{Name: tokenTTLFlag, Value: security.DefaultTokenLifetime, EnvVars: []string{"NEXUS_TOKEN_LIFETIME"},
 			Usage: "lifetime of access tokens, at most 15m"},
+		&cli.StringFlag{Name: proxiesFlag, EnvVars: []string{"NEXUS_TRUSTED_PROXIES"},
+			Usage: "comma-separated CIDR prefixes or addresses of reverse proxies whose X-Forwarded-For is believed, " +
+				"such as 10.0.0.0/8; rate limits and login throttling then key on the right-most untrusted address " +
+				"(default: none, the remote address is the client)"},
 	}
 }
 
@@ -121,6 +126,12 @@ func securityOptionsFromFlags(c *cli.Context) (securityOptions, error) {
 		mw: security.MiddlewareConfig{MaxBodyBytes: c.Int64(maxBodyFlag), PrincipalRate: c.Float64(rateFlag),
 			PrincipalBurst: c.Int(burstFlag), IPRate: c.Float64(ipRateFlag), IPBurst: c.Int(ipBurstFlag)},
 	}
+	proxies, err := security.ParseTrustedProxies(c.String(proxiesFlag))
+	if err != nil {
+		return o, fmt.Errorf("invalid --%s: %w", proxiesFlag, err)
+	}
+	o.mw.TrustedProxies = proxies
+
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, fmt.Errorf("--%s and --%s go together", tlsCertFlag, tlsKeyFlag)
 	}

@@ -45,3 +45,12 @@ func TestAdminCommandsSealSecrets(t *testing.T) {
 	_, err = runApp(t, "", "keys", "rotate", "--db", dsn)
 	assert.ErrorIs(t, err, keyring.ErrMasterKeyMissing, "an encrypted database needs the master key")
 }
+
+func TestServeRejectsInvalidTrustedProxies(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "proxies.db")
+	_, err := runApp(t, "", "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--issuer", "http://127.0.0.1:8080",
+		"--trusted-proxies", "10.0.0.0/8,proxy.example")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--trusted-proxies")
+	assert.Contains(t, err.Error(), "proxy.example")
+}
