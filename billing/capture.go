@@ -12,7 +12,9 @@ import (
 // appointment, a procedure, a bed day or a lab order. The adapter that
 // produces it maps the other domain's codes to chargemaster codes.
 type SourceEvent struct {
-	// Position is the event's place in its source's stream.
+	// Position is the event's place in its source's stream. When it is
+	// positive, Capture stores it as the source's position in the same
+	// transaction as the charge (see Service.SourcePosition).
 	Position int64
 	// Source names the domain, such as "scheduling" or "emr".
 	Source string
@@ -40,6 +42,9 @@ type ChargeSource interface {
 // encounter (or the general account), opening the account when there is
 // none. Capturing the same event again returns the charge stored the
 // first time with created false, so a replayed event never bills twice.
+// The source's position moves to ev.Position in the same transaction,
+// so a crash after the commit never captures the event again from the
+// stored position, and a crash before it leaves both unchanged.
 func (s *Service) Capture(ctx context.Context, ev SourceEvent) (charge *Charge, created bool, err error) {
 	switch {
 	case strings.TrimSpace(ev.Source) == "" || strings.TrimSpace(ev.EventID) == "":
@@ -55,8 +60,13 @@ func (s *Service) Capture(ctx context.Context, ev SourceEvent) (charge *Charge, 
 	if ev.ServiceDate.IsZero() {
 		ev.ServiceDate = s.now()
 	}
-	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+	capture := func(ctx context.Context, tx Tx) error {
 		created = false
+		if ev.Position > 0 {
+			if err := tx.AdvanceSourcePosition(ctx, ev.Source, ev.Position, s.now()); err != nil {
+				return err
+			}
+		}
 		existing, err := tx.ChargeBySource(ctx, ev.Source, ev.EventID)
 		if err == nil {
 			charge = existing
@@ -79,11 +89,13 @@ func (s *Service) Capture(ctx context.Context, ev SourceEvent) (charge *Charge, 
 		}
 		charge, created = c, true
 		return nil
-	})
+	}
+	err = s.inTx(ctx, capture)
 	if errors.Is(err, ErrConflict) {
-		// A concurrent capture of the same event won the unique index.
-		if c, getErr := s.chargeBySource(ctx, ev.Source, ev.EventID); getErr == nil {
-			return c, false, nil
+		// A concurrent capture of the same event won the unique index, so
+		// a second run finds its charge and still moves the position.
+		if _, getErr := s.chargeBySource(ctx, ev.Source, ev.EventID); getErr == nil {
+			err = s.inTx(ctx, capture)
 		}
 	}
 	if err != nil {
@@ -100,6 +112,33 @@ func (s *Service) chargeBySource(ctx context.Context, source, eventID string) (*
 		return err
 	})
 	return out, err
+}
+
+// SourcePosition returns the position that Capture has reached in the
+// stream of source, 0 before its first event, so a consumer resumes
+// there after a restart.
+func (s *Service) SourcePosition(ctx context.Context, source string) (int64, error) {
+	pos, err := s.store.SourcePosition(ctx, source)
+	if err != nil {
+		return 0, fmt.Errorf("source position of %s: %w", source, err)
+	}
+	return pos, nil
+}
+
+// SkipSourceEvent moves the position of ev's source past ev without a
+// charge, for an event the caller decided not to bill, such as one whose
+// code the chargemaster does not price.
+func (s *Service) SkipSourceEvent(ctx context.Context, ev SourceEvent) error {
+	if strings.TrimSpace(ev.Source) == "" || ev.Position <= 0 {
+		return invalidf("skip source event: Source and a positive Position are required")
+	}
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		return tx.AdvanceSourcePosition(ctx, ev.Source, ev.Position, s.now())
+	})
+	if err != nil {
+		return fmt.Errorf("skip %s event %s: %w", ev.Source, ev.EventID, err)
+	}
+	return nil
 }
 
 // CaptureFrom captures every event src returns after position, in

@@ -24,7 +24,10 @@
 // with effective dates, a tax rate and discounts, and every change is a
 // new version. Capture turns a SourceEvent of another domain (a
 // fulfilled appointment, a procedure, a bed day, a lab order) into a
-// charge on the patient's account, idempotently per (Source, EventID).
+// charge on the patient's account, idempotently per (Source, EventID),
+// and stores the event's position in its source's stream in the same
+// transaction, so a consumer resumes from SourcePosition after a
+// restart without losing or repeating an event.
 // AddManualCharge enters one by hand with a reason, and ReverseCharge
 // corrects one with a reversing charge; charges are never edited.
 // DraftInvoice collects open charges, IssueInvoice numbers the draft

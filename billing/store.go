@@ -91,6 +91,9 @@ type Store interface {
 	ListClaims(ctx context.Context, f ClaimFilter) ([]Claim, error)
 	// Events returns outbox events after position, oldest first.
 	Events(ctx context.Context, after int64, limit int) ([]Event, error)
+	// SourcePosition returns the position charge capture has reached in
+	// a source's event stream, 0 before the first capture.
+	SourcePosition(ctx context.Context, source string) (int64, error)
 	// InTx runs fn in one write transaction, committed when fn returns
 	// nil.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
@@ -167,6 +170,9 @@ type Tx interface {
 	// second advice with the same PayerID and Reference fails with
 	// ErrDuplicateRemittance, enforced by a unique key.
 	InsertRemittanceAdvice(ctx context.Context, a RemittanceAdvice) error
+	// AdvanceSourcePosition moves a source's position forward to
+	// position. A position at or below the stored one changes nothing.
+	AdvanceSourcePosition(ctx context.Context, source string, position int64, at time.Time) error
 	// Emit appends an event to the outbox.
 	Emit(ctx context.Context, e Event) error
 }

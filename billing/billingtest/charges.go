@@ -90,6 +90,7 @@ func testCapture(t *testing.T, newStore NewStore) {
 	last, _, err = f.Service.CaptureFrom(f.Ctx, src, 3, 10)
 	assert.ErrorIs(t, err, billing.ErrUnknownCode)
 	assert.Equal(t, int64(3), last, "capture stops before the failing event")
+	testSourcePosition(t, f, src.events[3])
 
 	rev, err := f.Service.ReverseCharge(f.Ctx, billing.ReverseChargeParams{ChargeID: c1.ID, Reason: "booked in error", By: User})
 	require.NoError(t, err)
@@ -119,4 +120,41 @@ func (s *sliceSource) BillableEvents(_ context.Context, after int64, limit int) 
 		}
 	}
 	return out, nil
+}
+
+// testSourcePosition checks the stored position of source "scheduling"
+// after events 1 to 3 were captured and failing, unpriced, is event 4.
+func testSourcePosition(t *testing.T, f *Fixture, failing billing.SourceEvent) {
+	t.Helper()
+	pos, err := f.Service.SourcePosition(f.Ctx, "scheduling")
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), pos, "the failed capture rolled back its position")
+
+	_, created, err := f.Service.Capture(f.Ctx, billing.SourceEvent{Position: 1, Source: "scheduling", EventID: "appointment/a1/fulfilled", PatientID: "p1", Code: "99213"})
+	require.NoError(t, err)
+	assert.False(t, created)
+	pos, err = f.Service.SourcePosition(f.Ctx, "scheduling")
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), pos, "a replayed event does not move the position back")
+
+	require.NoError(t, f.Service.SkipSourceEvent(f.Ctx, failing))
+	pos, err = f.Service.SourcePosition(f.Ctx, "scheduling")
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), pos, "a skipped event moves the position")
+	assert.ErrorIs(t, f.Service.SkipSourceEvent(f.Ctx, billing.SourceEvent{Source: "scheduling"}), billing.ErrInvalid)
+
+	_, _, err = f.Service.Capture(f.Ctx, billing.SourceEvent{Source: "emr", EventID: "procedure/x1", PatientID: "p9", Code: "99213"})
+	require.NoError(t, err)
+	pos, err = f.Service.SourcePosition(f.Ctx, "emr")
+	require.NoError(t, err)
+	assert.Zero(t, pos, "an event without a position stores none")
+
+	_, _, err = f.Service.Capture(f.Ctx, billing.SourceEvent{Position: 9, Source: "emr", EventID: "procedure/x2", PatientID: "p9", Code: "99213"})
+	require.NoError(t, err)
+	pos, err = f.Service.SourcePosition(f.Ctx, "emr")
+	require.NoError(t, err)
+	assert.Equal(t, int64(9), pos, "sources keep their own positions")
+	pos, err = f.Service.SourcePosition(f.Ctx, "scheduling")
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), pos)
 }

@@ -419,6 +419,18 @@ func (s *Store) ListClaims(ctx context.Context, f billing.ClaimFilter) ([]billin
 	return listClaims(ctx, s.reader(), f)
 }
 
+func (s *Store) SourcePosition(ctx context.Context, source string) (int64, error) {
+	var positions []int64
+	err := s.reader().sel(ctx, &positions, `SELECT position FROM billing_source_positions WHERE source = ?`, source)
+	if err != nil {
+		return 0, fmt.Errorf("read position of source %s: %w", source, err)
+	}
+	if len(positions) == 0 {
+		return 0, nil
+	}
+	return positions[0], nil
+}
+
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]billing.Event, error) {
 	if limit <= 0 {
 		limit = 100

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nexus-health-360/nexus/billing"
 	"github.com/nexus-health-360/nexus/storage"
@@ -377,6 +378,18 @@ func (t *txn) InsertRemittanceAdvice(ctx context.Context, a billing.RemittanceAd
 	}
 	if err != nil {
 		return fmt.Errorf("insert remittance advice %s of payer %s: %w", a.Reference, a.PayerID, err)
+	}
+	return nil
+}
+
+// AdvanceSourcePosition upserts the position, and the WHERE clause of
+// the upsert keeps a lower position from moving it back.
+func (t *txn) AdvanceSourcePosition(ctx context.Context, source string, position int64, at time.Time) error {
+	_, err := t.c.exec(ctx, `INSERT INTO billing_source_positions (source, position, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+		WHERE billing_source_positions.position < excluded.position`, source, position, micros(at))
+	if err != nil {
+		return fmt.Errorf("advance position of source %s to %d: %w", source, position, err)
 	}
 	return nil
 }

@@ -92,10 +92,11 @@ func (a appointmentCharges) BillableEvents(ctx context.Context, after int64, lim
 const captureInterval = 5 * time.Second
 
 // captureAppointments captures the charge of every fulfilled appointment
-// after position, and returns the position reached. An appointment whose
-// type the chargemaster does not price is logged and skipped, so one
-// unbilled type does not hold up the others. Any other failure stops the
-// pass at that event, to be retried on the next one.
+// after position, and returns the position reached. Billing stores the
+// position of each event with its charge. An appointment whose type the
+// chargemaster does not price is logged and skipped, with its position
+// stored, so one unbilled type does not hold up the others. Any other
+// failure stops the pass at that event, to be retried on the next one.
 func captureAppointments(ctx context.Context, bill *billing.Service, src billing.ChargeSource, after int64, log *slog.Logger) (int64, error) {
 	for {
 		events, err := src.BillableEvents(ctx, after, 100)
@@ -108,6 +109,9 @@ func captureAppointments(ctx context.Context, bill *billing.Service, src billing
 			case errors.Is(err, billing.ErrUnknownCode):
 				log.WarnContext(ctx, "fulfilled appointment not billed: its type has no chargemaster price",
 					"event", ev.EventID, "code", ev.Code)
+				if err := bill.SkipSourceEvent(ctx, ev); err != nil {
+					return after, err
+				}
 			case err != nil:
 				return after, err
 			case created:
@@ -122,27 +126,33 @@ func captureAppointments(ctx context.Context, bill *billing.Service, src billing
 }
 
 // runAppointmentCapture captures fulfilled appointments every
-// captureInterval until ctx ends. It starts from the beginning of the
-// outbox, because capture is idempotent per appointment: a charge that
-// exists is returned, not billed again.
-//
-// NOTE: the position reached is kept in memory only, so every start
-// reads the whole scheduling outbox again.
+// captureInterval until ctx ends, each pass from the position stored in
+// billing, so a restart resumes after the last event captured or skipped.
 func runAppointmentCapture(ctx context.Context, bill *billing.Service, sched *scheduling.Service, log *slog.Logger) {
 	src := appointmentCharges{sched: sched}
-	var position int64
 	for {
-		next, err := captureAppointments(ctx, bill, src, position, log)
-		if err != nil && ctx.Err() == nil {
-			log.ErrorContext(ctx, "charge capture from scheduling failed; retrying", "after", position, "err", err)
+		if err := captureStored(ctx, bill, src, log); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "charge capture from scheduling failed; retrying", "err", err)
 		}
-		position = next
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(captureInterval):
 		}
 	}
+}
+
+// captureStored runs captureAppointments from the scheduling position
+// that billing stores.
+func captureStored(ctx context.Context, bill *billing.Service, src billing.ChargeSource, log *slog.Logger) error {
+	position, err := bill.SourcePosition(ctx, schedulingSource)
+	if err != nil {
+		return err
+	}
+	if _, err := captureAppointments(ctx, bill, src, position, log); err != nil {
+		return fmt.Errorf("capture after position %d: %w", position, err)
+	}
+	return nil
 }
 
 // Identifier system of the FHIR Claims billing writes: the value is the

@@ -141,6 +141,24 @@ func TestFulfilledAppointmentCapturedOnce(t *testing.T) {
 	charges, err = s.bill.ListCharges(ctx, billing.ChargeFilter{})
 	require.NoError(t, err)
 	assert.Len(t, charges, 1, "a replay from the start bills nothing twice")
+
+	stored, err := s.bill.SourcePosition(ctx, schedulingSource)
+	require.NoError(t, err)
+	assert.Equal(t, position, stored, "billing stores the position of the skipped last event too")
+	counting := &countingSource{src: src}
+	require.NoError(t, captureStored(ctx, s.bill, counting, log))
+	assert.Equal(t, []int64{stored}, counting.after, "a restarted pass resumes from the stored position")
+}
+
+// countingSource records the position of each read of its source.
+type countingSource struct {
+	src   billing.ChargeSource
+	after []int64
+}
+
+func (c *countingSource) BillableEvents(ctx context.Context, after int64, limit int) ([]billing.SourceEvent, error) {
+	c.after = append(c.after, after)
+	return c.src.BillableEvents(ctx, after, limit)
 }
 
 func mustAdd(t *testing.T, amounts ...billing.Money) billing.Money {
