@@ -33,7 +33,7 @@ func (a mappingApplier) Apply(ctx context.Context, msg *hl7v2.Message) (inbound.
 	if err != nil {
 		return inbound.Outcome{}, ackError(err)
 	}
-	return inbound.Outcome{Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged}, nil
+	return inbound.Outcome{Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Late: res.Late}, nil
 }
 
 // newBatchApplier returns the BatchApplier of the MLLP listener's group
@@ -96,7 +96,7 @@ func applyUnit(item *inbound.BatchItem, plan *v2fhir.Plan) emr.BatchUnit {
 		if err != nil {
 			return err
 		}
-		item.Outcome = inbound.Outcome{Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged}
+		item.Outcome = inbound.Outcome{Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Late: res.Late}
 		return seen.Record(ctx, item.Key)
 	}
 }

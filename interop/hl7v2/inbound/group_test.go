@@ -256,3 +256,9 @@ func (l laneApplier) ApplyBatch(ctx context.Context, items []*inbound.BatchItem)
 	}
 	return l.free.ApplyBatch(ctx, items)
 }
+
+func TestOutcomeStringShowsLate(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "created=1 updated=0 unchanged=2", inbound.Outcome{Created: 1, Unchanged: 2}.String())
+	assert.Equal(t, "created=0 updated=0 unchanged=2 late=2", inbound.Outcome{Unchanged: 2, Late: 2}.String())
+}

@@ -35,11 +35,20 @@ type Outcome struct {
 	Created   int
 	Updated   int
 	Unchanged int
+	// Late counts results older than their stored version, which were
+	// kept without being made current (see v2fhir.Apply). They are also
+	// counted in Unchanged.
+	Late int
 }
 
-// String formats the counts as "created=1 updated=0 unchanged=2".
+// String formats the counts as "created=1 updated=0 unchanged=2", with
+// " late=1" after them when Late is not 0.
 func (o Outcome) String() string {
-	return fmt.Sprintf("created=%d updated=%d unchanged=%d", o.Created, o.Updated, o.Unchanged)
+	s := fmt.Sprintf("created=%d updated=%d unchanged=%d", o.Created, o.Updated, o.Unchanged)
+	if o.Late > 0 {
+		s += fmt.Sprintf(" late=%d", o.Late)
+	}
+	return s
 }
 
 // Errors an Applier wraps to reject a message it has no mapping for. The
