@@ -64,6 +64,9 @@ type Config struct {
 	// user has care relations, so ReachCare permissions reach only the
 	// patients of break-the-glass grants.
 	CareRelations CareRelations
+	// Patients checks that the patient of a break-the-glass request
+	// exists. Nil skips the check.
+	Patients PatientDirectory
 	// BreakGlassLifetime is the default and MaxBreakGlassLifetime the
 	// maximum lifetime of a break-the-glass grant.
 	BreakGlassLifetime    time.Duration
@@ -71,6 +74,13 @@ type Config struct {
 	// Password sets the argon2id cost of new password hashes. Zero means
 	// DefaultPasswordParams.
 	Password PasswordParams
+	// LoginFailureLimit is the number of failed sign-ins of one username,
+	// and LoginIPFailureLimit of one client IP address, within
+	// LoginLockout that locks it for LoginLockout. A locked sign-in fails
+	// without checking the password. Zero means the Default values.
+	LoginFailureLimit   int
+	LoginIPFailureLimit int
+	LoginLockout        time.Duration
 	// TOTPIssuer names the service in authenticator apps. Empty means
 	// "Nexus Health 360".
 	TOTPIssuer string
@@ -114,6 +124,15 @@ func (c Config) WithDefaults() Config {
 	if c.Password == (PasswordParams{}) {
 		c.Password = DefaultPasswordParams
 	}
+	if c.LoginFailureLimit == 0 {
+		c.LoginFailureLimit = DefaultLoginFailureLimit
+	}
+	if c.LoginIPFailureLimit == 0 {
+		c.LoginIPFailureLimit = DefaultLoginIPFailureLimit
+	}
+	if c.LoginLockout == 0 {
+		c.LoginLockout = DefaultLoginLockout
+	}
 	if c.TOTPIssuer == "" {
 		c.TOTPIssuer = "Nexus Health 360"
 	}
@@ -145,6 +164,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("security config: CodeLifetime %s must be between 0 and 10m", c.CodeLifetime)
 	case c.KeyCacheTTL < 0:
 		return errors.New("security config: KeyCacheTTL must not be negative")
+	case c.LoginFailureLimit < 0 || c.LoginIPFailureLimit < 0:
+		return errors.New("security config: LoginFailureLimit and LoginIPFailureLimit must not be negative")
+	case c.LoginLockout < 0 || c.LoginLockout > 24*time.Hour:
+		return fmt.Errorf("security config: LoginLockout %s must be between 0 and 24h", c.LoginLockout)
 	case c.BreakGlassLifetime < 0 || c.BreakGlassLifetime > c.MaxBreakGlassLifetime:
 		return errors.New("security config: BreakGlassLifetime must be positive and at most MaxBreakGlassLifetime")
 	}

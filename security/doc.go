@@ -20,6 +20,18 @@
 //     and, when the user has one, the TOTP code, and redirects with a
 //     one-time code.
 //
+// The login form carries a CSRF token: an HMAC, under a key derived from
+// a signing key of the Store, over a random browser cookie, an expiry
+// (FormLifetime) and the authorization request's parameters. A post
+// without a matching cookie and token gets 403 and tries no sign-in. The
+// form's pages are served with X-Frame-Options: DENY and
+// Content-Security-Policy frame-ancestors 'none'. After
+// Config.LoginFailureLimit failed sign-ins of one username, or
+// LoginIPFailureLimit from one client address, within LoginLockout,
+// sign-ins are locked for LoginLockout (429 with Retry-After). An unknown
+// username is counted and locked like a known one, so both get the same
+// responses.
+//
 // A TOTP code is accepted once. The Store keeps the last accepted time
 // step of each user and raises it in one conditional UPDATE. A second
 // sign-in with the code of that step or an earlier one fails, also when
@@ -75,6 +87,9 @@
 //   - SMART v2 scope queries ("?category=laboratory") are parsed, but a
 //     scope with a query grants nothing, because the restriction is not
 //     enforced.
-//   - The login form has no CSRF token. It needs the user's password, so
-//     a forged post cannot sign anyone in, but it can show a login error.
+//   - The login throttle counts failures in the memory of each process,
+//     so behind a load balancer each nexusd process allows its own
+//     LoginFailureLimit, and a restart forgets the counts.
+//   - A per-username lock also locks the real user out while someone
+//     guesses their password, until LoginLockout has passed.
 package security

@@ -154,7 +154,8 @@ var loginForm = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 {{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 {{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">
-{{end}}<label>Username <input name="username" autocomplete="username" required></label><br>
+{{end}}<input type="hidden" name="csrf_token" value="{{.FormToken}}">
+<label>Username <input name="username" autocomplete="username" required></label><br>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label><br>
 <label>One-time code (when enabled) <input name="totp" inputmode="numeric" autocomplete="one-time-code"></label><br>
 {{if .AskPatient}}<label>Patient id <input name="patient"></label><br>{{end}}
@@ -168,13 +169,22 @@ type loginPage struct {
 	Issuer, ClientName, Error, Action string
 	Scopes                            []string
 	Hidden                            map[string]string
+	FormToken                         string
 	AskPatient                        bool
 }
 
-func (s *Service) renderLogin(w http.ResponseWriter, status int, c Client, v url.Values, message string) {
+// renderLogin serves the login and consent form for request v, with a
+// new CSRF token bound to v and the browser's form cookie.
+func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int, c Client, v url.Values, message string) {
+	setFormHeaders(w, v.Get("redirect_uri"))
+	token, err := s.issueFormToken(r.Context(), s.formCookieValue(w, r), v)
+	if err != nil {
+		s.cfg.Logger.ErrorContext(r.Context(), "issuing a login form token failed", "client_id", c.ID, "err", err)
+		http.Error(w, "the sign-in form is unavailable; try again later", http.StatusInternalServerError)
+		return
+	}
 	hidden := map[string]string{}
-	for _, k := range []string{"response_type", "client_id", "redirect_uri", "scope", "state", "aud",
-		"code_challenge", "code_challenge_method"} {
+	for _, k := range formParams {
 		hidden[k] = v.Get(k)
 	}
 	name := c.Name
@@ -182,12 +192,9 @@ func (s *Service) renderLogin(w http.ResponseWriter, status int, c Client, v url
 		name = c.ID
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
 	w.WriteHeader(status)
 	_ = loginForm.Execute(w, loginPage{Issuer: s.cfg.Issuer, ClientName: name, Error: message,
-		Action: PathAuthorize, Scopes: strings.Fields(v.Get("scope")), Hidden: hidden,
+		Action: PathAuthorize, Scopes: strings.Fields(v.Get("scope")), Hidden: hidden, FormToken: token,
 		AskPatient: ParseScopes(v.Get("scope")).HasLaunch("launch/patient")})
 }
 
@@ -206,6 +213,7 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 	p := authorizeParams(v)
 	c, err := s.CheckAuthorizeRequest(r.Context(), p)
 	if err != nil {
+		setFormHeaders(w, "")
 		// Without a trusted redirect URI the error is shown, not sent.
 		http.Error(w, "invalid authorization request: client_id or redirect_uri is not registered", http.StatusBadRequest)
 		return
@@ -220,7 +228,7 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 		redirectWith(w, r, p.RedirectURI, url.Values{"error": {te.Code}, "error_description": {te.Description}, "state": {p.State}})
 		return
 	}
-	s.renderLogin(w, http.StatusOK, c, v, "")
+	s.renderLogin(w, r, http.StatusOK, c, v, "")
 }
 
 func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
@@ -232,17 +240,37 @@ func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	p := authorizeParams(v)
 	c, err := s.CheckAuthorizeRequest(r.Context(), p)
 	if err != nil {
+		setFormHeaders(w, "")
 		http.Error(w, "invalid authorization request: client_id or redirect_uri is not registered", http.StatusBadRequest)
 		return
 	}
+	if err := s.checkFormToken(r.Context(), r, v); err != nil {
+		// A forged or stale post gets no redirect and no sign-in attempt.
+		if !errors.Is(err, errFormToken) {
+			s.cfg.Logger.ErrorContext(r.Context(), "checking a login form token failed", "client_id", c.ID, "err", err)
+		}
+		setFormHeaders(w, "")
+		http.Error(w, "invalid sign-in form: "+errFormToken.Error()+"; start the sign-in again from the app",
+			http.StatusForbidden)
+		return
+	}
+
 	if v.Get("consent") != "allow" {
 		redirectWith(w, r, p.RedirectURI, url.Values{"error": {"access_denied"}, "state": {p.State}})
 		return
 	}
 	p.Username, p.Password, p.TOTPCode, p.Patient = v.Get("username"), v.Get("password"), v.Get("totp"), v.Get("patient")
+	p.ClientIP = requestClientIP(r)
+
 	code, err := s.Authorize(r.Context(), p)
+	var throttled *ThrottledError
+	if errors.As(err, &throttled) {
+		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfterSeconds()))
+		s.renderLogin(w, r, http.StatusTooManyRequests, c, v, "Too many failed sign-in attempts. Try again later.")
+		return
+	}
 	if errors.Is(err, ErrUnauthenticated) {
-		s.renderLogin(w, http.StatusUnauthorized, c, v, "Invalid username, password or one-time code.")
+		s.renderLogin(w, r, http.StatusUnauthorized, c, v, "Invalid username, password or one-time code.")
 		return
 	}
 	var te *TokenError

@@ -144,32 +144,19 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	params := url.Values{"response_type": {"code"}, "client_id": {"chart"}, "redirect_uri": {redirect},
 		"scope": {"user/*.cruds openid fhirUser"}, "state": {"s1"}, "aud": {issuer + "/fhir"},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"}}
-	resp := get(t, srv.URL+security.PathAuthorize+"?"+params.Encode(), "")
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	page, _ := io.ReadAll(resp.Body)
-	assert.Contains(t, string(page), "user/*.cruds")
+	b := newBrowser(t, srv.URL)
+	page := b.openForm(t, params)
+	assert.Contains(t, page, "user/*.cruds")
 
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	submit := func(password, code string) *http.Response {
-		form := url.Values{}
-		for k, v := range params {
-			form[k] = v
-		}
-		form.Set("username", "nurse1")
-		form.Set("password", password)
-		form.Set("totp", code)
-		form.Set("consent", "allow")
-		resp, err := noRedirect.PostForm(srv.URL+security.PathAuthorize, form)
-		require.NoError(t, err)
-		t.Cleanup(func() { resp.Body.Close() })
-		return resp
+		return b.submit(t, params, url.Values{"username": {"nurse1"}, "password": {password}, "totp": {code}})
 	}
 	assert.Equal(t, http.StatusUnauthorized, submit("wrong password!!", "000000").StatusCode)
 	assert.Equal(t, http.StatusUnauthorized, submit("a long enough password", "000000").StatusCode, "the TOTP code is checked")
 
 	code, err := security.TOTPCode(secret, f.clock.Now())
 	require.NoError(t, err)
-	resp = submit("a long enough password", code)
+	resp := submit("a long enough password", code)
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	require.NoError(t, err)

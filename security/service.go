@@ -19,7 +19,8 @@ type Service struct {
 	store Store
 	keys  keyCache
 	// keyMu serialises first-key creation within this process.
-	keyMu sync.Mutex
+	keyMu    sync.Mutex
+	throttle *loginThrottle
 }
 
 // New returns a Service on cfg.
@@ -28,7 +29,7 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, store: cfg.Store}, nil
+	return &Service{cfg: cfg, store: cfg.Store, throttle: newLoginThrottle()}, nil
 }
 
 // Config returns the configuration after defaults.
@@ -165,17 +166,40 @@ func (s *Service) AddClient(ctx context.Context, c Client) error {
 // Authenticate checks a user's password and, when the user has TOTP, the
 // one-time code, and records the sign-in or its failure. A TOTP code is
 // accepted once: a second sign-in with the code of the same or an earlier
-// time step fails. Every failure
-// returns the same error wrapping ErrUnauthenticated, so callers cannot
-// tell an unknown user from a wrong password.
+// time step fails. Every failure returns the same error wrapping
+// ErrUnauthenticated, so callers cannot tell an unknown user from a wrong
+// password. After Config.LoginFailureLimit failures within
+// Config.LoginLockout the username is locked for LoginLockout. Every
+// sign-in then fails with a *ThrottledError without checking the
+// password, for unknown users too.
 func (s *Service) Authenticate(ctx context.Context, username, password, code, clientID string) (User, error) {
+	return s.authenticate(ctx, username, password, code, clientID, "")
+}
+
+// authenticate is Authenticate that also throttles the client IP address
+// ip, unless ip is empty.
+func (s *Service) authenticate(ctx context.Context, username, password, code, clientID, ip string) (User, error) {
 	now := s.cfg.Clock()
+	keys, limits := []string{"user:" + username}, []int{s.cfg.LoginFailureLimit}
+	if ip != "" {
+		keys, limits = append(keys, "ip:"+ip), append(limits, s.cfg.LoginIPFailureLimit)
+	}
+	if wait := s.throttle.lockedFor(now, keys...); wait > 0 {
+		if err := s.record(ctx, Event{Type: EventLoginFailed, Time: now, Subject: username, ClientID: clientID,
+			Reason: "throttled"}); err != nil {
+			return User{}, err
+		}
+		return User{}, &ThrottledError{RetryAfter: wait}
+	}
+
 	fail := func() (User, error) {
+		s.throttle.fail(now, s.cfg.LoginLockout, keys, limits)
 		if err := s.record(ctx, Event{Type: EventLoginFailed, Time: now, Subject: username, ClientID: clientID}); err != nil {
 			return User{}, err
 		}
 		return User{}, fmt.Errorf("authenticate: invalid username, password or code: %w", ErrUnauthenticated)
 	}
+
 	u, err := s.store.User(ctx, username)
 	if errors.Is(err, ErrNotFound) {
 		// Hash anyway, so the response time does not reveal whether the
@@ -212,6 +236,9 @@ func (s *Service) Authenticate(ctx context.Context, username, password, code, cl
 	if err := s.record(ctx, Event{Type: EventLogin, Time: now, Subject: username, ClientID: clientID}); err != nil {
 		return User{}, err
 	}
+	// The address's count stays, so that one valid account does not
+	// reset the guessing budget of its address.
+	s.throttle.succeed("user:" + username)
 	return u, nil
 }
 
