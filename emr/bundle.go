@@ -83,6 +83,9 @@ func (s *Service) ProcessBundle(ctx context.Context, body []byte) (*BundleRespon
 	var order []*bundleEntry
 	for i, r := range raw {
 		e, err := s.parseBundleEntry(i, r)
+		if err == nil {
+			err = authorizeBundleEntry(ctx, e)
+		}
 		if err != nil {
 			if kind == "batch" {
 				// A batch entry that cannot be run fails alone.
