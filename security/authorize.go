@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // CareRelations returns the ids of the patients a user cares for, such as
@@ -183,7 +182,7 @@ func (s *Service) decideReach(ctx context.Context, p *Principal, reach Reach, co
 			reachable = ids
 		}
 		if p.Kind == KindUser {
-			grants, err := s.store.ActiveGrants(ctx, p.Subject, s.cfg.Clock())
+			grants, err := s.activeGrantsOf(ctx, p)
 			if err != nil {
 				return err
 			}
@@ -209,77 +208,4 @@ func (s *Service) decideReach(ctx context.Context, p *Principal, reach Reach, co
 		d.Patients = []string{}
 	}
 	return nil
-}
-
-// BreakGlassParams is a break-the-glass request.
-type BreakGlassParams struct {
-	Patient string
-	// Reason is required and at least MinBreakGlassReason characters.
-	Reason string
-	// Lifetime is how long the grant lasts; zero means
-	// Config.BreakGlassLifetime.
-	Lifetime time.Duration
-}
-
-// BreakGlass gives user p access to one patient outside their care
-// relations for a limited time, and records the grant. Only users whose
-// roles reach patients by care relation may break the glass, and a
-// missing or short reason is rejected with ErrInvalid.
-func (s *Service) BreakGlass(ctx context.Context, p *Principal, bg BreakGlassParams) (Grant, error) {
-	if p == nil || p.Kind != KindUser {
-		return Grant{}, fmt.Errorf("break the glass: only a signed-in user may: %w", ErrForbidden)
-	}
-	now := s.cfg.Clock().UTC()
-	reason := strings.TrimSpace(bg.Reason)
-	deny := func(err error) (Grant, error) {
-		if rerr := s.record(ctx, Event{Type: EventBreakGlassNo, Time: now, Subject: p.Subject,
-			ClientID: p.ClientID, Patient: bg.Patient, Reason: reason}); rerr != nil {
-			return Grant{}, rerr
-		}
-		return Grant{}, err
-	}
-	if !idPattern.MatchString(bg.Patient) {
-		return deny(fmt.Errorf("break the glass for %s: patient must be a Patient id: %w", p.Subject, ErrInvalid))
-	}
-	if len([]rune(reason)) < MinBreakGlassReason {
-		return deny(fmt.Errorf("break the glass for %s: a reason of at least %d characters is required: %w",
-			p.Subject, MinBreakGlassReason, ErrInvalid))
-	}
-	if len(reason) > 1000 {
-		return deny(fmt.Errorf("break the glass for %s: reason is longer than 1000 bytes: %w", p.Subject, ErrInvalid))
-	}
-	lifetime := bg.Lifetime
-	if lifetime == 0 {
-		lifetime = s.cfg.BreakGlassLifetime
-	}
-	if lifetime < 0 || lifetime > s.cfg.MaxBreakGlassLifetime {
-		return deny(fmt.Errorf("break the glass for %s: lifetime must be at most %s: %w",
-			p.Subject, s.cfg.MaxBreakGlassLifetime, ErrInvalid))
-	}
-	if !s.mayBreakGlass(p) {
-		return deny(fmt.Errorf("break the glass for %s: no role reaches patients by care relation: %w", p.Subject, ErrForbidden))
-	}
-	g := Grant{ID: "bg" + randomToken(12), Subject: p.Subject, Patient: bg.Patient, Reason: reason,
-		CreatedAt: now, ExpiresAt: now.Add(lifetime)}
-	// The event is recorded before the grant is stored, so no grant exists
-	// without its audit record.
-	if err := s.record(ctx, Event{Type: EventBreakGlass, Time: now, Subject: p.Subject, ClientID: p.ClientID,
-		Patient: g.Patient, Reason: reason, GrantID: g.ID}); err != nil {
-		return Grant{}, err
-	}
-	if err := s.store.SaveGrant(ctx, g); err != nil {
-		return Grant{}, err
-	}
-	return g, nil
-}
-
-func (s *Service) mayBreakGlass(p *Principal) bool {
-	for _, role := range p.Roles {
-		for _, perm := range s.cfg.Permissions[role] {
-			if perm.Reach == ReachCare {
-				return true
-			}
-		}
-	}
-	return false
 }
