@@ -12,10 +12,11 @@ type OpenAccountParams struct {
 	PatientID   string
 	EncounterID string
 	// Currency defaults to Config.Currency.
-	Currency   string
-	Guarantors []Guarantor
-	Coverages  []Coverage
-	By         string
+	Currency    string
+	Identifiers []Identifier
+	Guarantors  []Guarantor
+	Coverages   []Coverage
+	By          string
 }
 
 // OpenAccount opens an active account for a patient, or for one of the
@@ -40,11 +41,14 @@ func (s *Service) OpenAccount(ctx context.Context, p OpenAccountParams) (*Accoun
 	if err := validGuarantors(p.Guarantors); err != nil {
 		return nil, fmt.Errorf("open account: %w", err)
 	}
+	if err := ValidIdentifiers(p.Identifiers); err != nil {
+		return nil, fmt.Errorf("open account: %w", err)
+	}
 	now := s.now()
 	a := Account{
 		ID: s.cfg.NewID(), PatientID: p.PatientID, EncounterID: p.EncounterID, Currency: p.Currency,
-		Status: AccountActive, Guarantors: slices.Clone(p.Guarantors), Coverages: covs,
-		Version: 1, Created: now, Updated: now, UpdatedBy: p.By,
+		Status: AccountActive, Identifiers: slices.Clone(p.Identifiers), Guarantors: slices.Clone(p.Guarantors),
+		Coverages: covs, Version: 1, Created: now, Updated: now, UpdatedBy: p.By,
 	}
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		if err := tx.PutAccount(ctx, a); err != nil {
@@ -58,15 +62,16 @@ func (s *Service) OpenAccount(ctx context.Context, p OpenAccountParams) (*Accoun
 	return &a, nil
 }
 
-// UpdateAccountParams replaces the status, guarantors and coverages of an
-// account. Version is the version the caller read.
+// UpdateAccountParams replaces the status, identifiers, guarantors and
+// coverages of an account. Version is the version the caller read.
 type UpdateAccountParams struct {
-	ID         string
-	Version    int64
-	Status     AccountStatus
-	Guarantors []Guarantor
-	Coverages  []Coverage
-	By         string
+	ID          string
+	Version     int64
+	Status      AccountStatus
+	Identifiers []Identifier
+	Guarantors  []Guarantor
+	Coverages   []Coverage
+	By          string
 }
 
 // UpdateAccount stores a new version of an account. Its patient,
@@ -85,6 +90,9 @@ func (s *Service) UpdateAccount(ctx context.Context, p UpdateAccountParams) (*Ac
 	if err := validGuarantors(p.Guarantors); err != nil {
 		return nil, fmt.Errorf("update account %s: %w", p.ID, err)
 	}
+	if err := ValidIdentifiers(p.Identifiers); err != nil {
+		return nil, fmt.Errorf("update account %s: %w", p.ID, err)
+	}
 	var out Account
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		a, err := tx.GetAccount(ctx, p.ID)
@@ -95,6 +103,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p UpdateAccountParams) (*Ac
 			return fmt.Errorf("account is at version %d, not %d: %w", a.Version, p.Version, ErrConflict)
 		}
 		a.Status, a.Guarantors, a.Coverages = p.Status, slices.Clone(p.Guarantors), covs
+		a.Identifiers = slices.Clone(p.Identifiers)
 		a.Version++
 		a.Updated, a.UpdatedBy = s.now(), p.By
 		if err := tx.PutAccount(ctx, *a); err != nil {
@@ -156,4 +165,20 @@ func (a Account) primaryCoverage() (Coverage, bool) {
 		return Coverage{}, false
 	}
 	return a.Coverages[0], true
+}
+
+// ValidIdentifiers checks identifiers as Store writes them: each has a
+// value without surrounding spaces, and none repeats.
+func ValidIdentifiers(ids []Identifier) error {
+	seen := map[Identifier]bool{}
+	for i, id := range ids {
+		if id.Value == "" || strings.TrimSpace(id.Value) != id.Value || strings.TrimSpace(id.System) != id.System {
+			return invalidf("identifier %d: the value is missing or has surrounding spaces", i+1)
+		}
+		if seen[id] {
+			return invalidf("identifier %d repeats system %q and value %q", i+1, id.System, id.Value)
+		}
+		seen[id] = true
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -259,6 +260,7 @@ type ManualChargeParams struct {
 	UnitPrice      *Money
 	Factor         Rate
 	OverrideReason string
+	Identifiers    []Identifier
 	By             string
 }
 
@@ -279,6 +281,9 @@ func (s *Service) AddManualCharge(ctx context.Context, p ManualChargeParams) (*C
 		return nil, invalidf("manual charge on account %s: UnitPrice is negative", p.AccountID)
 	case p.Factor < 0:
 		return nil, invalidf("manual charge on account %s: Factor is negative", p.AccountID)
+	}
+	if err := ValidIdentifiers(p.Identifiers); err != nil {
+		return nil, fmt.Errorf("manual charge on account %s: %w", p.AccountID, err)
 	}
 	if p.Quantity == 0 {
 		p.Quantity = 1
@@ -303,6 +308,7 @@ func (s *Service) AddManualCharge(ctx context.Context, p ManualChargeParams) (*C
 			c.UnitPrice, c.Discount, c.OverrideReason = *p.UnitPrice, 0, p.OverrideReason
 		}
 		c.Factor, c.Reason, c.EnteredBy = p.Factor, p.Reason, p.By
+		c.Identifiers = slices.Clone(p.Identifiers)
 		if err := s.insertCharge(ctx, tx, c); err != nil {
 			return err
 		}
@@ -352,6 +358,7 @@ func (s *Service) ReverseCharge(ctx context.Context, p ReverseChargeParams) (*Ch
 		rev.ID = s.cfg.NewID()
 		rev.Quantity = -orig.Quantity
 		rev.Source, rev.SourceEventID, rev.InvoiceID, rev.ReversedBy = "", "", "", ""
+		rev.Identifiers = nil
 		rev.Reverses, rev.Reason, rev.EnteredBy, rev.Entered = orig.ID, p.Reason, p.By, s.now()
 		rev.Status = ChargeBillable
 		if err := s.insertCharge(ctx, tx, &rev); err != nil {

@@ -24,7 +24,9 @@ type DraftInvoiceParams struct {
 	// Issue issues the draft in the same transaction, so a failure
 	// leaves neither a draft nor a number taken.
 	Issue bool
-	By    string
+	// Identifiers are the client's identifiers of the invoice.
+	Identifiers []Identifier
+	By          string
 }
 
 // DraftInvoice drafts an invoice from open charges of an account. A
@@ -36,6 +38,9 @@ func (s *Service) DraftInvoice(ctx context.Context, p DraftInvoiceParams) (*Invo
 	}
 	if p.FacilityID == "" {
 		p.FacilityID = s.cfg.FacilityID
+	}
+	if err := ValidIdentifiers(p.Identifiers); err != nil {
+		return nil, fmt.Errorf("draft invoice on account %s: %w", p.AccountID, err)
 	}
 	var out *Invoice
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -126,7 +131,8 @@ func (s *Service) buildDraft(acct *Account, p DraftInvoiceParams, charges []Char
 	now := s.now()
 	inv := &Invoice{
 		ID: s.cfg.NewID(), Kind: KindInvoice, AccountID: acct.ID, FacilityID: p.FacilityID, Status: InvoiceDraft,
-		Currency: acct.Currency, Version: 1, Created: now, Updated: now, UpdatedBy: p.By,
+		Currency: acct.Currency, Identifiers: slices.Clone(p.Identifiers), Version: 1, Created: now, Updated: now,
+		UpdatedBy: p.By,
 	}
 	for i, c := range charges {
 		if c.UnitPrice.Currency != acct.Currency {

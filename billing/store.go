@@ -12,7 +12,15 @@ type AccountFilter struct {
 	// set, only the patient's general accounts are kept.
 	EncounterID string
 	NoEncounter bool
-	Limit       int
+	// Identifier keeps the accounts with a matching identifier.
+	Identifier *IdentifierMatch
+	Limit      int
+}
+
+// IdentifierMatch selects records by identifier: an empty System
+// matches any system, and an empty Value any identifier of System.
+type IdentifierMatch struct {
+	System, Value string
 }
 
 // ChargeFilter selects charges, oldest first. Empty fields match
@@ -23,8 +31,9 @@ type ChargeFilter struct {
 	// OpenOnly keeps charges that no draft or issued invoice holds.
 	OpenOnly bool
 	// InvoiceID keeps the charges an invoice holds.
-	InvoiceID string
-	Limit     int
+	InvoiceID  string
+	Identifier *IdentifierMatch
+	Limit      int
 }
 
 // InvoiceFilter selects invoices, oldest first. Empty fields match
@@ -34,6 +43,7 @@ type InvoiceFilter struct {
 	FacilityID string
 	Kind       InvoiceKind
 	Statuses   []InvoiceStatus
+	Identifier *IdentifierMatch
 	Limit      int
 }
 
@@ -117,7 +127,12 @@ type InvoiceUpdate struct {
 	By         string
 }
 
-// Tx is the write side of a Store within one transaction.
+// Tx is the write side of a Store within one transaction. Code that
+// holds a Tx reads only through it, never through the Store: the Tx
+// holds a database connection until it ends, and on PostgreSQL the
+// Store's reads draw from the same pool, so enough concurrent
+// transactions that each wait for a second connection take every
+// connection and never finish.
 type Tx interface {
 	GetChargeDefinition(ctx context.Context, code string, version int64) (*ChargeDefinition, error)
 	// PutChargeDefinition inserts version d.Version of an item; a version

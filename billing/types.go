@@ -47,6 +47,15 @@ type Price struct {
 	Until time.Time `json:"until,omitzero"`
 }
 
+// Identifier is a business identifier that a client gives an account,
+// charge or invoice, as a FHIR Identifier's system and value. Billing
+// stores it as given, and the store finds records by it.
+type Identifier struct {
+	// System is the namespace of Value; empty when the client gave none.
+	System string `json:"system,omitempty"`
+	Value  string `json:"value"`
+}
+
 // AccountStatus is a FHIR R4 Account.status code.
 type AccountStatus string
 
@@ -65,6 +74,7 @@ type Account struct {
 	EncounterID string
 	Currency    string
 	Status      AccountStatus
+	Identifiers []Identifier
 	Guarantors  []Guarantor
 	// Coverages are in order of benefits: the first is primary.
 	Coverages []Coverage
@@ -146,6 +156,8 @@ type Charge struct {
 	ServiceDate time.Time
 	Entered     time.Time
 	EnteredBy   string
+	// Identifiers are the client's identifiers of the charge.
+	Identifiers []Identifier
 	// InvoiceID is the draft or issued invoice that holds the charge, set
 	// on reads.
 	InvoiceID string
@@ -199,7 +211,10 @@ type Invoice struct {
 	Number   int64
 	Status   InvoiceStatus
 	Currency string
-	Lines    []InvoiceLine
+	// Identifiers are the client's identifiers of the invoice, fixed when
+	// it is drafted. The number is not among them.
+	Identifiers []Identifier
+	Lines       []InvoiceLine
 	// TotalNet, TotalTax and TotalGross are sums of the lines: FHIR
 	// Invoice.totalNet is TotalNet and Invoice.totalGross is TotalGross.
 	TotalNet   Money

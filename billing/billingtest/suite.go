@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("bad input", func(t *testing.T) { testBadInput(t, newStore) })
 	t.Run("claims", func(t *testing.T) { testClaims(t, newStore) })
 	t.Run("remittances", func(t *testing.T) { testRemittances(t, newStore) })
+	t.Run("identifiers", func(t *testing.T) { testIdentifiers(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("database guards", func(t *testing.T) { testDatabaseGuards(t, newStore) })
 	t.Run("events", func(t *testing.T) { testEvents(t, newStore) })

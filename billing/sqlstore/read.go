@@ -85,9 +85,10 @@ type accountRow struct {
 	CreatedAt   int64  `db:"created_at"`
 	UpdatedAt   int64  `db:"updated_at"`
 	UpdatedBy   string `db:"updated_by"`
+	Identifiers string `db:"identifiers"`
 }
 
-const accountColumns = `id, version, patient_id, encounter_id, currency, status, guarantors, coverages, created_at, updated_at, updated_by`
+const accountColumns = `id, version, patient_id, encounter_id, currency, status, guarantors, coverages, created_at, updated_at, updated_by, identifiers`
 
 func (r accountRow) account() (billing.Account, error) {
 	a := billing.Account{
@@ -101,7 +102,9 @@ func (r accountRow) account() (billing.Account, error) {
 	if err := json.Unmarshal([]byte(r.Coverages), &a.Coverages); err != nil {
 		return a, fmt.Errorf("decode coverages of account %s: %w", r.ID, err)
 	}
-	return a, nil
+	var err error
+	a.Identifiers, err = decodeIdentifiers(r.Identifiers, "account "+r.ID)
+	return a, err
 }
 
 func getAccount(ctx context.Context, c conn, id string) (*billing.Account, error) {
@@ -124,6 +127,10 @@ func listAccounts(ctx context.Context, c conn, f billing.AccountFilter) ([]billi
 		where, args = append(where, "encounter_id = ?"), append(args, f.EncounterID)
 	case f.NoEncounter:
 		where = append(where, "encounter_id = ''")
+	}
+	if f.Identifier != nil {
+		cond, cargs := identifierCondition(identifiersOfAccount, "billing_accounts.id", f.Identifier)
+		where, args = append(where, cond), append(args, cargs...)
 	}
 	query := `SELECT ` + accountColumns + ` FROM billing_accounts` + whereClause(where) + ` ORDER BY created_at, id`
 	if f.Limit > 0 {
@@ -183,6 +190,7 @@ type chargeRow struct {
 	EnteredBy         string  `db:"entered_by"`
 	InvoiceID         *string `db:"invoice_id"`
 	InvoiceStatus     *string `db:"invoice_status"`
+	Identifiers       string  `db:"identifiers"`
 }
 
 // chargeSelect reads charges with the reversal and the holding invoice
@@ -190,13 +198,13 @@ type chargeRow struct {
 const chargeSelect = `SELECT c.id, c.account_id, c.code, c.system, c.display, c.definition_version, c.quantity,
 	c.unit_price, c.currency, c.discount_ppm, c.tax_ppm, c.factor_ppm, c.override_reason, c.source,
 	c.source_event_id, c.reason, c.reverses, r.id AS reversed_by, c.service_date, c.entered_at, c.entered_by,
-	h.invoice_id, i.status AS invoice_status
+	h.invoice_id, i.status AS invoice_status, c.identifiers
 	FROM billing_charges c
 	LEFT JOIN billing_charges r ON r.reverses = c.id
 	LEFT JOIN billing_invoiced_charges h ON h.charge_id = c.id
 	LEFT JOIN billing_invoices i ON i.id = h.invoice_id`
 
-func (r chargeRow) charge() billing.Charge {
+func (r chargeRow) charge() (billing.Charge, error) {
 	c := billing.Charge{
 		ID: r.ID, AccountID: r.AccountID, Code: r.Code, System: r.System, Display: r.Display,
 		DefinitionVersion: r.DefinitionVersion, Quantity: r.Quantity,
@@ -220,7 +228,9 @@ func (r chargeRow) charge() billing.Charge {
 	case c.Reverses != "" || c.ReversedBy != "":
 		c.Status = billing.ChargeReversed
 	}
-	return c
+	var err error
+	c.Identifiers, err = decodeIdentifiers(r.Identifiers, "charge "+r.ID)
+	return c, err
 }
 
 func getCharge(ctx context.Context, c conn, id string) (*billing.Charge, error) {
@@ -228,8 +238,8 @@ func getCharge(ctx context.Context, c conn, id string) (*billing.Charge, error) 
 	if err := c.get(ctx, &row, chargeSelect+` WHERE c.id = ?`, id); err != nil {
 		return nil, notFound("charge", id, err)
 	}
-	ch := row.charge()
-	return &ch, nil
+	ch, err := row.charge()
+	return &ch, err
 }
 
 func listCharges(ctx context.Context, c conn, f billing.ChargeFilter) ([]billing.Charge, error) {
@@ -251,6 +261,10 @@ func listCharges(ctx context.Context, c conn, f billing.ChargeFilter) ([]billing
 		where = append(where, "c.id IN (SELECT charge_id FROM billing_invoice_lines WHERE invoice_id = ?)")
 		args = append(args, f.InvoiceID)
 	}
+	if f.Identifier != nil {
+		cond, cargs := identifierCondition(identifiersOfCharge, "c.id", f.Identifier)
+		where, args = append(where, cond), append(args, cargs...)
+	}
 	query := chargeSelect + whereClause(where) + ` ORDER BY c.entered_at, c.id`
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
@@ -261,7 +275,10 @@ func listCharges(ctx context.Context, c conn, f billing.ChargeFilter) ([]billing
 	}
 	out := make([]billing.Charge, len(rows))
 	for i, r := range rows {
-		out[i] = r.charge()
+		var err error
+		if out[i], err = r.charge(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -9,46 +9,50 @@ import (
 )
 
 type invoiceRow struct {
-	ID         string `db:"id"`
-	Kind       string `db:"kind"`
-	Version    int64  `db:"version"`
-	AccountID  string `db:"account_id"`
-	FacilityID string `db:"facility_id"`
-	Number     int64  `db:"number"`
-	Status     string `db:"status"`
-	Currency   string `db:"currency"`
-	TotalNet   int64  `db:"total_net"`
-	TotalTax   int64  `db:"total_tax"`
-	TotalGross int64  `db:"total_gross"`
-	Credits    string `db:"credits"`
-	CreditedBy string `db:"credited_by"`
-	IssuedAt   int64  `db:"issued_at"`
-	IssuedBy   string `db:"issued_by"`
-	Reason     string `db:"reason"`
-	CreatedAt  int64  `db:"created_at"`
-	UpdatedAt  int64  `db:"updated_at"`
-	UpdatedBy  string `db:"updated_by"`
-	Balance    int64  `db:"balance"`
+	ID          string `db:"id"`
+	Kind        string `db:"kind"`
+	Version     int64  `db:"version"`
+	AccountID   string `db:"account_id"`
+	FacilityID  string `db:"facility_id"`
+	Number      int64  `db:"number"`
+	Status      string `db:"status"`
+	Currency    string `db:"currency"`
+	TotalNet    int64  `db:"total_net"`
+	TotalTax    int64  `db:"total_tax"`
+	TotalGross  int64  `db:"total_gross"`
+	Credits     string `db:"credits"`
+	CreditedBy  string `db:"credited_by"`
+	IssuedAt    int64  `db:"issued_at"`
+	IssuedBy    string `db:"issued_by"`
+	Reason      string `db:"reason"`
+	CreatedAt   int64  `db:"created_at"`
+	UpdatedAt   int64  `db:"updated_at"`
+	UpdatedBy   string `db:"updated_by"`
+	Balance     int64  `db:"balance"`
+	Identifiers string `db:"identifiers"`
 }
 
 const invoiceColumns = `id, kind, version, account_id, facility_id, number, status, currency, total_net, total_tax,
-	total_gross, credits, credited_by, issued_at, issued_by, reason, created_at, updated_at, updated_by`
+	total_gross, credits, credited_by, issued_at, issued_by, reason, created_at, updated_at, updated_by, identifiers`
 
 const invoiceSelect = `SELECT i.id, i.kind, i.version, i.account_id, i.facility_id, i.number, i.status, i.currency,
 	i.total_net, i.total_tax, i.total_gross, i.credits, i.credited_by, i.issued_at, i.issued_by, i.reason,
-	i.created_at, i.updated_at, i.updated_by,
+	i.created_at, i.updated_at, i.updated_by, i.identifiers,
 	COALESCE((SELECT b.amount FROM billing_balances b WHERE b.book = 'receivable' AND b.owner_id = i.id), 0) AS balance
 	FROM billing_invoices i`
 
-func (r invoiceRow) invoice() billing.Invoice {
+func (r invoiceRow) invoice() (billing.Invoice, error) {
 	m := func(v int64) billing.Money { return billing.Money{Amount: v, Currency: r.Currency} }
-	return billing.Invoice{
+	inv := billing.Invoice{
 		ID: r.ID, Kind: billing.InvoiceKind(r.Kind), Version: r.Version, AccountID: r.AccountID,
 		FacilityID: r.FacilityID, Number: r.Number, Status: billing.InvoiceStatus(r.Status), Currency: r.Currency,
 		TotalNet: m(r.TotalNet), TotalTax: m(r.TotalTax), TotalGross: m(r.TotalGross), Balance: m(r.Balance),
 		Credits: r.Credits, CreditedBy: r.CreditedBy, Issued: fromMicros(r.IssuedAt), IssuedBy: r.IssuedBy,
 		Reason: r.Reason, Created: fromMicros(r.CreatedAt), Updated: fromMicros(r.UpdatedAt), UpdatedBy: r.UpdatedBy,
 	}
+	var err error
+	inv.Identifiers, err = decodeIdentifiers(r.Identifiers, "invoice "+r.ID)
+	return inv, err
 }
 
 type lineRow struct {
@@ -92,7 +96,10 @@ func getInvoice(ctx context.Context, c conn, id string) (*billing.Invoice, error
 	if err := c.get(ctx, &row, invoiceSelect+` WHERE i.id = ?`, id); err != nil {
 		return nil, notFound("invoice", id, err)
 	}
-	inv := row.invoice()
+	inv, err := row.invoice()
+	if err != nil {
+		return nil, err
+	}
 	if err := withLines(ctx, c, []*billing.Invoice{&inv}); err != nil {
 		return nil, err
 	}
@@ -144,6 +151,10 @@ func (s *Store) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]bi
 	if len(f.Statuses) > 0 {
 		where, args = append(where, "i.status IN ("+in(len(f.Statuses))+")"), append(args, anyOf(f.Statuses)...)
 	}
+	if f.Identifier != nil {
+		cond, cargs := identifierCondition(identifiersOfInvoice, "i.id", f.Identifier)
+		where, args = append(where, cond), append(args, cargs...)
+	}
 	query := invoiceSelect + whereClause(where) + ` ORDER BY i.created_at, i.id`
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
@@ -156,7 +167,10 @@ func (s *Store) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]bi
 	out := make([]billing.Invoice, len(rows))
 	ptrs := make([]*billing.Invoice, len(rows))
 	for i, r := range rows {
-		out[i] = r.invoice()
+		var err error
+		if out[i], err = r.invoice(); err != nil {
+			return nil, err
+		}
 		ptrs[i] = &out[i]
 	}
 	if err := withLines(ctx, c, ptrs); err != nil {

@@ -60,15 +60,19 @@ func (t *txn) PutAccount(ctx context.Context, a billing.Account) error {
 	if err != nil {
 		return err
 	}
+	identifiers, err := encodeIdentifiers(a.Identifiers)
+	if err != nil {
+		return err
+	}
 	if a.Version == 1 {
-		_, err = t.c.exec(ctx, `INSERT INTO billing_accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = t.c.exec(ctx, `INSERT INTO billing_accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Version, a.PatientID, a.EncounterID, a.Currency, string(a.Status), string(guarantors),
-			string(coverages), micros(a.Created), micros(a.Updated), a.UpdatedBy)
+			string(coverages), micros(a.Created), micros(a.Updated), a.UpdatedBy, identifiers)
 	} else {
 		var res interface{ RowsAffected() (int64, error) }
 		res, err = t.c.exec(ctx, `UPDATE billing_accounts SET version = ?, status = ?, guarantors = ?, coverages = ?,
-			updated_at = ?, updated_by = ? WHERE id = ? AND version = ?`, a.Version, string(a.Status),
-			string(guarantors), string(coverages), micros(a.Updated), a.UpdatedBy, a.ID, a.Version-1)
+			updated_at = ?, updated_by = ?, identifiers = ? WHERE id = ? AND version = ?`, a.Version, string(a.Status),
+			string(guarantors), string(coverages), micros(a.Updated), a.UpdatedBy, identifiers, a.ID, a.Version-1)
 		if err == nil {
 			if n, _ := res.RowsAffected(); n == 0 {
 				err = fmt.Errorf("stored version is not %d: %w", a.Version-1, billing.ErrConflict)
@@ -78,7 +82,13 @@ func (t *txn) PutAccount(ctx context.Context, a billing.Account) error {
 	if err != nil {
 		return fmt.Errorf("put account %s: %w", a.ID, err)
 	}
-	snapshot, _ := json.Marshal(map[string]any{"status": a.Status, "guarantors": json.RawMessage(guarantors), "coverages": json.RawMessage(coverages)})
+	if err := t.putIdentifiers(ctx, identifiersOfAccount, a.ID, a.Identifiers, a.Version > 1); err != nil {
+		return err
+	}
+	snapshot, _ := json.Marshal(map[string]any{
+		"status": a.Status, "guarantors": json.RawMessage(guarantors), "coverages": json.RawMessage(coverages),
+		"identifiers": json.RawMessage(identifiers),
+	})
 	_, err = t.c.exec(ctx, `INSERT INTO billing_account_history (account_id, version, snapshot, changed_at, changed_by)
 		VALUES (?, ?, ?, ?, ?)`, a.ID, a.Version, string(snapshot), micros(a.Updated), a.UpdatedBy)
 	if err != nil {
@@ -104,8 +114,8 @@ func (t *txn) ChargeBySource(ctx context.Context, source, eventID string) (*bill
 	if err != nil {
 		return nil, notFound("charge for event", source+" "+eventID, err)
 	}
-	c := row.charge()
-	return &c, nil
+	c, err := row.charge()
+	return &c, err
 }
 
 func (t *txn) ListCharges(ctx context.Context, f billing.ChargeFilter) ([]billing.Charge, error) {
@@ -117,27 +127,38 @@ func (t *txn) InsertCharge(ctx context.Context, c billing.Charge) error {
 	if c.Reverses != "" {
 		reverses = c.Reverses
 	}
-	_, err := t.c.exec(ctx, `INSERT INTO billing_charges (id, account_id, code, system, display, definition_version,
+	identifiers, err := encodeIdentifiers(c.Identifiers)
+	if err != nil {
+		return err
+	}
+	_, err = t.c.exec(ctx, `INSERT INTO billing_charges (id, account_id, code, system, display, definition_version,
 		quantity, unit_price, currency, discount_ppm, tax_ppm, factor_ppm, override_reason, source, source_event_id,
-		reason, reverses, service_date, entered_at, entered_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		reason, reverses, service_date, entered_at, entered_by, identifiers)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.AccountID, c.Code, c.System, c.Display, c.DefinitionVersion, c.Quantity, c.UnitPrice.Amount,
 		c.UnitPrice.Currency, int64(c.Discount), int64(c.TaxRate), int64(c.Factor), c.OverrideReason, c.Source,
-		c.SourceEventID, c.Reason, reverses, micros(c.ServiceDate), micros(c.Entered), c.EnteredBy)
+		c.SourceEventID, c.Reason, reverses, micros(c.ServiceDate), micros(c.Entered), c.EnteredBy, identifiers)
 	if err != nil {
 		return fmt.Errorf("insert charge %s: %w", c.ID, err)
 	}
-	return nil
+	return t.putIdentifiers(ctx, identifiersOfCharge, c.ID, c.Identifiers, false)
 }
 
 func (t *txn) InsertInvoice(ctx context.Context, inv billing.Invoice) error {
-	_, err := t.c.exec(ctx, `INSERT INTO billing_invoices (`+invoiceColumns+`)
-		VALUES (?, ?, ?, ?, ?, 0, 'draft', ?, ?, ?, ?, ?, '', 0, '', ?, ?, ?, ?)`,
+	identifiers, err := encodeIdentifiers(inv.Identifiers)
+	if err != nil {
+		return err
+	}
+	_, err = t.c.exec(ctx, `INSERT INTO billing_invoices (`+invoiceColumns+`)
+		VALUES (?, ?, ?, ?, ?, 0, 'draft', ?, ?, ?, ?, ?, '', 0, '', ?, ?, ?, ?, ?)`,
 		inv.ID, string(inv.Kind), inv.Version, inv.AccountID, inv.FacilityID, inv.Currency, inv.TotalNet.Amount,
 		inv.TotalTax.Amount, inv.TotalGross.Amount, inv.Credits, inv.Reason, micros(inv.Created),
-		micros(inv.Updated), inv.UpdatedBy)
+		micros(inv.Updated), inv.UpdatedBy, identifiers)
 	if err != nil {
 		return fmt.Errorf("insert invoice %s: %w", inv.ID, err)
+	}
+	if err := t.putIdentifiers(ctx, identifiersOfInvoice, inv.ID, inv.Identifiers, false); err != nil {
+		return err
 	}
 	// Batches of 60 lines stay below SQLite's limit on bound values.
 	for start := 0; start < len(inv.Lines); start += 60 {
