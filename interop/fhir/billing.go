@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,7 +79,26 @@ const (
 	extensionPaymentUnapplied = "urn:nexus-health-360:fhir:payment-unapplied"
 	extensionAllowCredit      = "urn:nexus-health-360:fhir:payment-allow-credit"
 	extensionPaymentClaim     = "urn:nexus-health-360:fhir:payment-claim"
+	// extensionVersionAuthor on meta names the user who made the version.
+	extensionVersionAuthor = "urn:nexus-health-360:fhir:version-author"
 )
+
+// billingMeta is the meta of a billing resource: the version, when it
+// was made and, as an extension, by whom.
+type billingMeta struct {
+	VersionID   string             `json:"versionId,omitempty"`
+	LastUpdated string             `json:"lastUpdated,omitempty"`
+	Extension   []billingExtension `json:"extension,omitempty"`
+}
+
+// metaOf returns the meta of version made at at by by.
+func metaOf(version int64, at time.Time, by string) *billingMeta {
+	m := &billingMeta{VersionID: strconv.FormatInt(version, 10), LastUpdated: instant(at)}
+	if by != "" {
+		m.Extension = []billingExtension{{URL: extensionVersionAuthor, ValueString: by}}
+	}
+	return m
+}
 
 // isBillingType reports whether typ is served by the billing backend.
 func isBillingType(typ string) bool {
@@ -282,7 +302,6 @@ type (
 	}
 	annotation struct {
 		Text string `json:"text"`
-		Time string `json:"time,omitempty"`
 	}
 )
 
@@ -413,7 +432,7 @@ func (h *handler) decodeBillingBody(x *exchange, typ string, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return malformedBody(fmt.Sprintf("the %s body does not match the FHIR R4 types of its elements", typ))
 	}
-	return nil
+	return checkBillingElements(typ, body, v)
 }
 
 // tokenValues splits the values of a token search parameter.
@@ -482,7 +501,7 @@ func billingCapabilities(registry *searchparam.Registry) []capResource {
 	account.Type = "Account"
 	account.Interaction = interactions("read", "update", "create", "search-type")
 	account.Versioning = "versioned-update"
-	account.SearchParam = params("Account", "patient", "status", "subject")
+	account.SearchParam = params("Account", "identifier", "patient", "status", "subject")
 	charge.Type = "ChargeItem"
 	charge.Interaction = interactions("read", "update", "create", "search-type")
 	charge.SearchParam = params("ChargeItem", "account", "code", "entered-date", "identifier", "occurrence", "patient", "subject")

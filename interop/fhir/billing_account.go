@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/nexus-health-360/nexus/billing"
@@ -20,8 +19,9 @@ import (
 type accountResource struct {
 	ResourceType string             `json:"resourceType"`
 	ID           string             `json:"id,omitempty"`
-	Meta         *meta              `json:"meta,omitempty"`
+	Meta         *billingMeta       `json:"meta,omitempty"`
 	Extension    []billingExtension `json:"extension,omitempty"`
+	Identifier   []fhirIdentifier   `json:"identifier,omitempty"`
 	Status       string             `json:"status"`
 	Subject      []billingReference `json:"subject,omitempty"`
 	Coverage     []accountCoverage  `json:"coverage,omitempty"`
@@ -42,10 +42,11 @@ func accountResourceOf(a *billing.Account) (*emr.Resource, error) {
 	res := accountResource{
 		ResourceType: "Account",
 		ID:           a.ID,
-		Meta:         &meta{VersionID: strconv.FormatInt(a.Version, 10), LastUpdated: instant(a.Updated)},
+		Meta:         metaOf(a.Version, a.Updated, a.UpdatedBy),
 		Status:       string(a.Status),
 		Subject:      []billingReference{{Reference: "Patient/" + a.PatientID}},
 		Extension:    []billingExtension{{URL: extensionAccountCurrency, ValueCode: a.Currency}},
+		Identifier:   identifiersJSON(a.Identifiers),
 	}
 	if a.EncounterID != "" {
 		res.Extension = append(res.Extension, billingExtension{URL: extensionAccountEncounter, ValueReference: &billingReference{Reference: "Encounter/" + a.EncounterID}})
@@ -79,6 +80,7 @@ type accountRequest struct {
 	patientID   string
 	encounterID string
 	currency    string
+	identifiers []billing.Identifier
 	guarantors  []billing.Guarantor
 	coverages   []billing.Coverage
 }
@@ -99,6 +101,11 @@ func (h *handler) parseAccountBody(ctx context.Context, in *accountResource) (*a
 		return nil, badElement("invalid", "Account.subject[0]", "the subject must be a reference such as Patient/[id]")
 	}
 	req.patientID = id
+	ids, err := clientIdentifiers("Account.identifier", in.Identifier, noReservedSystem, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.identifiers = ids
 	if e := extensionOf(in.Extension, extensionAccountEncounter); e != nil && e.ValueReference != nil {
 		enc, ok := refID(e.ValueReference.Reference, "Encounter")
 		if !ok {
@@ -244,7 +251,7 @@ func (h *handler) createAccount(x *exchange) {
 		return
 	}
 	a, err := h.cfg.Billing.OpenAccount(x.ctx, billing.OpenAccountParams{
-		PatientID: req.patientID, EncounterID: req.encounterID, Currency: req.currency,
+		PatientID: req.patientID, EncounterID: req.encounterID, Currency: req.currency, Identifiers: req.identifiers,
 		Guarantors: req.guarantors, Coverages: req.coverages, By: h.by(x),
 	})
 	if err != nil {
@@ -253,7 +260,8 @@ func (h *handler) createAccount(x *exchange) {
 	}
 	if req.status == billing.AccountInactive {
 		a, err = h.cfg.Billing.UpdateAccount(x.ctx, billing.UpdateAccountParams{
-			ID: a.ID, Version: a.Version, Status: req.status, Guarantors: a.Guarantors, Coverages: a.Coverages, By: h.by(x),
+			ID: a.ID, Version: a.Version, Status: req.status, Identifiers: a.Identifiers, Guarantors: a.Guarantors,
+			Coverages: a.Coverages, By: h.by(x),
 		})
 		if err != nil {
 			h.fail(x, billingError(err))
@@ -263,8 +271,8 @@ func (h *handler) createAccount(x *exchange) {
 	writeMapped(h, x, http.StatusCreated, a, accountResourceOf)
 }
 
-// updateAccount serves PUT Account/[id]: the status, guarantors and
-// coverage change, and the subject, encounter and currency must stay.
+// updateAccount serves PUT Account/[id]: the status, identifiers,
+// guarantors and coverage change, and the subject, encounter and currency must stay.
 // If-Match, when sent, must name the current version.
 func (h *handler) updateAccount(x *exchange) {
 	ifMatch, err := parseIfMatch(x.r)
@@ -303,7 +311,8 @@ func (h *handler) updateAccount(x *exchange) {
 		version = cur.Version
 	}
 	a, err := h.cfg.Billing.UpdateAccount(x.ctx, billing.UpdateAccountParams{
-		ID: cur.ID, Version: version, Status: req.status, Guarantors: req.guarantors, Coverages: req.coverages, By: h.by(x),
+		ID: cur.ID, Version: version, Status: req.status, Identifiers: req.identifiers, Guarantors: req.guarantors,
+		Coverages: req.coverages, By: h.by(x),
 	})
 	if err != nil {
 		if ifMatch != 0 && statusOf(billingError(err)) == http.StatusConflict {
@@ -315,15 +324,15 @@ func (h *handler) updateAccount(x *exchange) {
 	writeMapped(h, x, http.StatusOK, a, accountResourceOf)
 }
 
-// searchAccounts serves Account search by patient, subject and status,
-// oldest first.
+// searchAccounts serves Account search by identifier, patient, subject
+// and status, oldest first.
 func (h *handler) searchAccounts(x *exchange) {
 	params, err := h.schedulingParams(x)
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	if err := checkParamNames(params, "patient", "subject", "status", "_count", cursorParam); err != nil {
+	if err := checkParamNames(params, "identifier", "patient", "subject", "status", "_count", cursorParam); err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -332,8 +341,8 @@ func (h *handler) searchAccounts(x *exchange) {
 		h.fail(x, err)
 		return
 	}
-	patients := patientRefs(params)
-	f := billing.AccountFilter{Limit: maxPageWindow}
+	patients, identifiers := patientRefs(params), tokenValues(params, "identifier")
+	f := billing.AccountFilter{Limit: maxPageWindow, Identifier: identifierFilter(identifiers, noReservedSystem)}
 	if len(patients) > 0 && len(patients[0]) == 1 {
 		f.PatientID = patients[0][0]
 	}
@@ -346,8 +355,10 @@ func (h *handler) searchAccounts(x *exchange) {
 	var out []resourceJSON
 	for i := range list {
 		a := &list[i]
+		ids := identifiersJSON(a.Identifiers)
 		if !matchAll(patients, func(id string) bool { return id == a.PatientID }) ||
-			!matchAll(statuses, func(s string) bool { return s == string(a.Status) }) {
+			!matchAll(statuses, func(s string) bool { return s == string(a.Status) }) ||
+			!matchAll(identifiers, func(tok string) bool { return identifierMatches(tok, ids) }) {
 			continue
 		}
 		res, err := accountResourceOf(a)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 type chargeItemResource struct {
 	ResourceType        string             `json:"resourceType"`
 	ID                  string             `json:"id,omitempty"`
-	Meta                *meta              `json:"meta,omitempty"`
+	Meta                *billingMeta       `json:"meta,omitempty"`
 	Extension           []billingExtension `json:"extension,omitempty"`
 	Identifier          []fhirIdentifier   `json:"identifier,omitempty"`
 	DefinitionCanonical []string           `json:"definitionCanonical,omitempty"`
@@ -44,7 +45,7 @@ func chargeResourceOf(c *billing.Charge, a *billing.Account) (*emr.Resource, err
 	res := chargeItemResource{
 		ResourceType:        "ChargeItem",
 		ID:                  c.ID,
-		Meta:                &meta{VersionID: "1", LastUpdated: instant(c.Entered)},
+		Meta:                metaOf(1, c.Entered, c.EnteredBy),
 		DefinitionCanonical: []string{ChargeDefinitionURL + c.Code + "|" + strconv.FormatInt(c.DefinitionVersion, 10)},
 		Status:              string(c.Status),
 		Code:                codeableConcept{Coding: []coding{{System: c.System, Code: c.Code, Display: c.Display}}},
@@ -60,9 +61,7 @@ func chargeResourceOf(c *billing.Charge, a *billing.Account) (*emr.Resource, err
 	if a.EncounterID != "" {
 		res.Context = &billingReference{Reference: "Encounter/" + a.EncounterID}
 	}
-	if c.Source != "" {
-		res.Identifier = []fhirIdentifier{{System: ChargeSourceSystem + c.Source, Value: c.SourceEventID}}
-	}
+	res.Identifier = append(sourceIdentifiers(c), identifiersJSON(c.Identifiers)...)
 	if c.OverrideReason != "" {
 		total, err := c.UnitPrice.Mul(c.Quantity)
 		if err != nil {
@@ -81,6 +80,19 @@ func chargeResourceOf(c *billing.Charge, a *billing.Account) (*emr.Resource, err
 	}
 	return billingResource("ChargeItem", c.ID, 1, c.Entered, res)
 }
+
+// sourceIdentifiers returns the identifier the server gives a captured
+// charge, with the source event it was captured from.
+func sourceIdentifiers(c *billing.Charge) []fhirIdentifier {
+	if c.Source == "" {
+		return nil
+	}
+	return []fhirIdentifier{{System: ChargeSourceSystem + c.Source, Value: c.SourceEventID}}
+}
+
+// chargeSourceSystem reports whether system is one the server assigns
+// to captured charges.
+func chargeSourceSystem(system string) bool { return strings.HasPrefix(system, ChargeSourceSystem) }
 
 // accountCache reads each account once while mapping a list of records.
 type accountCache struct {
@@ -132,7 +144,8 @@ func (h *handler) readCharge(x *exchange) {
 
 // createCharge serves POST ChargeItem: a manual charge on the account it
 // names, priced from the chargemaster unless priceOverride is given. The
-// reason for entering it by hand is the first note.
+// reason for entering it by hand is the first note, and the identifiers
+// are stored with the charge.
 func (h *handler) createCharge(x *exchange) {
 	var in chargeItemResource
 	if err := h.decodeBillingBody(x, "ChargeItem", &in); err != nil {
@@ -163,6 +176,28 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 	if in.Status != string(billing.ChargeBillable) {
 		return nil, badElement("not-supported", "ChargeItem.status", "a new charge must be billable")
 	}
+	err := rejectSent(map[string]bool{
+		"ChargeItem.definitionCanonical": len(in.DefinitionCanonical) > 0,
+		"ChargeItem.enterer":             in.Enterer != nil,
+		"ChargeItem.enteredDate":         in.EnteredDate != "",
+		"ChargeItem.extension":           extensionOf(in.Extension, extensionChargeReverses) != nil,
+	}, "the billing service sets this element on a new charge; leave it out")
+	if err != nil {
+		return nil, err
+	}
+	err = rejectSent(map[string]bool{
+		"ChargeItem.note[1]": len(in.Note) > 1,
+		"ChargeItem.occurrencePeriod.end": in.OccurrencePeriod != nil && in.OccurrencePeriod.End != "" &&
+			in.OccurrencePeriod.End != in.OccurrencePeriod.Start,
+		"ChargeItem.code.text": in.Code.Text != "",
+	}, "the billing service cannot store this element: a charge keeps one note (the reason it was entered by hand), one service time and the chargemaster's coding")
+	if err != nil {
+		return nil, err
+	}
+	ids, err := clientIdentifiers("ChargeItem.identifier", in.Identifier, chargeSourceSystem, nil)
+	if err != nil {
+		return nil, err
+	}
 	if len(in.Account) != 1 {
 		return nil, badElement("required", "ChargeItem.account", "name exactly one Account")
 	}
@@ -180,10 +215,10 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 	if in.Subject == nil || in.Subject.Reference != "Patient/"+a.PatientID {
 		return nil, unprocessable("ChargeItem.subject", "the subject must be the Patient of the account")
 	}
-	if in.Context != nil && a.EncounterID != "" && in.Context.Reference != "Encounter/"+a.EncounterID {
-		return nil, unprocessable("ChargeItem.context", "the encounter differs from the account's")
+	if in.Context != nil && (a.EncounterID == "" || in.Context.Reference != "Encounter/"+a.EncounterID) {
+		return nil, unprocessable("ChargeItem.context", "the context is the encounter of the account, and this account has none or another")
 	}
-	p := &billing.ManualChargeParams{AccountID: a.ID, Quantity: 1}
+	p := &billing.ManualChargeParams{AccountID: a.ID, Quantity: 1, Identifiers: ids}
 	var codes []coding
 	for _, cd := range in.Code.Coding {
 		if cd.Code != "" {
@@ -262,6 +297,15 @@ func (h *handler) updateCharge(x *exchange) {
 		h.fail(x, unprocessable("ChargeItem.status", "a charge is never changed; set status entered-in-error to reverse it"))
 		return
 	}
+	ids, err := clientIdentifiers("ChargeItem.identifier", in.Identifier, chargeSourceSystem, sourceIdentifiers(cur))
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	if !slices.Equal(ids, cur.Identifiers) {
+		h.fail(x, unprocessable("ChargeItem.identifier", "a charge is never changed, so its identifiers stay as they were entered"))
+		return
+	}
 	reason := ""
 	if len(in.Note) > 0 {
 		reason = in.Note[len(in.Note)-1].Text
@@ -312,7 +356,8 @@ func (h *handler) searchCharges(x *exchange) {
 	// filter the first maxPageWindow charges, so a search on a larger
 	// chargemaster history without account can miss matches.
 	accounts := tokenValues(params, "account")
-	f := billing.ChargeFilter{Limit: maxPageWindow}
+	identifiers := tokenValues(params, "identifier")
+	f := billing.ChargeFilter{Limit: maxPageWindow, Identifier: identifierFilter(identifiers, chargeSourceSystem)}
 	if len(accounts) > 0 && len(accounts[0]) == 1 {
 		f.AccountID = strings.TrimPrefix(accounts[0][0], "Account/")
 	}
@@ -321,7 +366,7 @@ func (h *handler) searchCharges(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	patients, codes, identifiers := patientRefs(params), tokenValues(params, "code"), tokenValues(params, "identifier")
+	patients, codes := patientRefs(params), tokenValues(params, "code")
 	cache := &accountCache{svc: h.cfg.Billing}
 	var out []resourceJSON
 	for i := range list {
@@ -335,7 +380,7 @@ func (h *handler) searchCharges(x *exchange) {
 			matchAll(patients, func(id string) bool { return id == a.PatientID }) &&
 			matchAll(codes, func(tok string) bool { return tokenMatches(tok, c.System, c.Code) }) &&
 			matchAll(identifiers, func(tok string) bool {
-				return c.Source != "" && tokenMatches(tok, ChargeSourceSystem+c.Source, c.SourceEventID)
+				return identifierMatches(tok, append(sourceIdentifiers(c), identifiersJSON(c.Identifiers)...))
 			}) &&
 			entered.contains(c.Entered) && occurred.contains(c.ServiceDate)
 		if !ok {
@@ -371,7 +416,7 @@ func tokenMatches(token, system, code string) bool {
 type chargeDefinitionResource struct {
 	ResourceType  string          `json:"resourceType"`
 	ID            string          `json:"id,omitempty"`
-	Meta          *meta           `json:"meta,omitempty"`
+	Meta          *billingMeta    `json:"meta,omitempty"`
 	URL           string          `json:"url,omitempty"`
 	Version       string          `json:"version,omitempty"`
 	Title         string          `json:"title,omitempty"`
@@ -397,7 +442,7 @@ func chargeDefinitionResourceOf(d *billing.ChargeDefinition) (*emr.Resource, err
 	res := chargeDefinitionResource{
 		ResourceType: "ChargeItemDefinition",
 		ID:           d.Code,
-		Meta:         &meta{VersionID: strconv.FormatInt(d.Version, 10), LastUpdated: instant(d.Updated)},
+		Meta:         metaOf(d.Version, d.Updated, d.UpdatedBy),
 		URL:          ChargeDefinitionURL + d.Code,
 		Version:      strconv.FormatInt(d.Version, 10),
 		Title:        d.Display,

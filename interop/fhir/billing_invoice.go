@@ -3,6 +3,7 @@ package fhir
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ const FacilitySystem = "urn:nexus-health-360:facility"
 type invoiceResource struct {
 	ResourceType    string             `json:"resourceType"`
 	ID              string             `json:"id,omitempty"`
-	Meta            *meta              `json:"meta,omitempty"`
+	Meta            *billingMeta       `json:"meta,omitempty"`
 	Extension       []billingExtension `json:"extension,omitempty"`
 	Identifier      []fhirIdentifier   `json:"identifier,omitempty"`
 	Status          string             `json:"status"`
@@ -50,11 +51,23 @@ func invoiceNumberSystem(inv *billing.Invoice) string {
 	return s
 }
 
+// numberIdentifiers returns the identifier of an issued invoice's number.
+func numberIdentifiers(inv *billing.Invoice) []fhirIdentifier {
+	if inv.Number == 0 {
+		return nil
+	}
+	return []fhirIdentifier{{System: invoiceNumberSystem(inv), Value: strconv.FormatInt(inv.Number, 10)}}
+}
+
+// invoiceNumberSystemOf reports whether system is one the server assigns
+// to invoice numbers.
+func invoiceNumberSystemOf(system string) bool { return strings.HasPrefix(system, InvoiceNumberSystem) }
+
 func invoiceResourceOf(inv *billing.Invoice, a *billing.Account) (*emr.Resource, error) {
 	res := invoiceResource{
 		ResourceType: "Invoice",
 		ID:           inv.ID,
-		Meta:         &meta{VersionID: strconv.FormatInt(inv.Version, 10), LastUpdated: instant(inv.Updated)},
+		Meta:         metaOf(inv.Version, inv.Updated, inv.UpdatedBy),
 		Extension: []billingExtension{
 			{URL: extensionInvoiceKind, ValueCode: string(inv.Kind)},
 			{URL: extensionInvoiceBalance, ValueMoney: moneyJSON(inv.Balance)},
@@ -66,9 +79,7 @@ func invoiceResourceOf(inv *billing.Invoice, a *billing.Account) (*emr.Resource,
 		TotalNet:   moneyJSON(inv.TotalNet),
 		TotalGross: moneyJSON(inv.TotalGross),
 	}
-	if inv.Number > 0 {
-		res.Identifier = []fhirIdentifier{{System: invoiceNumberSystem(inv), Value: strconv.FormatInt(inv.Number, 10)}}
-	}
+	res.Identifier = append(numberIdentifiers(inv), identifiersJSON(inv.Identifiers)...)
 	if !inv.Issued.IsZero() {
 		res.Date = dateTime(inv.Issued)
 	}
@@ -127,7 +138,9 @@ func (h *handler) readInvoice(x *exchange) {
 // the account's open charges (those of lineItem.chargeItemReference when
 // given), and status issued also issues it, in one transaction. totalNet
 // and totalGross, when sent, must equal the sums of the lines, or nothing
-// is stored. identifier and date are assigned by the service and not read.
+// is stored. The number identifier, date, prices and balance are set by
+// the service, so a body that sends them gets 422, and other identifiers
+// are stored with the invoice.
 func (h *handler) createInvoice(x *exchange) {
 	var in invoiceResource
 	if err := h.decodeBillingBody(x, "Invoice", &in); err != nil {
@@ -165,6 +178,24 @@ func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*b
 	if e := extensionOf(in.Extension, extensionInvoiceKind); e != nil && e.ValueCode != string(billing.KindInvoice) {
 		return nil, unprocessable("Invoice.extension", "credit notes are issued by cancelling an invoice")
 	}
+	sent := map[string]bool{
+		"Invoice.date":            in.Date != "",
+		"Invoice.cancelledReason": in.CancelledReason != "",
+		"Invoice.extension": extensionOf(in.Extension, extensionInvoiceBalance) != nil ||
+			extensionOf(in.Extension, extensionInvoiceCredits) != nil || extensionOf(in.Extension, extensionInvoiceCredited) != nil,
+	}
+	for i, item := range in.LineItem {
+		sent["Invoice.lineItem["+strconv.Itoa(i)+"].priceComponent"] = len(item.PriceComponent) > 0
+		sent["Invoice.lineItem["+strconv.Itoa(i)+"].sequence"] = item.Sequence != 0 && item.Sequence != i+1
+	}
+	if err := rejectSent(sent, "the billing service sets this element from the charges when it drafts or issues the invoice; leave it out"); err != nil {
+		return nil, err
+	}
+	ids, err := clientIdentifiers("Invoice.identifier", in.Identifier, invoiceNumberSystemOf, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.Identifiers = ids
 	if in.Account == nil {
 		return nil, badElement("required", "Invoice.account", "name the Account whose charges are invoiced")
 	}
@@ -183,7 +214,10 @@ func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*b
 	if in.Subject != nil && in.Subject.Reference != "Patient/"+a.PatientID {
 		return nil, unprocessable("Invoice.subject", "the subject must be the Patient of the account")
 	}
-	if in.Issuer != nil && in.Issuer.Identifier != nil && in.Issuer.Identifier.System == FacilitySystem {
+	if in.Issuer != nil {
+		if in.Issuer.Identifier == nil || in.Issuer.Identifier.System != FacilitySystem || in.Issuer.Identifier.Value == "" || in.Issuer.Reference != "" {
+			return nil, unprocessable("Invoice.issuer", "the issuer is the facility, given only as an identifier in system "+FacilitySystem)
+		}
 		p.FacilityID = in.Issuer.Identifier.Value
 	}
 	for i, item := range in.LineItem {
@@ -286,6 +320,13 @@ func sameInvoice(in *invoiceResource, cur *billing.Invoice) error {
 	if in.Account != nil && in.Account.Reference != "Account/"+cur.AccountID {
 		return immutable("Invoice.account")
 	}
+	ids, err := clientIdentifiers("Invoice.identifier", in.Identifier, invoiceNumberSystemOf, numberIdentifiers(cur))
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(ids, cur.Identifiers) {
+		return unprocessable("Invoice.identifier", "the identifiers of an invoice are set when it is drafted and never change")
+	}
 	for _, t := range []struct {
 		path string
 		sent *fhirMoney
@@ -338,8 +379,8 @@ func (h *handler) searchInvoices(x *exchange) {
 	}
 	// NOTE: as for ChargeItem, parameters other than account filter the
 	// first maxPageWindow invoices.
-	accounts := tokenValues(params, "account")
-	f := billing.InvoiceFilter{Limit: maxPageWindow}
+	accounts, identifiers := tokenValues(params, "account"), tokenValues(params, "identifier")
+	f := billing.InvoiceFilter{Limit: maxPageWindow, Identifier: identifierFilter(identifiers, invoiceNumberSystemOf)}
 	if len(accounts) > 0 && len(accounts[0]) == 1 {
 		f.AccountID = strings.TrimPrefix(accounts[0][0], "Account/")
 	}
@@ -348,7 +389,7 @@ func (h *handler) searchInvoices(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	patients, statuses, identifiers := patientRefs(params), tokenValues(params, "status"), tokenValues(params, "identifier")
+	patients, statuses := patientRefs(params), tokenValues(params, "status")
 	cache := &accountCache{svc: h.cfg.Billing}
 	var out []resourceJSON
 	for i := range list {
@@ -362,7 +403,7 @@ func (h *handler) searchInvoices(x *exchange) {
 			matchAll(patients, func(id string) bool { return id == a.PatientID }) &&
 			matchAll(statuses, func(s string) bool { return s == string(inv.Status) }) &&
 			matchAll(identifiers, func(tok string) bool {
-				return inv.Number > 0 && tokenMatches(tok, invoiceNumberSystem(inv), strconv.FormatInt(inv.Number, 10))
+				return identifierMatches(tok, append(numberIdentifiers(inv), identifiersJSON(inv.Identifiers)...))
 			}) &&
 			(params["date"] == nil || (!inv.Issued.IsZero() && issued.contains(inv.Issued)))
 		if !ok {

@@ -20,7 +20,7 @@ const PaymentTypeSystem = "http://terminology.hl7.org/CodeSystem/payment-type"
 type paymentResource struct {
 	ResourceType      string             `json:"resourceType"`
 	ID                string             `json:"id,omitempty"`
-	Meta              *meta              `json:"meta,omitempty"`
+	Meta              *billingMeta       `json:"meta,omitempty"`
 	Extension         []billingExtension `json:"extension,omitempty"`
 	Status            string             `json:"status"`
 	Created           string             `json:"created,omitempty"`
@@ -42,7 +42,7 @@ func paymentResourceOf(p *billing.Payment) (*emr.Resource, error) {
 	res := paymentResource{
 		ResourceType: "PaymentReconciliation",
 		ID:           p.ID,
-		Meta:         &meta{VersionID: "1", LastUpdated: instant(p.Posted)},
+		Meta:         metaOf(1, p.Posted, p.PostedBy),
 		Extension: []billingExtension{
 			{URL: extensionPaymentAccount, ValueReference: &billingReference{Reference: "Account/" + p.AccountID}},
 			{URL: extensionPaymentKind, ValueCode: string(p.Kind)},
@@ -130,6 +130,19 @@ func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.P
 		return nil, badElement("invalid", "PaymentReconciliation.status", "status must be active")
 	}
 	amount, err := parseMoney("PaymentReconciliation.paymentAmount", in.PaymentAmount)
+	if err != nil {
+		return nil, err
+	}
+	err = rejectSent(map[string]bool{
+		"PaymentReconciliation.created": in.Created != "",
+		"PaymentReconciliation.outcome": in.Outcome != "" && in.Outcome != "complete",
+		"PaymentReconciliation.extension": extensionOf(in.Extension, extensionPaymentUnapplied) != nil ||
+			extensionOf(in.Extension, extensionPaymentClaim) != nil,
+		"PaymentReconciliation.paymentIdentifier.system": in.PaymentIdentifier != nil && in.PaymentIdentifier.System != "",
+		"PaymentReconciliation.paymentIssuer.display": in.PaymentIssuer != nil && in.PaymentIssuer.Reference != "" &&
+			in.PaymentIssuer.Display != "",
+		"PaymentReconciliation.paymentIssuer.identifier": in.PaymentIssuer != nil && in.PaymentIssuer.Identifier != nil,
+	}, "the billing service sets this element or cannot store it: it keeps the payer as a reference or a display, the payer's reference as a value only, and sets created, outcome, the credit kept and the claim")
 	if err != nil {
 		return nil, err
 	}
