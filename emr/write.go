@@ -121,6 +121,9 @@ func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode)
 	if err := checkWriteAccess(ctx, "write "+p.typ+"/"+p.id, p.typ, patients, newPatient); err != nil {
 		return nil, "", err
 	}
+	if checkErr := runWriteCheck(ctx, p, cur, err, patients); checkErr != nil {
+		return nil, "", checkErr
+	}
 	var version int64 = 1
 	// Method records the interaction: "create" for a create with a server
 	// id, "update" for a write under the caller's id, even when it creates
