@@ -61,6 +61,11 @@
 // Recorder before it takes effect, and is returned in each Decision that
 // uses it so that the caller audits every access made through it.
 //
+// interop/fhir decides create as well as update when a write turns out to
+// create its resource (a PUT to a new id, a conditional update or a
+// bundle entry), and rejects a write whose result changes the stored
+// meta.security labels.
+//
 // # HTTP
 //
 // Handler serves /auth/token, /auth/authorize, /auth/jwks,
