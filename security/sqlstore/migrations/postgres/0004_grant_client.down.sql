@@ -1,1 +1,0 @@
-ALTER TABLE security_grants DROP COLUMN client_id;
