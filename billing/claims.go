@@ -54,18 +54,28 @@ func (s *Service) BuildClaim(ctx context.Context, p BuildClaimParams) (*Claim, e
 	if p.CoverageOrder == 0 {
 		p.CoverageOrder = 1
 	}
+	// The invoice's account is read before the transaction, so that the
+	// transaction locks the account before the invoice, in the order
+	// PostPayment takes them.
+	listed, err := s.store.GetInvoice(ctx, p.InvoiceID)
+	if err != nil {
+		return nil, fmt.Errorf("build claim for invoice %s: %w", p.InvoiceID, err)
+	}
 	var out *Claim
-	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		acct, err := tx.GetAccount(ctx, listed.AccountID)
+		if err != nil {
+			return err
+		}
 		inv, err := tx.GetInvoice(ctx, p.InvoiceID)
 		if err != nil {
 			return err
 		}
+		if inv.AccountID != acct.ID {
+			return fmt.Errorf("invoice %s no longer belongs to account %s: %w", inv.ID, acct.ID, ErrConflict)
+		}
 		if inv.Kind != KindInvoice || (inv.Status != InvoiceIssued && inv.Status != InvoiceBalanced) {
 			return fmt.Errorf("%s %s is %s, not issued: %w", inv.Kind, inv.ID, inv.Status, ErrConflict)
-		}
-		acct, err := tx.GetAccount(ctx, inv.AccountID)
-		if err != nil {
-			return err
 		}
 		var cov *Coverage
 		for _, c := range acct.Coverages {

@@ -46,9 +46,14 @@
 // through. Invoice numbers have no gaps, and totals equal the sum of the
 // lines at issue. Issued invoices, charges and ledger entries never
 // change. Each source event has at most one charge, each charge is on at
-// most one open invoice, and no balance goes below zero. A payment larger than the balance it is applied
-// to is rejected unless AllowCredit keeps the rest as account credit.
-// Every write names its user (By) and keeps who and when.
+// most one open invoice, and no balance goes below zero. A payment
+// larger than the balance it is applied to is rejected unless
+// AllowCredit keeps the rest as account credit. Every amount is in a
+// supported ISO 4217 currency, and the database checks that each code
+// is three upper-case letters. A ledger entry is in its account's
+// currency, and the invoice it names exists, belongs to the same
+// account and is in the same currency. Every write names its user (By)
+// and keeps who and when.
 //
 // # Events
 //
@@ -62,9 +67,26 @@
 //
 // A Service and the sqlstore Store are safe for concurrent use. Writes
 // that touch an account, invoice or claim lock its row on PostgreSQL and
-// are serialised by the single writer on SQLite. Deadlocks and
-// serialisation failures are retried a few times and then returned as
-// ErrTransient.
+// are serialised by the single writer on SQLite. Payments, credit,
+// refunds, adjustments and claims lock the account before any of its
+// invoices, so concurrent payments on one account run one after another
+// and each sees the balances the one before it left. A payment that no
+// longer fits fails with ErrOverpayment. Payments on different accounts
+// wait for each other only at commit on PostgreSQL, where one lock
+// orders the outbox writes.
+//
+// A transaction holds one database connection from start to commit, and
+// every read it needs goes through its Tx. Reading through the Store
+// while a Tx is open would need a second connection, and on PostgreSQL
+// the Store's reads and writes share one pool, so enough concurrent
+// transactions would hold every connection and wait forever. The
+// conformance suite runs its concurrent payments on a pool of two
+// connections to check this. Adjust and BuildClaim read the invoice's
+// account through the Store before their transaction starts, to learn
+// which account to lock first.
+//
+// Deadlocks and serialisation failures are retried a few times and then
+// returned as ErrTransient.
 //
 // # Known limits
 //

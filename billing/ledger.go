@@ -29,16 +29,18 @@ type PaymentParams struct {
 
 // PostPayment records a payment and posts it to the ledger: cash in,
 // then each allocation from unapplied money to an invoice's receivable.
-// An invoice whose balance reaches zero becomes balanced. Allocations
-// are checked against balances read under the invoices' row locks, and
-// the database rejects any posting that would take a balance below zero,
-// so concurrent payments never overpay an invoice.
+// An invoice whose balance reaches zero becomes balanced. The payment
+// locks the account first and then each invoice, and checks allocations
+// against balances read under those locks. Concurrent payments on one
+// account therefore run one after another, and the database rejects any
+// posting that would take a balance below zero, so no invoice is ever
+// overpaid.
 func (s *Service) PostPayment(ctx context.Context, p PaymentParams) (*Payment, error) {
 	if err := requireBy("post payment", p.By); err != nil {
 		return nil, err
 	}
-	if p.Amount.Amount <= 0 {
-		return nil, invalidf("post payment on account %s: Amount must be positive", p.AccountID)
+	if err := validAmount(p.Amount); err != nil {
+		return nil, fmt.Errorf("post payment on account %s: %w", p.AccountID, err)
 	}
 	if p.Received.IsZero() {
 		p.Received = s.now()
@@ -55,6 +57,9 @@ func (s *Service) PostPayment(ctx context.Context, p PaymentParams) (*Payment, e
 	return out, nil
 }
 
+// postPayment posts p within tx. It reads only through tx: a read
+// through the Store would wait for a second connection while tx holds
+// one, and on PostgreSQL both come from one pool.
 func (s *Service) postPayment(ctx context.Context, tx Tx, p PaymentParams) (*Payment, error) {
 	acct, err := tx.GetAccount(ctx, p.AccountID)
 	if err != nil {
@@ -119,8 +124,8 @@ func (s *Service) allocate(ctx context.Context, tx Tx, acct *Account, p PaymentP
 	if p.Allocations != nil {
 		seen := map[string]bool{}
 		for _, a := range p.Allocations {
-			if a.Amount.Amount <= 0 {
-				return nil, fmt.Errorf("allocation to invoice %s: amount must be positive: %w", a.InvoiceID, ErrInvalid)
+			if err := validAmount(a.Amount); err != nil {
+				return nil, fmt.Errorf("allocation to invoice %s: %w", a.InvoiceID, err)
 			}
 			if seen[a.InvoiceID] {
 				return nil, fmt.Errorf("invoice %s is allocated twice: %w", a.InvoiceID, ErrInvalid)
@@ -132,7 +137,7 @@ func (s *Service) allocate(ctx context.Context, tx Tx, acct *Account, p PaymentP
 		}
 		return p.Allocations, nil
 	}
-	invoices, err := s.store.ListInvoices(ctx, InvoiceFilter{AccountID: acct.ID, Kind: KindInvoice, Statuses: []InvoiceStatus{InvoiceIssued}})
+	invoices, err := tx.ListInvoices(ctx, InvoiceFilter{AccountID: acct.ID, Kind: KindInvoice, Statuses: []InvoiceStatus{InvoiceIssued}})
 	if err != nil {
 		return nil, err
 	}
@@ -211,8 +216,8 @@ func (s *Service) ApplyCredit(ctx context.Context, p ApplyCreditParams) error {
 	if err := requireBy("apply credit", p.By); err != nil {
 		return err
 	}
-	if p.Amount.Amount <= 0 {
-		return invalidf("apply credit on account %s: Amount must be positive", p.AccountID)
+	if err := validAmount(p.Amount); err != nil {
+		return fmt.Errorf("apply credit on account %s: %w", p.AccountID, err)
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		acct, err := tx.GetAccount(ctx, p.AccountID)
@@ -261,8 +266,8 @@ func (s *Service) Refund(ctx context.Context, p RefundParams) (*Payment, error) 
 	if err := requireBy("refund", p.By); err != nil {
 		return nil, err
 	}
-	if p.Amount.Amount <= 0 {
-		return nil, invalidf("refund on account %s: Amount must be positive", p.AccountID)
+	if err := validAmount(p.Amount); err != nil {
+		return nil, fmt.Errorf("refund on account %s: %w", p.AccountID, err)
 	}
 	var out *Payment
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -330,36 +335,40 @@ func (s *Service) Adjust(ctx context.Context, p AdjustParams) error {
 	default:
 		return invalidf("adjust invoice %s: Kind %q is not adjustment or write-off", p.InvoiceID, p.Kind)
 	}
-	if p.Amount.Amount <= 0 {
-		return invalidf("adjust invoice %s: Amount must be positive", p.InvoiceID)
+	if err := validAmount(p.Amount); err != nil {
+		return fmt.Errorf("adjust invoice %s: %w", p.InvoiceID, err)
 	}
 	if strings.TrimSpace(p.Reason) == "" {
 		return invalidf("adjust invoice %s: Reason is missing", p.InvoiceID)
 	}
-	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
-		inv, err := tx.GetInvoice(ctx, p.InvoiceID)
+	// The invoice's account is read before the transaction, so that the
+	// transaction locks the account before the invoice, in the order
+	// PostPayment takes them. checkApplicable then checks, under both
+	// locks, that the invoice still belongs to that account.
+	listed, err := s.store.GetInvoice(ctx, p.InvoiceID)
+	if err != nil {
+		return fmt.Errorf("adjust invoice %s: %w", p.InvoiceID, err)
+	}
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		acct, err := tx.GetAccount(ctx, listed.AccountID)
 		if err != nil {
 			return err
 		}
-		acct, err := tx.GetAccount(ctx, inv.AccountID)
-		if err != nil {
-			return err
-		}
-		if err := s.checkApplicable(ctx, tx, acct, inv.ID, p.Amount); err != nil {
+		if err := s.checkApplicable(ctx, tx, acct, p.InvoiceID, p.Amount); err != nil {
 			return err
 		}
 		now := s.now()
 		err = tx.Post(ctx, []Entry{{
 			JournalID: string(p.Kind) + "-" + s.cfg.NewID(), Kind: p.Kind, Debit: book, Credit: BookReceivable,
-			Amount: p.Amount, AccountID: acct.ID, InvoiceID: inv.ID, Posted: now, PostedBy: p.By, Memo: p.Reason,
+			Amount: p.Amount, AccountID: acct.ID, InvoiceID: p.InvoiceID, Posted: now, PostedBy: p.By, Memo: p.Reason,
 		}})
 		if err != nil {
 			return err
 		}
-		if err := s.markBalanced(ctx, tx, []Allocation{{InvoiceID: inv.ID}}, now, p.By); err != nil {
+		if err := s.markBalanced(ctx, tx, []Allocation{{InvoiceID: p.InvoiceID}}, now, p.By); err != nil {
 			return err
 		}
-		return emit(ctx, tx, now, EventAdjustment, inv.ID, 0, map[string]any{"kind": p.Kind, "amount": moneyData(p.Amount)})
+		return emit(ctx, tx, now, EventAdjustment, p.InvoiceID, 0, map[string]any{"kind": p.Kind, "amount": moneyData(p.Amount)})
 	})
 	if err != nil {
 		return fmt.Errorf("adjust invoice %s: %w", p.InvoiceID, err)
@@ -423,6 +432,18 @@ func (s *Service) Statement(ctx context.Context, accountID string, from, to time
 		return nil, fmt.Errorf("statement of account %s: %w", accountID, err)
 	}
 	return st, nil
+}
+
+// validAmount checks an amount a caller sends: positive, in a supported
+// ISO 4217 currency.
+func validAmount(m Money) error {
+	if err := ValidCurrency(m.Currency); err != nil {
+		return err
+	}
+	if m.Amount <= 0 {
+		return invalidf("Amount %s must be positive", m)
+	}
+	return nil
 }
 
 // bookDelta returns how e moves the balance of book: debits raise the

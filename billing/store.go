@@ -159,6 +159,10 @@ type Tx interface {
 	InsertInvoice(ctx context.Context, inv Invoice) error
 	// GetInvoice returns an invoice locked against other writers.
 	GetInvoice(ctx context.Context, id string) (*Invoice, error)
+	// ListInvoices returns the invoices that match f without locking
+	// them. A caller that changes one locks it with GetInvoice and
+	// checks it again.
+	ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, error)
 	// UpdateInvoice applies u, guarded as InvoiceUpdate says. Issuing
 	// also checks in the database that the totals equal the sums of the
 	// lines. Cancelling releases the charges the invoice held.

@@ -2,6 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -65,6 +67,42 @@ func BenchmarkIssueStep(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
+		})
+	}
+}
+
+// BenchmarkParallelPayments measures PostPayment from 8 goroutines per
+// CPU at once, each payment on its own account and paying that
+// account's one invoice in full. Accounts and invoices are made with the
+// timer stopped. The payments/s metric counts committed payments per
+// second of the timed loop.
+func BenchmarkParallelPayments(b *testing.B) {
+	for _, backend := range storagetest.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			db := backend.Open(b)
+			require.NoError(b, db.Migrate(context.Background(), sqlstore.Migrations()))
+			f := billingtest.NewFixture(b, sqlstore.New(db), billing.Config{})
+			f.Item(b, "A", 1999, 0)
+			accounts := make([]string, b.N)
+			for i := range b.N {
+				acct := f.Account(b, fmt.Sprintf("p%d", i))
+				f.Charge(b, acct.ID, "A", 1)
+				f.Issued(b, acct.ID)
+				accounts[i] = acct.ID
+			}
+			var next atomic.Int64
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := accounts[next.Add(1)-1]
+					_, err := f.Service.PostPayment(f.Ctx, billing.PaymentParams{AccountID: id, Amount: billingtest.USD(1999), By: billingtest.User})
+					if err != nil {
+						b.Errorf("payment on account %s: %v", id, err)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "payments/s")
 		})
 	}
 }

@@ -137,6 +137,11 @@ func (s *Store) GetInvoice(ctx context.Context, id string) (*billing.Invoice, er
 }
 
 func (s *Store) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]billing.Invoice, error) {
+	return listInvoices(ctx, s.reader(), f)
+}
+
+// listInvoices reads without locking, in a transaction as on the pool.
+func listInvoices(ctx context.Context, c conn, f billing.InvoiceFilter) ([]billing.Invoice, error) {
 	var where []string
 	var args []any
 	if f.AccountID != "" {
@@ -159,7 +164,6 @@ func (s *Store) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]bi
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	c := s.reader()
 	var rows []invoiceRow
 	if err := c.sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list invoices: %w", err)

@@ -22,13 +22,21 @@
 //     books, so every row balances on its own. billing_balances keeps the
 //     running receivable of each invoice and the credit of each account,
 //     moved in the same transaction by guarded updates, with a CHECK that
-//     rejects a balance below zero.
+//     rejects a balance below zero. An update never adds to a balance
+//     in another currency.
+//   - A trigger on each ledger entry checks that it is in its account's
+//     currency, and that the invoice it names exists, belongs to the
+//     same account and is in the same currency. Every currency column
+//     holds three upper-case letters (a CHECK on PostgreSQL, triggers on
+//     SQLite).
 //
 // Concurrency: a Store is safe for concurrent use. On PostgreSQL, Tx
 // reads of accounts, invoices and claims lock the row (SELECT ... FOR
-// UPDATE); on SQLite writers are serialised by the database lock. Outbox
-// rows are written at commit under a transaction-level advisory lock on
-// PostgreSQL, so positions become visible in order.
+// UPDATE), except ListInvoices, which locks nothing; on SQLite writers
+// are serialised by the database lock. Every Tx method runs on the
+// transaction's own connection and never takes a second one from the
+// pool. Outbox rows are written at commit under a transaction-level
+// advisory lock on PostgreSQL, so positions become visible in order.
 package sqlstore
 
 import (
@@ -170,8 +178,18 @@ func mapErr(err error) error {
 	if err == nil || errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	if strings.Contains(err.Error(), "billing_immutable") {
+	// Triggers raise errors whose message starts with a billing_ label.
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "billing_immutable"):
 		return fmt.Errorf("issued or posted records cannot change: %w", billing.ErrConflict)
+	case strings.Contains(msg, "billing_invoice_missing"):
+		return fmt.Errorf("ledger entry names no stored invoice: %w", billing.ErrNotFound)
+	case strings.Contains(msg, "billing_invoice_owner"):
+		return fmt.Errorf("ledger entry names an invoice of another account: %w", billing.ErrInvalid)
+	case strings.Contains(msg, "billing_currency_mismatch"):
+		return fmt.Errorf("ledger entry is not in the currency of its account or invoice: %w", billing.ErrCurrencyMismatch)
+	case strings.Contains(msg, "billing_currency_code"):
+		return fmt.Errorf("currency code is not three upper-case letters: %w", billing.ErrInvalid)
 	}
 	switch kind, label := storage.Classify(err); kind {
 	case storage.ErrorUnique:

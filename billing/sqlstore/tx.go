@@ -202,6 +202,10 @@ func (t *txn) GetInvoice(ctx context.Context, id string) (*billing.Invoice, erro
 	return getInvoice(ctx, t.c, id)
 }
 
+func (t *txn) ListInvoices(ctx context.Context, f billing.InvoiceFilter) ([]billing.Invoice, error) {
+	return listInvoices(ctx, t.c, f)
+}
+
 // UpdateInvoice guards on status and version. Issuing also requires the
 // stored totals to equal the sums of the stored lines, checked by the
 // database in the same statement.
@@ -290,11 +294,18 @@ func (t *txn) Post(ctx context.Context, entries []billing.Entry) error {
 
 func (t *txn) move(ctx context.Context, book billing.Book, owner string, m billing.Money, raise bool) error {
 	if raise {
-		_, err := t.c.exec(ctx, `INSERT INTO billing_balances (book, owner_id, currency, amount) VALUES (?, ?, ?, ?)
-			ON CONFLICT (book, owner_id) DO UPDATE SET amount = billing_balances.amount + excluded.amount`,
+		// The WHERE clause leaves a balance in another currency unchanged,
+		// and no row is affected.
+		res, err := t.c.exec(ctx, `INSERT INTO billing_balances (book, owner_id, currency, amount) VALUES (?, ?, ?, ?)
+			ON CONFLICT (book, owner_id) DO UPDATE SET amount = billing_balances.amount + excluded.amount
+			WHERE billing_balances.currency = excluded.currency`,
 			string(book), owner, m.Currency, m.Amount)
 		if err != nil {
 			return fmt.Errorf("raise %s balance of %s: %w", book, owner, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("raise %s balance of %s by %s: the balance is in another currency: %w",
+				book, owner, m, billing.ErrCurrencyMismatch)
 		}
 		return nil
 	}

@@ -1,0 +1,9 @@
+DROP TRIGGER billing_ledger_entries_checked ON billing_ledger_entries;
+DROP FUNCTION billing_check_entry_insert();
+ALTER TABLE billing_claims DROP CONSTRAINT billing_claims_currency_code;
+ALTER TABLE billing_payments DROP CONSTRAINT billing_payments_currency_code;
+ALTER TABLE billing_balances DROP CONSTRAINT billing_balances_currency_code;
+ALTER TABLE billing_ledger_entries DROP CONSTRAINT billing_ledger_entries_currency_code;
+ALTER TABLE billing_invoices DROP CONSTRAINT billing_invoices_currency_code;
+ALTER TABLE billing_charges DROP CONSTRAINT billing_charges_currency_code;
+ALTER TABLE billing_accounts DROP CONSTRAINT billing_accounts_currency_code;

@@ -1,0 +1,15 @@
+DROP TRIGGER billing_ledger_entries_checked;
+DROP TRIGGER billing_claims_currency_update;
+DROP TRIGGER billing_claims_currency_insert;
+DROP TRIGGER billing_payments_currency_update;
+DROP TRIGGER billing_payments_currency_insert;
+DROP TRIGGER billing_balances_currency_update;
+DROP TRIGGER billing_balances_currency_insert;
+DROP TRIGGER billing_ledger_entries_currency_update;
+DROP TRIGGER billing_ledger_entries_currency_insert;
+DROP TRIGGER billing_invoices_currency_update;
+DROP TRIGGER billing_invoices_currency_insert;
+DROP TRIGGER billing_charges_currency_update;
+DROP TRIGGER billing_charges_currency_insert;
+DROP TRIGGER billing_accounts_currency_update;
+DROP TRIGGER billing_accounts_currency_insert;
