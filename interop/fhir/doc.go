@@ -228,6 +228,67 @@
 // current version. Searches of other types do not reach these types:
 // _include and _revinclude of Appointment read the clinical record.
 //
+// # Billing
+//
+// With Config.Billing set, Account, ChargeItem, ChargeItemDefinition,
+// Invoice and PaymentReconciliation are served from the billing service
+// instead of the clinical record, so every write passes the billing rules
+// (prices from the chargemaster, gapless invoice numbers, a balanced
+// ledger):
+//
+//	GET  [type]/[id], [type]/[id]/_history[/vid]    read, history, vread
+//	GET  Account?identifier&patient&subject&status
+//	POST Account, PUT Account/[id]                  open, change
+//	GET  ChargeItem?account&patient&subject&code&identifier&entered-date&occurrence
+//	POST ChargeItem                                 a charge entered by hand
+//	PUT  ChargeItem/[id]                            entered-in-error reverses it
+//	GET  ChargeItemDefinition?code&status&url
+//	POST ChargeItemDefinition, PUT ChargeItemDefinition/[code]  new version
+//	GET  Invoice?account&patient&subject&status&identifier&date
+//	POST Invoice                                    draft, or draft and issue
+//	PUT  Invoice/[id]                               issue, discard, or cancel
+//	GET  PaymentReconciliation?created&identifier&status
+//	POST PaymentReconciliation                      post a payment
+//
+// Searches take _count and POST [type]/_search as above. Every request
+// needs access to every patient, because billing does not filter by
+// compartment. A batch or transaction with an entry for one of these types
+// gets 400, and any other interaction 404 or 405.
+//
+// The rules: an issued invoice never changes, so a PUT that alters its
+// lines, totals, account or identifiers gets 422, and status cancelled
+// with cancelledReason issues a credit note. Charges and payments never
+// change: a ChargeItem is corrected by a reversing charge, and both have
+// one version. A rule the body breaks (an unknown code, another currency,
+// a payment over the balance) gets 422 and a clash with the stored state
+// 409, each with an OperationOutcome, and nothing is stored. PUT of
+// Account, Invoice and ChargeItemDefinition checks If-Match and gets 412
+// when the resource has moved on. Identifiers a client sends on Account,
+// ChargeItem and Invoice are stored and found by the identifier search.
+// A read returns them after those the service assigns (the invoice
+// number, the source event of a captured charge), and a client identifier
+// in an assigned system gets 422. meta.versionId and lastUpdated are billing's version and time, and
+// the extension urn:nexus-health-360:fhir:version-author on meta names the
+// user who made the version.
+//
+// Nothing a client sends is dropped: an element, a nested element or an
+// extension the mapping has no place for, such as ChargeItem.performer,
+// Invoice.note, meta.tag or text, gets 422 naming it, and so does an
+// element the service sets itself on create, such as Invoice.date.
+//
+// Limits: the store narrows a search by account, by an Account's
+// patient, and by a client identifier with its system. Other parameters
+// filter the first 5000 records the store returns. Each ChargeItem and
+// PaymentReconciliation version is the current one, whose derived status
+// (billable, billed) can change without a new version. An invoice version
+// takes its status, number, reason, time and author from billing's
+// history, its balance from the ledger entries posted up to that time,
+// and its lines and totals, fixed since drafting, from the current one.
+// Display texts of references and of codings are not kept: a read returns
+// the chargemaster's display. Instance history takes no parameters and
+// returns one page. Type history of a billing type gets 404, and system
+// history lists only the clinical record.
+//
 // # Not served yet
 //
 // If-Match on conditional update and delete, the profile
