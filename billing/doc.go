@@ -24,12 +24,14 @@
 // with effective dates, a tax rate and discounts, and every change is a
 // new version. Capture turns a SourceEvent of another domain (a
 // fulfilled appointment, a procedure, a bed day, a lab order) into a
-// charge on the patient's account, idempotently per (Source, EventID),
-// and stores the event's position in its source's stream in the same
+// charge on the patient's account, idempotently per (Source, EventID).
+// It stores the event's position in its source's stream in the same
 // transaction, so a consumer resumes from SourcePosition after a
 // restart without losing or repeating an event.
 // AddManualCharge enters one by hand with a reason, and ReverseCharge
 // corrects one with a reversing charge; charges are never edited.
+// Accounts, charges and invoices keep the identifiers a client gives
+// them, and the list filters find records by identifier.
 // DraftInvoice collects open charges, IssueInvoice numbers the draft
 // without gaps per facility and posts it to the ledger, and
 // CancelInvoice issues a credit note. PostPayment, ApplyCredit, Refund
@@ -100,6 +102,13 @@
 //   - Write837P writes one claim per interchange, for a subscriber who
 //     is the patient (no 2000C loop), without referring or rendering
 //     providers or prior authorisations.
+//   - The identifiers of a charge or an invoice are fixed when it is
+//     made. An account's identifiers change with its versions.
+//   - AccountHistory and ChargeDefinitionHistory need a Store that
+//     implements HistoryStore. Charges and payments have no versions.
+//   - A source's position only moves forward, so a consumer captures its
+//     events in order: after a restart, capture resumes after the
+//     highest position stored, past any earlier event that failed.
 //   - Read835 rejects an 835 with PLB provider-level adjustments, which
 //     have no book to post to, so such a remittance is posted by hand.
 //   - Post835 posts each payment (payer TRN03 and trace number TRN02)
