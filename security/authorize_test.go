@@ -3,7 +3,6 @@ package security_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,46 +122,4 @@ func TestDecideReadTypes(t *testing.T) {
 	assert.Contains(t, d.ReadTypes, "Invoice")
 	assert.NotContains(t, d.ReadTypes, "Observation", "billing reads no observations")
 	assert.True(t, d.AllPatients)
-}
-
-func TestBreakGlass(t *testing.T) {
-	f := newFixture(t, security.Config{CareRelations: wardRelations})
-	nurse := user("user/*.rs", security.RoleNurse)
-	read := security.Request{Type: "Observation", Interaction: security.Read}
-
-	_, err := f.svc.BreakGlass(f.ctx, nurse, security.BreakGlassParams{Patient: "p9"})
-	assert.ErrorIs(t, err, security.ErrInvalid, "a reason is required")
-	_, err = f.svc.BreakGlass(f.ctx, nurse, security.BreakGlassParams{Patient: "p9", Reason: "   urgent  "})
-	assert.ErrorIs(t, err, security.ErrInvalid, "a short reason is rejected")
-	_, err = f.svc.BreakGlass(f.ctx, nurse, security.BreakGlassParams{Patient: "p9",
-		Reason: "cardiac arrest in corridor", Lifetime: 24 * time.Hour})
-	assert.ErrorIs(t, err, security.ErrInvalid, "a lifetime above the maximum is rejected")
-	_, err = f.svc.BreakGlass(f.ctx, user("user/*.rs", security.RoleClerk), security.BreakGlassParams{Patient: "p9",
-		Reason: "cardiac arrest in corridor"})
-	assert.ErrorIs(t, err, security.ErrForbidden, "only care roles break the glass")
-
-	d, err := f.svc.Decide(f.ctx, nurse, read)
-	require.NoError(t, err)
-	assert.NotContains(t, d.Patients, "p9")
-
-	g, err := f.svc.BreakGlass(f.ctx, nurse, security.BreakGlassParams{Patient: "p9",
-		Reason: "cardiac arrest in corridor", Lifetime: 30 * time.Minute})
-	require.NoError(t, err)
-	assert.Equal(t, start.Add(30*time.Minute), g.ExpiresAt)
-
-	d, err = f.svc.Decide(f.ctx, nurse, read)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"p1", "p2", "p9"}, d.Patients)
-	require.Len(t, d.BreakGlass, 1, "the grant used is returned for the audit log")
-	assert.Equal(t, g.ID, d.BreakGlass[0].ID)
-
-	f.clock.Advance(31 * time.Minute)
-	d, err = f.svc.Decide(f.ctx, nurse, read)
-	require.NoError(t, err)
-	assert.NotContains(t, d.Patients, "p9", "the grant has expired")
-	assert.Empty(t, d.BreakGlass)
-
-	types := f.events.types()
-	assert.Contains(t, types, security.EventBreakGlass)
-	assert.Contains(t, types, security.EventBreakGlassNo, "refused attempts are recorded too")
 }

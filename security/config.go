@@ -64,6 +64,9 @@ type Config struct {
 	// user has care relations, so ReachCare permissions reach only the
 	// patients of break-the-glass grants.
 	CareRelations CareRelations
+	// Patients checks that the patient of a break-the-glass request
+	// exists. Nil skips the check.
+	Patients PatientDirectory
 	// BreakGlassLifetime is the default and MaxBreakGlassLifetime the
 	// maximum lifetime of a break-the-glass grant.
 	BreakGlassLifetime    time.Duration

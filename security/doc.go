@@ -56,15 +56,27 @@
 // nothing. The Decision lists the patient compartments the caller may
 // see and write (every patient, or a list) and the resource types it may
 // read. Clinical roles reach the patients that CareRelations returns
-// plus those of their active break-the-glass grants. A break-the-glass
-// grant needs a reason, lasts a limited time, is recorded through the
-// Recorder before it takes effect, and is returned in each Decision that
-// uses it so that the caller audits every access made through it.
+// plus those of their active break-the-glass grants.
 //
 // interop/fhir decides create as well as update when a write turns out to
 // create its resource (a PUT to a new id, a conditional update or a
 // bundle entry), and rejects a write whose result changes the stored
 // meta.security labels.
+//
+// # Break the glass
+//
+// An app breaks the glass with a POST to /auth/break-glass that carries
+// an access token with the ScopeBreakGlass scope. The token endpoint
+// grants that scope only to a client whose registration lists it, and
+// the consent page describes it in plain words. The grant names the user
+// and the client, and it applies only to the tokens that client gets for
+// that user, so a narrow app cannot open a record for the user's other
+// apps. The request states a reason with at least MinBreakGlassReason
+// letters or digits and an optional lifetime of 1 to
+// MaxBreakGlassLifetime minutes. Config.Patients, when set, must know
+// the patient. The grant is recorded through the Recorder before it takes
+// effect, and it is returned in each Decision that uses it, so that the
+// caller audits every access made through it.
 //
 // # HTTP
 //

@@ -247,7 +247,7 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (string, err
 	code := randomToken(32)
 	err = s.store.SaveAuthCode(ctx, AuthCode{
 		CodeHash: hashCode(code), ClientID: client.ID, RedirectURI: p.RedirectURI,
-		Scope: FormatScopes(granted, parsed.Launch), Username: user.Username, Challenge: p.CodeChallenge,
+		Scope: FormatScopes(granted, grantedLaunch(parsed.Launch, client)), Username: user.Username, Challenge: p.CodeChallenge,
 		Patient: patient, ExpiresAt: s.cfg.Clock().Add(s.cfg.CodeLifetime),
 	})
 	if err != nil {
@@ -309,4 +309,14 @@ func (s *Service) recordDenial(ctx context.Context, e Event) {
 	if err := s.record(ctx, e); err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "recording a refused token request failed", "client_id", e.ClientID, "err", err)
 	}
+}
+
+// grantedLaunch returns the requested non-resource scopes that client may
+// get: all of them, except ScopeBreakGlass when the client's
+// registration does not list it.
+func grantedLaunch(requested []string, client Client) []string {
+	if !slices.Contains(requested, ScopeBreakGlass) || ParseScopes(client.Scopes).HasLaunch(ScopeBreakGlass) {
+		return requested
+	}
+	return slices.DeleteFunc(slices.Clone(requested), func(s string) bool { return s == ScopeBreakGlass })
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Paths the Handler serves.
@@ -69,8 +68,7 @@ func writeTokenError(w http.ResponseWriter, err error) {
 
 func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request",
-			"error_description": "body must be application/x-www-form-urlencoded"})
+		s.writeBodyError(w, r, err, "body must be application/x-www-form-urlencoded")
 		return
 	}
 	f := r.PostForm
@@ -233,6 +231,12 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.cfg.Logger.WarnContext(r.Context(), "request body too large", "path", r.URL.Path, "limit_bytes", tooLarge.Limit)
+			http.Error(w, "the form is larger than "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes", http.StatusRequestEntityTooLarge)
+			return
+		}
 		http.Error(w, "invalid form", http.StatusBadRequest)
 		return
 	}
@@ -284,48 +288,4 @@ func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectWith(w, r, p.RedirectURI, url.Values{"code": {code}, "state": {p.State}})
-}
-
-// serveBreakGlass takes a form or JSON body with patient, reason and an
-// optional lifetime in minutes, and returns the grant.
-func (s *Service) serveBreakGlass(w http.ResponseWriter, r *http.Request) {
-	p := PrincipalFrom(r.Context())
-	if p == nil {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
-		return
-	}
-	var body struct {
-		Patient string `json:"patient"`
-		Reason  string `json:"reason"`
-		Minutes int    `json:"minutes"`
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "body is not JSON"})
-			return
-		}
-	} else {
-		if err := r.ParseForm(); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "invalid form"})
-			return
-		}
-		body.Patient, body.Reason = r.PostForm.Get("patient"), r.PostForm.Get("reason")
-		body.Minutes, _ = strconv.Atoi(r.PostForm.Get("minutes"))
-	}
-	g, err := s.BreakGlass(r.Context(), p, BreakGlassParams{Patient: body.Patient, Reason: body.Reason,
-		Lifetime: time.Duration(body.Minutes) * time.Minute})
-	switch {
-	case errors.Is(err, ErrInvalid):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
-		return
-	case errors.Is(err, ErrForbidden):
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": err.Error()})
-		return
-	case err != nil:
-		s.cfg.Logger.ErrorContext(r.Context(), "break-the-glass failed", "subject", p.Subject, "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": g.ID, "patient": g.Patient,
-		"expires_at": g.ExpiresAt.Format(time.RFC3339)})
 }

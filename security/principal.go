@@ -30,6 +30,9 @@ type Principal struct {
 	// Scopes are the granted scopes. Malformed ones were dropped when the
 	// token was issued.
 	Scopes []Scope
+	// Launch are the granted scopes that name no resource, such as
+	// launch/patient and ScopeBreakGlass.
+	Launch []string
 	// Patient is the launch patient id of an app started in a patient
 	// context, empty otherwise.
 	Patient string
@@ -45,6 +48,9 @@ type Principal struct {
 
 // HasRole reports whether p holds role r.
 func (p *Principal) HasRole(r Role) bool { return slices.Contains(p.Roles, r) }
+
+// HasScope reports whether p was granted the non-resource scope name.
+func (p *Principal) HasScope(name string) bool { return slices.Contains(p.Launch, name) }
 
 type principalKey struct{}
 

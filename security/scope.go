@@ -79,11 +79,13 @@ func (s Scope) Allows(typ string, i Interaction) bool {
 
 var (
 	scopeTypePattern = regexp.MustCompile(`^(\*|[A-Z][A-Za-z]{1,63})$`)
-	// launchScopes are the non-resource scopes of SMART App Launch v2 and
-	// OpenID Connect that the token endpoint accepts and passes through.
+	// launchScopes are the non-resource scopes that the token endpoint
+	// accepts: those of SMART App Launch v2 and OpenID Connect, passed
+	// through, and ScopeBreakGlass, granted only to a client whose
+	// registration lists it.
 	launchScopes = map[string]bool{
 		"openid": true, "fhirUser": true, "launch": true, "launch/patient": true,
-		"online_access": true, "offline_access": true,
+		"online_access": true, "offline_access": true, ScopeBreakGlass: true,
 	}
 )
 
@@ -154,8 +156,8 @@ func inScopeOrder(perms string) bool {
 // scopes, recognised launch scopes and rejected entries.
 type ParsedScopes struct {
 	Resource []Scope
-	// Launch holds openid, fhirUser, launch, launch/patient, online_access
-	// and offline_access when requested.
+	// Launch holds openid, fhirUser, launch, launch/patient,
+	// online_access, offline_access and ScopeBreakGlass when requested.
 	Launch []string
 	// Rejected holds the entries that are neither, which grant nothing.
 	Rejected []string

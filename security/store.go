@@ -88,8 +88,11 @@ type AuthCode struct {
 // Grant is a break-the-glass access: a user reaches one patient outside
 // their care relations for a limited time, for a stated reason.
 type Grant struct {
-	ID        string
-	Subject   string
+	ID      string
+	Subject string
+	// ClientID is the app the grant was made through. It applies only to
+	// the tokens of Subject issued to that client.
+	ClientID  string
 	Patient   string
 	Reason    string
 	CreatedAt time.Time
@@ -132,7 +135,7 @@ type Store interface {
 	TakeAuthCode(ctx context.Context, codeHash string, now time.Time) (AuthCode, error)
 	// SaveGrant stores a break-the-glass grant.
 	SaveGrant(ctx context.Context, g Grant) error
-	// ActiveGrants returns the grants of subject that have not expired at
-	// now, oldest first.
+	// ActiveGrants returns the grants of subject, through every client,
+	// that have not expired at now, oldest first.
 	ActiveGrants(ctx context.Context, subject string, now time.Time) ([]Grant, error)
 }

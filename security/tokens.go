@@ -244,7 +244,7 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (*Principal, er
 	parsed := ParseScopes(claims.Scope)
 	return &Principal{
 		Subject: claims.Subject, ClientID: claims.ClientID, Kind: claims.Kind, Roles: claims.Roles,
-		Scopes: parsed.Resource, Patient: claims.Patient, FHIRUser: claims.FHIRUser,
+		Scopes: parsed.Resource, Launch: parsed.Launch, Patient: claims.Patient, FHIRUser: claims.FHIRUser,
 		Location: claims.Location, TokenID: claims.ID,
 	}, nil
 }

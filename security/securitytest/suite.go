@@ -206,7 +206,7 @@ func testAuthCodes(t *testing.T, s security.Store) {
 func testGrants(t *testing.T, s security.Store) {
 	ctx := context.Background()
 	for i, lifetime := range []time.Duration{time.Hour, 2 * time.Hour, time.Minute} {
-		g := security.Grant{ID: fmt.Sprintf("g%d", i), Subject: "dr.smith", Patient: fmt.Sprintf("p%d", i),
+		g := security.Grant{ID: fmt.Sprintf("g%d", i), Subject: "dr.smith", ClientID: "chart", Patient: fmt.Sprintf("p%d", i),
 			Reason: "unconscious patient in the emergency room", CreatedAt: Start.Add(time.Duration(i) * time.Second),
 			ExpiresAt: Start.Add(lifetime)}
 		require.NoError(t, s.SaveGrant(ctx, g))
@@ -222,6 +222,7 @@ func testGrants(t *testing.T, s security.Store) {
 	assert.Equal(t, "g0", active[0].ID, "oldest first")
 	assert.Equal(t, "g1", active[1].ID)
 	assert.Equal(t, "unconscious patient in the emergency room", active[0].Reason)
+	assert.Equal(t, "chart", active[0].ClientID, "the client the grant was made through")
 
 	active, err = s.ActiveGrants(ctx, "dr.smith", Start.Add(3*time.Hour))
 	require.NoError(t, err)

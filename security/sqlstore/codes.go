@@ -59,8 +59,8 @@ func (s *Store) TakeAuthCode(ctx context.Context, codeHash string, now time.Time
 // SaveGrant stores a break-the-glass grant.
 func (s *Store) SaveGrant(ctx context.Context, g security.Grant) error {
 	_, err := s.db.Writer.ExecContext(ctx, s.db.Rebind(`INSERT INTO security_grants
-		(id, subject, patient, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
-		g.ID, g.Subject, g.Patient, g.Reason, micros(g.CreatedAt), micros(g.ExpiresAt))
+		(id, subject, client_id, patient, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		g.ID, g.Subject, g.ClientID, g.Patient, g.Reason, micros(g.CreatedAt), micros(g.ExpiresAt))
 	if err != nil {
 		return classify("save break-the-glass grant "+g.ID, err)
 	}
@@ -70,6 +70,7 @@ func (s *Store) SaveGrant(ctx context.Context, g security.Grant) error {
 type grantRow struct {
 	ID        string `db:"id"`
 	Subject   string `db:"subject"`
+	ClientID  string `db:"client_id"`
 	Patient   string `db:"patient"`
 	Reason    string `db:"reason"`
 	CreatedAt int64  `db:"created_at"`
@@ -79,7 +80,7 @@ type grantRow struct {
 // ActiveGrants returns the unexpired grants of subject, oldest first.
 func (s *Store) ActiveGrants(ctx context.Context, subject string, now time.Time) ([]security.Grant, error) {
 	var rows []grantRow
-	err := s.db.Reader.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, subject, patient, reason,
+	err := s.db.Reader.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, subject, client_id, patient, reason,
 		created_at, expires_at FROM security_grants WHERE subject = ? AND expires_at > ?
 		ORDER BY created_at, id`), subject, micros(now))
 	if err != nil {
@@ -87,7 +88,7 @@ func (s *Store) ActiveGrants(ctx context.Context, subject string, now time.Time)
 	}
 	out := make([]security.Grant, len(rows))
 	for i, r := range rows {
-		out[i] = security.Grant{ID: r.ID, Subject: r.Subject, Patient: r.Patient, Reason: r.Reason,
+		out[i] = security.Grant{ID: r.ID, Subject: r.Subject, ClientID: r.ClientID, Patient: r.Patient, Reason: r.Reason,
 			CreatedAt: fromMicros(r.CreatedAt), ExpiresAt: fromMicros(r.ExpiresAt)}
 	}
 	return out, nil

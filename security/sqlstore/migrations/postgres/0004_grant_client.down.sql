@@ -1,0 +1,1 @@
+ALTER TABLE security_grants DROP COLUMN client_id;
