@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,17 +61,27 @@ func (s emrEvents) Events(ctx context.Context, after int64, limit int) ([]audit.
 	for i, e := range events {
 		var data struct {
 			Method string `json:"method"`
+			// Patients is nil in events written before emr recorded the
+			// compartment patients of each version.
+			Patients []string `json:"patients"`
 		}
 		json.Unmarshal(e.Data, &data)
+		patients := data.Patients
+		if patients == nil {
+			if id := s.patientOf(ctx, e); id != "" {
+				patients = []string{id}
+			}
+		}
 		out[i] = audit.Event{Position: e.Position, Topic: e.Topic, Type: e.Type, ID: e.ID, Version: e.Version,
-			Author: e.Author, Time: e.Time, Method: data.Method, Patient: s.patientOf(ctx, e)}
+			Author: e.Author, Time: e.Time, Method: data.Method, Patients: patients}
 	}
 	return out, nil
 }
 
-// patientOf returns the patient whose record an event changed: the
-// resource itself for a Patient, else the patient its subject or patient
-// element references.
+// patientOf returns the patient whose record an event changed, for
+// events without a patients list: the resource itself for a Patient,
+// else the patient its subject or patient element references. A deletion
+// has no body, so it returns "" for one.
 func (s emrEvents) patientOf(ctx context.Context, e emr.Event) string {
 	if e.Type == "Patient" {
 		return e.ID
@@ -117,9 +128,8 @@ func (s schedulingEvents) Events(ctx context.Context, after int64, limit int) ([
 			ev.Type, ev.ID, ev.Version = "Appointment", e.AppointmentID, e.Version
 		}
 		for _, p := range data.Participants {
-			if strings.HasPrefix(p, "Patient/") {
-				ev.Patient = strings.TrimPrefix(p, "Patient/")
-				break
+			if id, ok := strings.CutPrefix(p, "Patient/"); ok && !slices.Contains(ev.Patients, id) {
+				ev.Patients = append(ev.Patients, id)
 			}
 		}
 		out[i] = ev

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/security"
 )
 
@@ -115,7 +116,11 @@ func (h *handler) recordAccess(x *exchange, e AccessEvent, buf *bufferedResponse
 		return nil
 	}
 	if buf != nil && buf.status < http.StatusBadRequest && buf.body.Len() <= maxScannedBody {
-		for _, id := range patientsIn(buf.body.Bytes()) {
+		found := patientsIn(buf.body.Bytes())
+		if e.Action == "delete" {
+			found = append(found, h.deletedPatients(x, buf)...)
+		}
+		for _, id := range found {
 			if !slices.Contains(e.Patients, id) {
 				e.Patients = append(e.Patients, id)
 			}
@@ -127,6 +132,30 @@ func (h *handler) recordAccess(x *exchange, e AccessEvent, buf *bufferedResponse
 		return fmt.Errorf("record access: %w", err)
 	}
 	return nil
+}
+
+// deletedPatients returns the patients referenced by the version that a
+// successful delete by id removed, which its response does not show. The
+// ETag of the response names the deletion version, so the removed content
+// is the version before it.
+// NOTE: a conditional delete and a delete in a batch or transaction are
+// recorded here without patients. The audit Follower's entry of the
+// deletion lists them, from the clinical record's outbox event.
+func (h *handler) deletedPatients(x *exchange, buf *bufferedResponse) []string {
+	if x.path.typ == "" || x.path.id == "" {
+		return nil
+	}
+	version, err := emr.ParseETag(buf.header.Get("ETag"))
+	if err != nil || version < 2 {
+		return nil
+	}
+	res, err := h.svc.VRead(x.ctx, x.path.typ, x.path.id, version-1)
+	if err != nil {
+		h.log.WarnContext(x.ctx, "reading the deleted version for the audit log failed", "request_id", x.requestID,
+			"type", x.path.typ, "version", version-1, "error", err)
+		return nil
+	}
+	return patientsIn(res.Body)
 }
 
 var patientReference = regexp.MustCompile(`(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$`)

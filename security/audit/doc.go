@@ -21,8 +21,10 @@
 //
 // Writes in the same transaction. The clinical record and scheduling write
 // an outbox event in the same database transaction as every change. A
-// Follower reads those events through EventSource and appends one entry
-// per event, in position order. The entries and their outbox positions
+// Follower reads those events through EventSource and appends, in
+// position order, one entry per patient whose record the event changed
+// (one entry when it changed none), so a deletion is in the access log of
+// the patients of the version deleted. The entries and their outbox positions
 // commit together in one append transaction, and the Follower resumes
 // after the highest stored position, so a crash neither loses nor repeats
 // an event. The audit entry therefore follows its write by a short delay

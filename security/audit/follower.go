@@ -22,8 +22,10 @@ type Event struct {
 	Time   time.Time
 	// Method is create, update or delete, or empty for other events.
 	Method string
-	// Patient is the id of the patient whose record changed, if known.
-	Patient string
+	// Patients are the ids of the patients whose records changed, empty
+	// when the change is in no patient's record. For a deletion they are
+	// the patients of the version deleted.
+	Patients []string
 }
 
 // EventSource reads a transactional outbox from a position on.
@@ -52,8 +54,8 @@ func (c FollowerConfig) WithDefaults() FollowerConfig {
 	return c
 }
 
-// Follower appends one audit entry per outbox event of one stream, in
-// position order. The entries of a batch and their positions commit in one
+// Follower appends the audit entries of the outbox events of one stream,
+// one per patient of each event, in position order. The entries of a batch and their positions commit in one
 // append transaction, and the next batch starts after the highest stored
 // position, so after a crash the Follower neither skips nor repeats an
 // event. Two Followers of one stream, such as in two processes, are safe:
@@ -72,7 +74,8 @@ func (l *Log) Follow(stream string, src EventSource, cfg FollowerConfig) *Follow
 }
 
 // Step appends the entries of the next batch of events and returns how
-// many it appended.
+// many entries it appended: one per patient of each event, or one for an
+// event without patients.
 func (f *Follower) Step(ctx context.Context) (int, error) {
 	after, err := f.log.store.LastPosition(ctx, f.stream)
 	if err != nil {
@@ -85,11 +88,28 @@ func (f *Follower) Step(ctx context.Context) (int, error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
-	entries := make([]Entry, len(events))
-	for i, e := range events {
-		entries[i] = f.entry(e)
+	entries := make([]Entry, 0, len(events))
+	for _, e := range events {
+		entries = append(entries, f.entries(e)...)
 	}
+	// The entries of one event share its Position and are appended in
+	// one transaction, so a restart never stores only some of them.
 	return f.log.appendEntries(ctx, entries, f.stream)
+}
+
+// entries returns the audit entries of one event: one per patient, so
+// that the access log of each patient lists the change.
+func (f *Follower) entries(e Event) []Entry {
+	base := f.entry(e)
+	if len(e.Patients) == 0 {
+		return []Entry{base}
+	}
+	out := make([]Entry, len(e.Patients))
+	for i, patient := range e.Patients {
+		out[i] = base
+		out[i].Patient = patient
+	}
+	return out
 }
 
 func (f *Follower) entry(e Event) Entry {
@@ -115,7 +135,7 @@ func (f *Follower) entry(e Event) Entry {
 	}
 	return Entry{
 		Recorded: e.Time.UTC().Truncate(time.Microsecond), Type: TypeRest, Subtype: subtype, Action: action,
-		Outcome: OutcomeSuccess, Agent: Agent{Who: who}, Source: f.log.cfg.Source, Patient: e.Patient,
+		Outcome: OutcomeSuccess, Agent: Agent{Who: who}, Source: f.log.cfg.Source,
 		What: what, Stream: f.stream, Position: e.Position,
 	}
 }

@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("concurrent records", func(t *testing.T) { testConcurrentRecords(t, newStore) })
 	t.Run("follower", func(t *testing.T) { testFollower(t, newStore) })
 	t.Run("concurrent followers", func(t *testing.T) { testConcurrentFollowers(t, newStore) })
+	t.Run("follower patients", func(t *testing.T) { testFollowerPatients(t, newStore) })
 	t.Run("access log", func(t *testing.T) { testAccessLog(t, newStore) })
 	t.Run("checkpoint", func(t *testing.T) { testCheckpoint(t, newStore) })
 	t.Run("signing key", func(t *testing.T) { testSigningKey(t, newStore) })
@@ -132,9 +133,17 @@ func (s *Events) Add(n int) {
 		pos := int64(len(s.events) + 1)
 		s.events = append(s.events, audit.Event{
 			Position: pos, Topic: "emr.resource.created", Type: "Observation", ID: fmt.Sprintf("o%d", pos), Version: 1,
-			Author: "clinician", Time: time.Date(2026, 3, 1, 9, 0, int(pos), 0, time.UTC), Method: "create", Patient: "p1",
+			Author: "clinician", Time: time.Date(2026, 3, 1, 9, 0, int(pos), 0, time.UTC), Method: "create", Patients: []string{"p1"},
 		})
 	}
+}
+
+// AddEvent appends e at the next position.
+func (s *Events) AddEvent(e audit.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.Position = int64(len(s.events) + 1)
+	s.events = append(s.events, e)
 }
 
 // Events returns the events after position after.
@@ -213,6 +222,44 @@ func testFollower(t *testing.T, newStore NewStore) {
 	assert.Equal(t, "clinician", first.Agent.Who)
 	assert.Equal(t, "p1", first.Patient)
 
+	rep, err := log.Verify(ctx)
+	require.NoError(t, err)
+	assert.True(t, rep.OK(), "%v", rep.Err())
+}
+
+func testFollowerPatients(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	store := newStore(t)
+	log := OpenLog(t, store)
+	src := &Events{}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	src.AddEvent(audit.Event{Topic: "emr.resource.created", Type: "Observation", ID: "o1", Version: 1,
+		Author: "clinician", Time: at, Method: "create", Patients: []string{"p1", "p2"}})
+	src.AddEvent(audit.Event{Topic: "emr.resource.deleted", Type: "Condition", ID: "c1", Version: 2,
+		Author: "admin", Time: at, Method: "delete", Patients: []string{"p3"}})
+	src.AddEvent(audit.Event{Topic: "emr.resource.created", Type: "Practitioner", ID: "pr1", Version: 1,
+		Author: "admin", Time: at, Method: "create"})
+	f := log.Follow("emr", src, audit.FollowerConfig{})
+	n, err := f.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "one entry per patient, and one for the event without a patient")
+	assert.Equal(t, []int64{1, 1, 2, 3}, positions(t, store))
+
+	for _, patient := range []string{"p1", "p2"} {
+		page, err := log.Access(ctx, audit.AccessQuery{Patient: patient})
+		require.NoError(t, err)
+		require.Len(t, page.Entries, 1, patient)
+		assert.Equal(t, "Observation/o1/_history/1", page.Entries[0].What, patient)
+	}
+	page, err := log.Access(ctx, audit.AccessQuery{Patient: "p3"})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 1, "the deletion is in the patient's access log")
+	assert.Equal(t, audit.ActionDelete, page.Entries[0].Action)
+	assert.Equal(t, "Condition/c1/_history/2", page.Entries[0].What)
+
+	n, err = f.Step(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "a second step appends nothing")
 	rep, err := log.Verify(ctx)
 	require.NoError(t, err)
 	assert.True(t, rep.OK(), "%v", rep.Err())
