@@ -93,8 +93,12 @@ func bulkLoad(b *testing.B, store *sqlstore.Store, patients, observations int) f
 	go func() {
 		defer close(chunks)
 		var puts []emr.Put
+		count := 0
 		emit := func(tree map[string]any, patient string) bool {
-			p, err := prepareResource(registry, tree, patient, now)
+			// Each resource gets its own time, one millisecond apart, as
+			// resources written one by one do.
+			count++
+			p, err := prepareResource(registry, tree, patient, now.Add(time.Duration(count)*time.Millisecond))
 			if err != nil {
 				chunks <- preparedChunk{err: err}
 				return false

@@ -32,7 +32,7 @@ func TestMigrationsUpAndDown(t *testing.T) {
 		require.NoError(t, db.Migrate(ctx, set))
 		v, err := db.SchemaVersion(ctx, "emr")
 		require.NoError(t, err)
-		require.Equal(t, 2, v)
+		require.Equal(t, 3, v)
 		require.NoError(t, db.MigrateDown(ctx, set, 0))
 		v, err = db.SchemaVersion(ctx, "emr")
 		require.NoError(t, err)
