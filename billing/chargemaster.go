@@ -11,7 +11,10 @@ import (
 // PutChargeDefinitionParams stores a chargemaster item.
 type PutChargeDefinitionParams struct {
 	Definition ChargeDefinition
-	By         string
+	// BaseVersion, when positive, is the version the caller read: the
+	// write fails with ErrConflict unless it is still the latest.
+	BaseVersion int64
+	By          string
 }
 
 // PutChargeDefinition validates an item and stores it as its next
@@ -35,6 +38,10 @@ func (s *Service) PutChargeDefinition(ctx context.Context, p PutChargeDefinition
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		cur, err := tx.GetChargeDefinition(ctx, d.Code, 0)
 		switch {
+		case errors.Is(err, ErrNotFound) && p.BaseVersion > 0:
+			return fmt.Errorf("the item does not exist, so it is not at version %d: %w", p.BaseVersion, ErrConflict)
+		case err == nil && p.BaseVersion > 0 && cur.Version != p.BaseVersion:
+			return fmt.Errorf("the item is at version %d, not %d: %w", cur.Version, p.BaseVersion, ErrConflict)
 		case errors.Is(err, ErrNotFound):
 			d.Version = 1
 		case err != nil:

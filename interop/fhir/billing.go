@@ -44,6 +44,10 @@ type BillingService interface {
 	GetPayment(ctx context.Context, id string) (*billing.Payment, error)
 	ListPayments(ctx context.Context, f billing.PaymentFilter) ([]billing.Payment, error)
 	PostPayment(ctx context.Context, p billing.PaymentParams) (*billing.Payment, error)
+	AccountHistory(ctx context.Context, id string) ([]billing.Account, error)
+	ChargeDefinitionHistory(ctx context.Context, code string) ([]billing.ChargeDefinition, error)
+	InvoiceHistory(ctx context.Context, id string) ([]billing.InvoiceVersion, error)
+	ListEntries(ctx context.Context, f billing.EntryFilter) ([]billing.Entry, error)
 }
 
 var _ BillingService = (*billing.Service)(nil)
@@ -138,6 +142,13 @@ var billingShapes = map[string]map[string]shape{
 	},
 }
 
+// billingVersionShapes are the history and vread interactions, served
+// alike for every billing type.
+var billingVersionShapes = map[string]shape{
+	"/{type}/{id}/_history":       {"/{type}/{id}/_history", map[string]serveFunc{http.MethodGet: (*handler).billingHistory}},
+	"/{type}/{id}/_history/{vid}": {"/{type}/{id}/_history/{vid}", map[string]serveFunc{http.MethodGet: (*handler).billingVRead}},
+}
+
 // billingRoute replaces the route matched so far when the path names a
 // type the billing backend serves, and guards batches and transactions so
 // they cannot write those types to the clinical record. Other requests
@@ -165,8 +176,15 @@ func (h *handler) billingRoute(method, path string, matched route, values pathVa
 		key = "/{type}/_search"
 	case len(segments) == 2 && !isOperation(segments[1]) && segments[1] != "_history":
 		key, p.id = "/{type}/{id}", segments[1]
+	case len(segments) == 3 && segments[2] == "_history" && !isOperation(segments[1]) && segments[1] != "_history":
+		key, p.id = "/{type}/{id}/_history", segments[1]
+	case len(segments) == 4 && segments[2] == "_history" && !isOperation(segments[1]) && segments[1] != "_history":
+		key, p.id, p.version = "/{type}/{id}/_history/{vid}", segments[1], segments[3]
 	}
 	s, ok := billingShapes[typ][key]
+	if versions, isVersion := billingVersionShapes[key]; isVersion {
+		s, ok = versions, true
+	}
 	if !ok {
 		return notFoundRoute("this interaction is not served for " + typ + ", which the billing service backs; the CapabilityStatement lists what is served"), p
 	}
@@ -499,21 +517,22 @@ func billingCapabilities(registry *searchparam.Registry) []capResource {
 	}
 	account, charge, definition, invoice, payment := base, base, base, base, base
 	account.Type = "Account"
-	account.Interaction = interactions("read", "update", "create", "search-type")
+	account.Interaction = interactions("read", "vread", "update", "create", "history-instance", "search-type")
 	account.Versioning = "versioned-update"
 	account.SearchParam = params("Account", "identifier", "patient", "status", "subject")
 	charge.Type = "ChargeItem"
-	charge.Interaction = interactions("read", "update", "create", "search-type")
+	charge.Interaction = interactions("read", "vread", "update", "create", "history-instance", "search-type")
 	charge.SearchParam = params("ChargeItem", "account", "code", "entered-date", "identifier", "occurrence", "patient", "subject")
 	definition.Type = "ChargeItemDefinition"
-	definition.Interaction = interactions("read", "update", "create", "search-type")
+	definition.Interaction = interactions("read", "vread", "update", "create", "history-instance", "search-type")
+	definition.Versioning = "versioned-update"
 	definition.SearchParam = params("ChargeItemDefinition", "code", "status", "url")
 	invoice.Type = "Invoice"
-	invoice.Interaction = interactions("read", "update", "create", "search-type")
+	invoice.Interaction = interactions("read", "vread", "update", "create", "history-instance", "search-type")
 	invoice.Versioning = "versioned-update"
 	invoice.SearchParam = params("Invoice", "account", "date", "identifier", "patient", "status", "subject")
 	payment.Type = "PaymentReconciliation"
-	payment.Interaction = interactions("read", "create", "search-type")
+	payment.Interaction = interactions("read", "vread", "create", "history-instance", "search-type")
 	payment.SearchParam = params("PaymentReconciliation", "created", "identifier", "status")
 	return []capResource{account, charge, definition, invoice, payment}
 }

@@ -3,6 +3,7 @@ package fhir
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -609,8 +610,15 @@ func (h *handler) createChargeDefinition(x *exchange) {
 
 // updateChargeDefinition serves PUT ChargeItemDefinition/[code]: it
 // stores the body as the item's next version, or its first. Charges
-// already captured keep the version that priced them.
+// already captured keep the version that priced them. If-Match, when
+// sent, must name the latest version, checked in the writing
+// transaction.
 func (h *handler) updateChargeDefinition(x *exchange) {
+	ifMatch, err := parseIfMatch(x.r)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
 	var in chargeDefinitionResource
 	if err := h.decodeBillingBody(x, "ChargeItemDefinition", &in); err != nil {
 		h.fail(x, err)
@@ -625,8 +633,11 @@ func (h *handler) updateChargeDefinition(x *exchange) {
 		h.fail(x, unprocessable("ChargeItemDefinition.code", "the code must equal the id in the path"))
 		return
 	}
-	stored, err := h.cfg.Billing.PutChargeDefinition(x.ctx, billing.PutChargeDefinitionParams{Definition: *d, By: h.by(x)})
+	stored, err := h.cfg.Billing.PutChargeDefinition(x.ctx, billing.PutChargeDefinitionParams{Definition: *d, BaseVersion: ifMatch, By: h.by(x)})
 	if err != nil {
+		if ifMatch != 0 && errors.Is(err, billing.ErrConflict) {
+			err = requestError(http.StatusPreconditionFailed, "conflict", "If-Match does not name the latest version of the chargemaster item")
+		}
 		h.fail(x, billingError(err))
 		return
 	}

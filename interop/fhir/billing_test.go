@@ -36,11 +36,16 @@ type billingServer struct {
 
 func newBillingServer(t *testing.T) *billingServer {
 	t.Helper()
+	return newBillingServerAt(t, func() time.Time { return billingNow })
+}
+
+// newBillingServerAt is newBillingServer with its clock.
+func newBillingServerAt(t *testing.T, clock func() time.Time) *billingServer {
+	t.Helper()
 	ctx := context.Background()
 	db := storagetest.SQLite(t)
 	require.NoError(t, db.Migrate(ctx, sqlstore.Migrations()))
 	require.NoError(t, db.Migrate(ctx, billsql.Migrations()))
-	clock := func() time.Time { return billingNow }
 	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
 	require.NoError(t, err)
 	bill, err := billing.NewService(billsql.New(db), billing.Config{Clock: clock, Currency: "EUR"})
@@ -390,8 +395,8 @@ func TestBillingBundleAndCapability(t *testing.T) {
 			served[typ] = append(served[typ], code)
 		}
 	}
-	assert.Equal(t, []string{"read", "update", "create", "search-type"}, served["Invoice"])
-	assert.Equal(t, []string{"read", "create", "search-type"}, served["PaymentReconciliation"])
-	assert.Equal(t, []string{"read", "update", "create", "search-type"}, served["ChargeItemDefinition"])
+	assert.Equal(t, []string{"read", "vread", "update", "create", "history-instance", "search-type"}, served["Invoice"])
+	assert.Equal(t, []string{"read", "vread", "create", "history-instance", "search-type"}, served["PaymentReconciliation"])
+	assert.Equal(t, []string{"read", "vread", "update", "create", "history-instance", "search-type"}, served["ChargeItemDefinition"])
 	assert.Contains(t, served, "Patient")
 }
