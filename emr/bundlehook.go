@@ -24,7 +24,7 @@ type BundleEntryRequest struct {
 	// Parameters of a FHIRPath Patch entry. It is the tree that will be
 	// stored, so a hook must not change it.
 	Resource map[string]any
-	// JSONPatch holds the operations of a JSON Patch entry.
+	// JSONPatch contains the operations of a JSON Patch entry.
 	JSONPatch []any
 }
 
@@ -51,8 +51,8 @@ func authorizeBundleEntry(ctx context.Context, e *bundleEntry) error {
 	req := BundleEntryRequest{Index: e.index, Method: e.method, Type: e.typ, ID: e.id, URL: e.url,
 		Criteria: e.ifNoneEx, Resource: e.tree}
 	if e.method == "POST" {
-		// parseBundleEntry leaves id empty for POST; transactions assign
-		// it later.
+		// A POST entry gets its id later, when the transaction assigns
+		// ids.
 		req.ID = ""
 	}
 	if e.patch != nil {

@@ -43,6 +43,12 @@ type Decision struct {
 	// ReadTypes, when non-nil, are the only resource types that may be
 	// read, as the main result or through _include and _revinclude.
 	ReadTypes []string
+	// ReachTypes, when non-nil, are the only types whose read permission
+	// reaches every patient in Patients (every patient with AllPatients).
+	// Resources in a patient compartment of other types must stay hidden
+	// under this Decision, because the caller reads them for fewer
+	// patients. Types outside every patient compartment are not affected.
+	ReachTypes []string
 	// BreakGlass lists the grants that added patients to Patients. The
 	// caller records each access made through them in the audit log.
 	BreakGlass []Grant
@@ -160,6 +166,7 @@ func (s *Service) Decide(ctx context.Context, p *Principal, req Request) (Decisi
 	if err := s.decideReach(ctx, p, reach, scopeContexts, &d); err != nil {
 		return Decision{}, err
 	}
+	d.ReachTypes = s.reachTypes(p, reach, req, &d)
 	return d, nil
 }
 

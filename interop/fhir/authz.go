@@ -89,6 +89,7 @@ func (h *handler) serveRoute(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+	h.limitWriteResponse(x, buf)
 	buf.flushTo(real)
 }
 
@@ -130,6 +131,9 @@ func (h *handler) authorize(x *exchange) ([]string, error) {
 	}
 	x.ctx = emr.ContextWithAccess(x.ctx, access)
 	x.ctx = emr.ContextWithWriteCheck(x.ctx, h.writeCheck(p))
+	if err := h.limitWrites(x, p, requests, access); err != nil {
+		return nil, err
+	}
 	return grants, nil
 }
 
@@ -159,9 +163,8 @@ func typeLabel(typ string) string {
 
 // accessOf merges the decisions of one request into the narrowest
 // emr.Access: every decision must reach all patients for AllPatients, the
-// patients are those all decisions allow, and the types those all allow.
-// A written type is added to the types, because emr checks writes
-// against them too.
+// patients are those all decisions allow, and the types those all allow
+// (see readableTypes).
 func accessOf(decisions []security.Decision, requests []security.Request) (*emr.Access, []string) {
 	a := &emr.Access{AllPatients: true}
 	var patients []string
@@ -177,11 +180,7 @@ func accessOf(decisions []security.Decision, requests []security.Request) (*emr.
 			}
 			a.AllPatients = false
 		}
-		if d.ReadTypes != nil {
-			allowed := slices.Clone(d.ReadTypes)
-			if req := requests[i]; req.Interaction != security.Read && req.Interaction != security.Search && req.Type != "*" {
-				allowed = append(allowed, req.Type)
-			}
+		if allowed := readableTypes(d, requests[i]); allowed != nil {
 			if !typesSet {
 				types, typesSet = allowed, true
 			} else {
@@ -216,6 +215,9 @@ func (h *handler) requestsOf(x *exchange) ([]security.Request, bool, error) {
 			return nil, false, err
 		}
 		x.r.Body = readCloser{bytes.NewReader(body)}
+		if err := checkBundleMembers(body); err != nil {
+			return nil, false, err
+		}
 		requests, err := bundleRequests(body)
 		return requests, false, err
 	}

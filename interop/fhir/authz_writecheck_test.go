@@ -45,8 +45,10 @@ func (s *authStack) exists(typ, id string) bool {
 func TestUpdateAsCreateNeedsCreate(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		s := newAuthStack(t, db, security.MiddlewareConfig{})
-		updater := s.userToken("updater", "user/Observation.ru", "user/*.cruds", "ward-3", security.RolePhysician)
-		writer := s.userToken("writer", "user/Observation.cru", "user/*.cruds", "ward-3", security.RolePhysician)
+		// Admins reach every patient. A caller with less reach cannot
+		// create by PUT at all, because a hidden id cannot be created.
+		updater := s.userToken("updater", "user/Observation.ru", "user/*.cruds", "", security.RoleAdmin)
+		writer := s.userToken("writer", "user/Observation.cru", "user/*.cruds", "", security.RoleAdmin)
 
 		status, body := s.do("PUT", "/fhir/Observation/new1", updater, newObservation)
 		assert.Equal(t, http.StatusForbidden, status, body)

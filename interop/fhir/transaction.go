@@ -48,6 +48,7 @@ func (h *handler) processBundle(x *exchange) {
 		}
 		b.Entry[i] = e
 	}
+	h.limitBundleResponse(x, methods, b)
 	h.writeJSON(x, http.StatusOK, b)
 }
 
