@@ -36,12 +36,19 @@
 //     OfTypeParam(code) with the value in Code and OfTypeSystem in
 //     System, for the :of-type modifier.
 //
+// Entries that hold identifier values have Entry.Identifier set: those of
+// token parameters whose expression selects an Identifier element
+// (Definition.Identifier, such as Patient.identifier or
+// Specimen.accessionIdentifier) and every :of-type and Reference.identifier
+// entry. Registry.HoldsIdentifiers names the same parameters, so a store
+// that hashes these values can hash the matching search conditions too.
+//
 // The query side must normalize search values with the same helpers:
 // FoldString, ParseDate and ParseNumber.
 //
 // Concurrency: a Registry is immutable after it is built, and Lookup,
-// ForType, ResourceTypes and Extract are safe for concurrent use. Extract
-// does not modify the resource.
+// ForType, ResourceTypes, HoldsIdentifiers and Extract are safe for
+// concurrent use. Extract does not modify the resource.
 //
 // Known limits:
 //   - Special parameters produce no entries, nor do composites whose
@@ -55,4 +62,9 @@
 //   - ResourceTypes lists the 133 types that have parameters of their own.
 //     Types without any, such as Binary, still get the Resource parameters.
 //   - Custom SearchParameter resources cannot be added yet.
+//   - Definition.Identifier is decided from the element name that ends
+//     the expression (identifier, accessionIdentifier, groupIdentifier,
+//     masterIdentifier, requestIdentifier, requisition) or from
+//     ofType(Identifier). MessageHeader response-id ends in identifier
+//     but is an id, so its values are treated as identifier values too.
 package searchparam

@@ -35,6 +35,10 @@ type Definition struct {
 	Base string
 	// Components lists the parts of a composite parameter.
 	Components []Component
+	// Identifier is set for a token parameter whose expression selects
+	// Identifier elements, such as Patient.identifier or
+	// Specimen.accessionIdentifier, so its entries hold identifier values.
+	Identifier bool
 }
 
 // Component is one part of a composite search parameter: the parameter it
@@ -81,4 +85,12 @@ type Entry struct {
 	RefType    string
 	RefID      string
 	RefVersion string
+
+	// Identifier marks a token entry whose Code is the value of an
+	// Identifier: the entries of a Definition with Identifier set, every
+	// :of-type entry and every Reference.identifier entry. Stores that
+	// keep keyed hashes of identifier values hash the Code of these
+	// entries. Registry.HoldsIdentifiers names the parameters whose search
+	// conditions must be hashed the same way.
+	Identifier bool
 }

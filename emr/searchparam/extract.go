@@ -130,6 +130,7 @@ func (x *extractor) composite(p *param, resource map[string]any) {
 func (x *extractor) add(e Entry) {
 	e.Param = x.def.Code
 	e.Type = x.def.Type
+	e.Identifier = x.def.Identifier && e.Type == TypeToken
 	x.out = append(x.out, e)
 }
 
@@ -138,10 +139,26 @@ func (x *extractor) invalid(err error) {
 		x.resourceType, x.def.Code, x.def.Expression, err))
 }
 
-// dedupe removes repeated entries in place. The entries of one parameter
-// are few, so a quadratic scan is cheaper than a map.
+// dedupeScanMax is the length up to which dedupe compares every pair,
+// which is cheaper than building a set for the few entries most parameters
+// have.
+const dedupeScanMax = 16
+
+// dedupe removes repeated entries in place, keeping the first of each.
+// Lists longer than dedupeScanMax go through a set, so that a resource
+// with thousands of values of one parameter costs linear time.
 func dedupe(entries []Entry) []Entry {
 	out := entries[:0]
+	if len(entries) > dedupeScanMax {
+		seen := make(map[Entry]struct{}, len(entries))
+		for _, e := range entries {
+			if _, dup := seen[e]; !dup {
+				seen[e] = struct{}{}
+				out = append(out, e)
+			}
+		}
+		return out
+	}
 	for _, e := range entries {
 		seen := false
 		for _, kept := range out {
@@ -238,7 +255,7 @@ func (x *extractor) addIdentifierTypes(v map[string]any) {
 			continue
 		}
 		x.out = append(x.out, Entry{Param: OfTypeParam(x.def.Code), Type: TypeToken,
-			System: OfTypeSystem(stringOf(coding["system"]), stringOf(coding["code"])), Code: value})
+			System: OfTypeSystem(stringOf(coding["system"]), stringOf(coding["code"])), Code: value, Identifier: true})
 	}
 }
 
@@ -382,7 +399,7 @@ func (x *extractor) addReference(n fhirpath.Node) {
 		if id, ok := v["identifier"].(map[string]any); ok && stringOf(id["value"]) != "" {
 			// Reference.identifier, matched by the :identifier modifier.
 			x.out = append(x.out, Entry{Param: IdentifierParam(x.def.Code), Type: TypeToken,
-				System: stringOf(id["system"]), Code: stringOf(id["value"])})
+				System: stringOf(id["system"]), Code: stringOf(id["value"]), Identifier: true})
 		}
 		if ref, ok := v["reference"].(string); ok && ref != "" {
 			e := Entry{Exact: ref}

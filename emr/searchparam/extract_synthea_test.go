@@ -41,12 +41,12 @@ func TestExtractSynthea(t *testing.T) {
 		{"Patient gender", "Patient", patientID, "gender", []searchparam.Entry{
 			tokenEntry("gender", "", "male", "")}},
 		{"Patient identifier", "Patient", patientID, "identifier", []searchparam.Entry{
-			tokenEntry("identifier", "https://github.com/synthetichealth/synthea", "1484a42d-0eaf-4654-9cbf-6b050a5cd73b", ""),
-			tokenEntry("identifier", "http://hospital.smarthealthit.org", "1484a42d-0eaf-4654-9cbf-6b050a5cd73b", ""),
-			tokenEntry("identifier", "http://hl7.org/fhir/sid/us-ssn", "999-48-8934", ""),
-			tokenEntry("identifier", "urn:oid:2.16.840.1.113883.4.3.25", "S99922788", ""),
-			tokenEntry("identifier", "http://standardhealthrecord.org/fhir/StructureDefinition/passportNumber",
-				"X14485831X", ""),
+			identifierEntry("identifier", "https://github.com/synthetichealth/synthea", "1484a42d-0eaf-4654-9cbf-6b050a5cd73b"),
+			identifierEntry("identifier", "http://hospital.smarthealthit.org", "1484a42d-0eaf-4654-9cbf-6b050a5cd73b"),
+			identifierEntry("identifier", "http://hl7.org/fhir/sid/us-ssn", "999-48-8934"),
+			identifierEntry("identifier", "urn:oid:2.16.840.1.113883.4.3.25", "S99922788"),
+			identifierEntry("identifier", "http://standardhealthrecord.org/fhir/StructureDefinition/passportNumber",
+				"X14485831X"),
 		}},
 		{"Patient address-city", "Patient", patientID, "address-city", []searchparam.Entry{
 			strEntry("address-city", "Wilmington")}},
@@ -156,9 +156,9 @@ func TestExtractSynthea(t *testing.T) {
 			"coverage", []searchparam.Entry{{Param: "coverage", Type: searchparam.TypeReference, Exact: "#coverage"}}},
 		{"ExplanationOfBenefit identifier", "ExplanationOfBenefit", "5ca5a87f-be11-41dd-9c36-2de39282f8ff",
 			"identifier", []searchparam.Entry{
-				tokenEntry("identifier", "https://bluebutton.cms.gov/resources/variables/clm_id", claimID, ""),
-				tokenEntry("identifier", "https://bluebutton.cms.gov/resources/identifier/claim-group",
-					"99999999999", "")}},
+				identifierEntry("identifier", "https://bluebutton.cms.gov/resources/variables/clm_id", claimID),
+				identifierEntry("identifier", "https://bluebutton.cms.gov/resources/identifier/claim-group",
+					"99999999999")}},
 
 		{"Organization name", "Organization", organizationID, "name", []searchparam.Entry{
 			strEntry("name", "LAHEY HOSPITAL & MEDICAL CENTER, BURLINGTON")}},
@@ -172,7 +172,7 @@ func TestExtractSynthea(t *testing.T) {
 		{"Practitioner name", "Practitioner", practitionerID, "name", []searchparam.Entry{
 			strEntry("name", "Kassulke"), strEntry("name", "June"), strEntry("name", "Dr.")}},
 		{"Practitioner identifier", "Practitioner", practitionerID, "identifier", []searchparam.Entry{
-			tokenEntry("identifier", "http://hl7.org/fhir/sid/us-npi", "520", "")}},
+			identifierEntry("identifier", "http://hl7.org/fhir/sid/us-npi", "520")}},
 		{"Practitioner gender", "Practitioner", practitionerID, "gender", []searchparam.Entry{
 			tokenEntry("gender", "", "female", "")}},
 	}

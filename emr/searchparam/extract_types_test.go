@@ -159,8 +159,8 @@ func TestExtractTypes(t *testing.T) {
 		{"ImagingStudy started", imagingStudyJSON, "started", []searchparam.Entry{
 			dateEntry("started", "2017-01-01T08:01:20Z", "2017-01-01T08:01:21Z")}},
 		{"ImagingStudy identifier", imagingStudyJSON, "identifier", []searchparam.Entry{
-			tokenEntry("identifier", "urn:dicom:uid",
-				"urn:oid:2.16.124.113543.6003.1154777499.30246.19789.3503430045", "")}},
+			identifierEntry("identifier", "urn:dicom:uid",
+				"urn:oid:2.16.124.113543.6003.1154777499.30246.19789.3503430045")}},
 
 		{"ChargeItem money", chargeItemJSON, "price-override", []searchparam.Entry{{
 			Param: "price-override", Type: searchparam.TypeQuantity, Num: 40, NumLo: 39.5, NumHi: 40.5,

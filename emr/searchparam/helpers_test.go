@@ -115,6 +115,13 @@ func tokenEntry(param, system, code, display string) searchparam.Entry {
 	return e
 }
 
+// identifierEntry is the entry of an Identifier value.
+func identifierEntry(param, system, value string) searchparam.Entry {
+	e := tokenEntry(param, system, value, "")
+	e.Identifier = true
+	return e
+}
+
 func textEntry(param, text string) searchparam.Entry {
 	return searchparam.Entry{Param: param, Type: searchparam.TypeToken, Text: searchparam.FoldString(text)}
 }

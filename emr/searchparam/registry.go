@@ -92,6 +92,7 @@ func load(data []byte) (*Registry, error) {
 				Base:       base,
 				Components: src.Component,
 			}
+			def.Identifier = def.Type == TypeToken && selectsIdentifier(def.Expression)
 			p := param{def: def}
 			if def.Expression != "" {
 				if p.expr = compiled[def.Expression]; p.expr == nil {
@@ -244,6 +245,75 @@ func splitUnion(expression string) []string {
 		}
 	}
 	return append(parts, strings.TrimSpace(expression[start:]))
+}
+
+// HoldsIdentifiers reports whether the index entries of param for
+// resourceType hold identifier values (Entry.Identifier), so that a store
+// hashing those values must hash the codes of conditions on param too.
+// param is a parameter code or a name that IdentifierParam or OfTypeParam
+// derived from one.
+func (r *Registry) HoldsIdentifiers(resourceType, param string) bool {
+	for _, suffix := range []string{":of-type", ":identifier"} {
+		if code, ok := strings.CutSuffix(param, suffix); ok {
+			_, found := r.Lookup(resourceType, code)
+			return found
+		}
+	}
+	def, ok := r.Lookup(resourceType, param)
+	return ok && def.Identifier
+}
+
+// identifierElements lists the FHIR R4 element names of type Identifier
+// that token search parameters end in.
+var identifierElements = map[string]bool{
+	"identifier":          true,
+	"accessionIdentifier": true,
+	"groupIdentifier":     true,
+	"masterIdentifier":    true,
+	"requestIdentifier":   true,
+	"requisition":         true,
+}
+
+// selectsIdentifier reports whether a part of expression ends in an
+// Identifier element or in ofType(Identifier).
+func selectsIdentifier(expression string) bool {
+	for _, part := range splitUnion(expression) {
+		if strings.HasSuffix(strings.TrimRight(part, ") "), "ofType(Identifier") {
+			return true
+		}
+		part = strings.TrimSpace(strings.Trim(part, "()"))
+		if identifierElements[lastElement(part)] {
+			return true
+		}
+	}
+	return false
+}
+
+// lastElement returns the last element name of a path expression, skipping
+// function calls such as where(...) after it.
+func lastElement(path string) string {
+	var segments []string
+	depth, start := 0, 0
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '(', '[':
+			depth++
+		case ')', ']':
+			depth--
+		case '.':
+			if depth == 0 {
+				segments = append(segments, path[start:i])
+				start = i + 1
+			}
+		}
+	}
+	segments = append(segments, path[start:])
+	for i := len(segments) - 1; i >= 0; i-- {
+		if !strings.ContainsAny(segments[i], "([") {
+			return segments[i]
+		}
+	}
+	return ""
 }
 
 // Lookup returns the definition of the parameter code for resourceType.

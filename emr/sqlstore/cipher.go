@@ -13,12 +13,16 @@ import (
 
 // Encryption at rest. When the storage.DB carries a Cipher and a Hasher,
 // the store seals every resource body with associated data naming its type,
-// id and version. It keeps keyed hashes in place of the values of token
-// parameters named identifier, of patient identifiers and of master patient
-// index keys. Search conditions on identifier parameters and match key
-// lookups are hashed the same way, so equality still matches. Bodies written
-// before a cipher was configured stay readable as plaintext until a rewrap
-// seals them.
+// id and version. It keeps keyed hashes in place of patient identifiers,
+// master patient index keys and every identifier value in the search
+// index. Those index values are the entries with
+// searchparam.Entry.Identifier set: identifier, :of-type and
+// Reference.identifier rows and other token parameters that select an
+// Identifier. Search conditions on the parameters that
+// searchparam.Registry.HoldsIdentifiers names and match key lookups are
+// hashed the same way, so equality still matches. Bodies written before a
+// cipher was configured stay readable as plaintext until a rewrap seals
+// them.
 
 // Hash domains keep the uses apart: the same value hashed under two domains
 // gives unrelated hashes.
@@ -26,10 +30,6 @@ const (
 	identifierDomain = "emr.identifier"
 	matchKeyDomain   = "emr.match-key"
 )
-
-// identifierParam is the name of the token parameters whose codes are
-// hashed.
-const identifierParam = "identifier"
 
 // codec applies the DB's cipher and hasher. Its zero value stores
 // plaintext.
@@ -126,8 +126,8 @@ func (c codec) hashIdentifier(value string) string {
 	return c.hasher.Hash(identifierDomain, value)
 }
 
-// hashIndex returns a copy of entries with the codes of identifier tokens
-// hashed, or entries itself when there is no hasher.
+// hashIndex returns a copy of entries with the codes of identifier values
+// (Entry.Identifier) hashed, or entries itself when there is no hasher.
 func (c codec) hashIndex(entries []searchparam.Entry) []searchparam.Entry {
 	if c.hasher == nil {
 		return entries
@@ -135,11 +135,17 @@ func (c codec) hashIndex(entries []searchparam.Entry) []searchparam.Entry {
 	out := make([]searchparam.Entry, len(entries))
 	copy(out, entries)
 	for i, e := range out {
-		if e.Type == searchparam.TypeToken && e.Param == identifierParam {
+		if e.Identifier {
 			out[i].Code = c.hashIdentifier(e.Code)
 		}
 	}
 	return out
+}
+
+// hashesCondition reports whether the code of cond, a condition on a
+// resource of type typ, is compared with hashed index rows.
+func hashesCondition(typ string, cond emr.Cond) bool {
+	return cond.Kind == emr.CondToken && !cond.TokenText && searchparam.R4().HoldsIdentifiers(typ, cond.Param)
 }
 
 func (c codec) hashMatchKeys(keys []string) []string {
@@ -160,35 +166,38 @@ func (c codec) query(q emr.Query) emr.Query {
 	if c.hasher == nil {
 		return q
 	}
-	q.Where = c.clauses(q.Where)
+	q.Where = c.clauses(q.Type, q.Where)
 	return q
 }
 
-func (c codec) clauses(in []emr.Clause) []emr.Clause {
+func (c codec) clauses(typ string, in []emr.Clause) []emr.Clause {
 	if in == nil {
 		return nil
 	}
 	out := make([]emr.Clause, len(in))
 	for i, clause := range in {
-		out[i] = c.clause(clause)
+		out[i] = c.clause(typ, clause)
 	}
 	return out
 }
 
-func (c codec) clause(in emr.Clause) emr.Clause {
+// clause hashes the conditions of in, which apply to resources of type
+// typ. The inner conditions of a chain or _has apply to the type the
+// chain or _has names.
+func (c codec) clause(typ string, in emr.Clause) emr.Clause {
 	if in == nil {
 		return nil
 	}
 	out := make(emr.Clause, len(in))
 	for i, cond := range in {
-		if cond.Kind == emr.CondToken && cond.Param == identifierParam && !cond.TokenText {
+		if hashesCondition(typ, cond) {
 			cond.Code = c.hashIdentifier(cond.Code)
 		}
 		if cond.Chain != nil {
-			cond.Chain = &emr.Nested{Type: cond.Chain.Type, Where: c.clause(cond.Chain.Where)}
+			cond.Chain = &emr.Nested{Type: cond.Chain.Type, Where: c.clause(cond.Chain.Type, cond.Chain.Where)}
 		}
 		if cond.Has != nil {
-			cond.Has = &emr.Nested{Type: cond.Has.Type, Where: c.clause(cond.Has.Where)}
+			cond.Has = &emr.Nested{Type: cond.Has.Type, Where: c.clause(cond.Has.Type, cond.Has.Where)}
 		}
 		out[i] = cond
 	}
@@ -211,7 +220,8 @@ type rewrapRow struct {
 
 // RewrapBatch seals again, under the active key version, the bodies after
 // resource_versions.seq p.After that are plaintext or under another
-// version, in one transaction. The content and version of each resource
+// version, in one transaction. The last batch of a pass returns the
+// greatest seq as Next. The content and version of each resource
 // stay the same. For a plaintext body that is its resource's current
 // version, the identifier, patient identifier and match key index rows
 // were written in plaintext with it, so they are replaced by keyed hashes
@@ -249,6 +259,15 @@ func (s *Store) RewrapBatch(ctx context.Context, p storage.RewrapParams) (storag
 		res.Next = row.Seq
 		res.Rewrapped++
 	}
+	if res.Done {
+		// Every committed row up to the last one was examined, so the
+		// next pass starts after it and reads only rows written since.
+		var last int64
+		if err := tx.GetContext(ctx, &last, `SELECT COALESCE(MAX(seq), 0) FROM resource_versions`); err != nil {
+			return storage.RewrapResult{}, fmt.Errorf("rewrap: read last row: %w", mapErr(err))
+		}
+		res.Next = max(res.Next, last)
+	}
 	if err := tx.Commit(); err != nil {
 		return storage.RewrapResult{}, fmt.Errorf("rewrap: commit: %w", mapErr(err))
 	}
@@ -275,16 +294,17 @@ func (s *Store) rewrapRow(ctx context.Context, tx querier, row rewrapRow) error 
 	if wasSealed || !row.Rid.Valid {
 		return nil
 	}
-	if err := s.hashPlaintextIndex(ctx, tx, row.Rid.Int64, row.Seq); err != nil {
+	if err := s.hashPlaintextIndex(ctx, tx, row.Rid.Int64, row.Seq, row.Type, res.Body); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
 }
 
 // hashPlaintextIndex replaces the plaintext identifier values and match
-// keys of resource rid by keyed hashes, unless a write made another version
-// current since the rewrap selected seq.
-func (s *Store) hashPlaintextIndex(ctx context.Context, tx querier, rid, seq int64) error {
+// keys of resource rid, of type typ with plaintext body, by keyed hashes,
+// unless a write made another version current since the rewrap selected
+// seq.
+func (s *Store) hashPlaintextIndex(ctx context.Context, tx querier, rid, seq int64, typ string, body []byte) error {
 	lock := ""
 	if s.db.Dialect == storage.Postgres {
 		lock = " FOR UPDATE"
@@ -296,25 +316,8 @@ func (s *Store) hashPlaintextIndex(ctx context.Context, tx querier, rid, seq int
 	if current != seq {
 		return nil
 	}
-	var tokens []struct {
-		Type   string `db:"res_type"`
-		System string `db:"system"`
-		Code   string `db:"code"`
-		Text   string `db:"text"`
-	}
-	if err := tx.SelectContext(ctx, &tokens, s.db.Rebind(
-		`SELECT res_type, system, code, text FROM idx_token WHERE rid = ? AND param = ?`), rid, identifierParam); err != nil {
-		return fmt.Errorf("read identifier index: %w", mapErr(err))
-	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM idx_token WHERE rid = ? AND param = ?`), rid, identifierParam); err != nil {
-		return fmt.Errorf("clear identifier index: %w", mapErr(err))
-	}
-	for _, tok := range tokens {
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO idx_token (rid, res_type, param, system, code, text)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-			rid, tok.Type, identifierParam, tok.System, s.codec().hashIdentifier(tok.Code), tok.Text); err != nil {
-			return fmt.Errorf("write identifier index: %w", mapErr(err))
-		}
+	if err := s.rehashIdentifiers(ctx, tx, rid, typ, body); err != nil {
+		return err
 	}
 	var ids []emr.Identifier
 	if err := tx.SelectContext(ctx, &ids, s.db.Rebind(`SELECT system, value FROM patient_identifiers WHERE rid = ?`), rid); err != nil {
