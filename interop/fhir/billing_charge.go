@@ -307,6 +307,10 @@ func (h *handler) updateCharge(x *exchange) {
 		h.fail(x, unprocessable("ChargeItem.identifier", "a charge is never changed, so its identifiers stay as they were entered"))
 		return
 	}
+	if err := h.sameCharge(x.ctx, &in, cur); err != nil {
+		h.fail(x, err)
+		return
+	}
 	reason := ""
 	if len(in.Note) > 0 {
 		reason = in.Note[len(in.Note)-1].Text
@@ -322,6 +326,50 @@ func (h *handler) updateCharge(x *exchange) {
 		return
 	}
 	h.writeWritten(x, http.StatusCreated, res, "reversed by")
+}
+
+// sameCharge rejects a reversal body that changes an element of the
+// charge other than status and note, because the change would be lost:
+// each element the body sends must equal the stored one.
+func (h *handler) sameCharge(ctx context.Context, in *chargeItemResource, cur *billing.Charge) error {
+	res, err := h.chargeResource(ctx, cur)
+	if err != nil {
+		return billingError(err)
+	}
+	var stored chargeItemResource
+	if err := json.Unmarshal(res.Body, &stored); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		path       string
+		sent, have any
+		set        bool
+	}{
+		{"ChargeItem.code", in.Code, stored.Code, len(in.Code.Coding) > 0 || in.Code.Text != ""},
+		{"ChargeItem.subject", in.Subject, stored.Subject, in.Subject != nil},
+		{"ChargeItem.context", in.Context, stored.Context, in.Context != nil},
+		{"ChargeItem.occurrence[x]", in.OccurrenceDateTime, stored.OccurrenceDateTime, in.OccurrenceDateTime != ""},
+		{"ChargeItem.occurrence[x]", in.OccurrencePeriod, stored.OccurrencePeriod, in.OccurrencePeriod != nil},
+		{"ChargeItem.quantity", in.Quantity, stored.Quantity, in.Quantity != nil},
+		{"ChargeItem.factorOverride", in.FactorOverride, stored.FactorOverride, in.FactorOverride != ""},
+		{"ChargeItem.priceOverride", in.PriceOverride, stored.PriceOverride, in.PriceOverride != nil},
+		{"ChargeItem.overrideReason", in.OverrideReason, stored.OverrideReason, in.OverrideReason != ""},
+		{"ChargeItem.account", in.Account, stored.Account, in.Account != nil},
+		{"ChargeItem.definitionCanonical", in.DefinitionCanonical, stored.DefinitionCanonical, in.DefinitionCanonical != nil},
+		{"ChargeItem.enterer", in.Enterer, stored.Enterer, in.Enterer != nil},
+		{"ChargeItem.enteredDate", in.EnteredDate, stored.EnteredDate, in.EnteredDate != ""},
+		{"ChargeItem.extension", in.Extension, stored.Extension, in.Extension != nil},
+	} {
+		if !f.set {
+			continue
+		}
+		sent, _ := json.Marshal(f.sent)
+		have, _ := json.Marshal(f.have)
+		if string(sent) != string(have) {
+			return unprocessable(f.path, "a charge is never changed: a reversal may change only status and note, so leave this element as read or out")
+		}
+	}
+	return nil
 }
 
 // searchCharges serves ChargeItem search, oldest first.

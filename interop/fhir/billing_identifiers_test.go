@@ -109,6 +109,8 @@ func TestBillingUnstoredElementsRejected(t *testing.T) {
 		{"payment identifier system", "/PaymentReconciliation", `{"resourceType":"PaymentReconciliation","status":"active","paymentAmount":{"value":1,"currency":"EUR"},
 			"extension":[{"url":"urn:nexus-health-360:fhir:payment-account","valueReference":{"reference":"Account/` + account + `"}}],
 			"paymentIdentifier":{"system":"urn:example:checks","value":"c1"}}`, "PaymentReconciliation.paymentIdentifier.system"},
+		{"payment detail type", "/PaymentReconciliation", `{"resourceType":"PaymentReconciliation","status":"active","paymentAmount":{"value":1,"currency":"EUR"},
+			"detail":[{"type":{"coding":[{"system":"` + fhir.PaymentTypeSystem + `","code":"adjustment"}]},"request":{"reference":"Invoice/x"},"amount":{"value":1,"currency":"EUR"}}]}`, "PaymentReconciliation.detail[0].type"},
 		{"definition text", "/ChargeItemDefinition", `{"resourceType":"ChargeItemDefinition","status":"active","code":{"coding":[{"code":"X1"}]},"description":"d"}`, "ChargeItemDefinition.description"},
 		{"price extension", "/ChargeItemDefinition", `{"resourceType":"ChargeItemDefinition","status":"active","code":{"coding":[{"code":"X1"}]},
 			"propertyGroup":[{"extension":[{"url":"urn:example:x","valueString":"y"}],"priceComponent":[{"type":"base","amount":{"value":1,"currency":"EUR"}}]}]}`, "ChargeItemDefinition.propertyGroup[0].extension[0]"},

@@ -182,6 +182,9 @@ func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.P
 	}
 	for i, d := range in.Detail {
 		path := "PaymentReconciliation.detail[" + strconv.Itoa(i) + "]"
+		if !paymentDetailType(d.Type) {
+			return nil, unprocessable(path+".type", "each detail is a payment: code payment of system "+PaymentTypeSystem+", or the text payment")
+		}
 		if d.Request == nil {
 			return nil, badElement("required", path+".request", "each detail must reference the Invoice it pays")
 		}
@@ -209,6 +212,20 @@ func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.P
 		return nil, unprocessable("PaymentReconciliation", "name the Account in the "+extensionPaymentAccount+" extension, or reference an Invoice in a detail")
 	}
 	return p, nil
+}
+
+// paymentDetailType reports whether a detail type names a payment, the
+// one kind of detail stored. An empty type is a payment too.
+func paymentDetailType(c codeableConcept) bool {
+	if c.Text != "" && c.Text != "payment" {
+		return false
+	}
+	for _, cd := range c.Coding {
+		if cd.Code != "payment" || (cd.System != "" && cd.System != PaymentTypeSystem) {
+			return false
+		}
+	}
+	return true
 }
 
 // searchPayments serves PaymentReconciliation search by created,

@@ -318,6 +318,8 @@ func TestChargeItemCorrectedByReversal(t *testing.T) {
 
 	reverse := strings.Replace(string(resp.body), `"status":"billable"`, `"status":"entered-in-error"`, 1)
 	reverse = strings.Replace(reverse, `"late entry"`, `"wrong code"`, 1)
+	changed := strings.Replace(reverse, `"value":2`, `"value":3`, 1)
+	rejected(t, s.do(http.MethodPut, "/ChargeItem/"+id, changed), "ChargeItem.quantity")
 	rev := s.do(http.MethodPut, "/ChargeItem/"+id, reverse)
 	require.Equal(t, http.StatusCreated, rev.status, "%s", rev.body)
 	r := rev.json(t)

@@ -258,8 +258,9 @@
 // The rules: an issued invoice never changes, so a PUT that alters its
 // lines, totals, account or identifiers gets 422, and status cancelled
 // with cancelledReason issues a credit note. Charges and payments never
-// change: a ChargeItem is corrected by a reversing charge, and both have
-// one version. A rule the body breaks (an unknown code, another currency,
+// change: a ChargeItem is corrected by a PUT with status entered-in-error,
+// which may change only status and note and stores a reversing charge,
+// and both have one version. A rule the body breaks (an unknown code, another currency,
 // a payment over the balance) gets 422 and a clash with the stored state
 // 409, each with an OperationOutcome, and nothing is stored. PUT of
 // Account, Invoice and ChargeItemDefinition checks If-Match and gets 412
