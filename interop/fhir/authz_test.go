@@ -350,7 +350,8 @@ func TestAttackCases(t *testing.T) {
 func runAttacks(t *testing.T, db *storage.DB) {
 	s := newAuthStack(t, db, security.MiddlewareConfig{})
 	tok := tokens{
-		nurse:     s.userToken("nurse", "user/*.cruds", "user/*.cruds", "ward-3", security.RoleNurse),
+		nurse: s.userToken("nurse", "user/*.cruds "+security.ScopeBreakGlass, "user/*.cruds "+security.ScopeBreakGlass,
+			"ward-3", security.RoleNurse),
 		physician: s.userToken("physician", "user/*.cruds", "user/*.cruds", "ward-3", security.RolePhysician),
 		clerk:     s.userToken("clerk", "user/*.cruds", "user/*.cruds", "", security.RoleClerk),
 		device:    s.backendToken(s.addBackend("device", "system/Observation.c", security.RoleDevice), "system/Observation.c"),
@@ -400,7 +401,8 @@ func withoutLinks(body string) string {
 // broken setup.
 func TestAuthorizedAccess(t *testing.T) {
 	s := newAuthStack(t, storagetest.SQLite(t), security.MiddlewareConfig{})
-	nurse := s.userToken("nurse", "user/*.cruds", "user/*.cruds", "ward-3", security.RoleNurse)
+	nurse := s.userToken("nurse", "user/*.cruds "+security.ScopeBreakGlass, "user/*.cruds "+security.ScopeBreakGlass,
+		"ward-3", security.RoleNurse)
 
 	status, body := s.do("GET", "/fhir/Observation/o1", nurse, "")
 	require.Equal(t, http.StatusOK, status, body)
@@ -419,6 +421,11 @@ func TestAuthorizedAccess(t *testing.T) {
 	missingStatus, missingBody := s.do("GET", "/fhir/Patient/p99", nurse, "")
 	assert.Equal(t, missingStatus, status)
 	assert.Equal(t, strings.ReplaceAll(missingBody, "p99", "p2"), body, "an invisible patient reads like a missing one")
+
+	unscoped := s.userToken("nurse2", "user/*.cruds", "user/*.cruds", "ward-3", security.RoleNurse)
+	status, body = s.do("POST", security.PathBreakGlass, unscoped,
+		`{"patient":"p2","reason":"patient collapsed in the corridor","minutes":30}`, "Content-Type", "application/json")
+	require.Equal(t, http.StatusForbidden, status, "a token without the %s scope: %s", security.ScopeBreakGlass, body)
 
 	status, body = s.do("POST", security.PathBreakGlass, nurse,
 		`{"patient":"p2","reason":"patient collapsed in the corridor","minutes":30}`, "Content-Type", "application/json")
