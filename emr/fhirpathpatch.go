@@ -155,6 +155,9 @@ func parseFHIRPathPatch(params map[string]any) ([]*patchOperation, error) {
 	if len(list) == 0 {
 		return nil, malformed("Parameters.parameter", "a FHIRPath Patch needs at least one operation parameter")
 	}
+	if len(list) > MaxPatchOperations {
+		return nil, fmt.Errorf("FHIRPath Patch has %d operations, the maximum is %d: %w", len(list), MaxPatchOperations, ErrTooLarge)
+	}
 	ops := make([]*patchOperation, 0, len(list))
 	for i, raw := range list {
 		param, _ := raw.(map[string]any)

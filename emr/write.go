@@ -37,6 +37,9 @@ func (s *Service) prepare(typ, id string, tree map[string]any) (*prepared, error
 		return nil, invalid(rt+".id", "value", "id must be 1 to 64 letters, digits, '-' or '.'")
 	}
 	tree["id"] = id
+	if err := checkRepeats(rt, tree); err != nil {
+		return nil, err
+	}
 	enc, err := encodeResource(tree)
 	if err != nil {
 		return nil, invalid(rt, "structure", "resource cannot be encoded")
@@ -50,6 +53,9 @@ func (s *Service) prepare(typ, id string, tree map[string]any) (*prepared, error
 	index, err := s.cfg.Registry.Extract(rt, tree)
 	if err != nil {
 		return nil, fmt.Errorf("index %s/%s: %w", rt, id, err)
+	}
+	if err := checkIndexSize(rt, len(index)); err != nil {
+		return nil, err
 	}
 	index = dropColumnParams(index)
 	p := &prepared{typ: rt, id: id, tree: tree, enc: enc, index: index}

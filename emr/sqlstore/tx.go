@@ -216,7 +216,9 @@ func (t *txn) insertKeys(ctx context.Context, rid int64, keys []string) error {
 			continue
 		}
 		seen[k] = true
-		b.add(k, rid)
+		if err := b.addFlush(ctx, t, k, rid); err != nil {
+			return err
+		}
 	}
 	return b.exec(ctx, t)
 }
