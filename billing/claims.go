@@ -371,9 +371,18 @@ func remittanceTotals(c *Claim, r Remittance) (paid, adjusted, patient Money, er
 	return paid, adjusted, patient, nil
 }
 
+// ClaimResponsePayer is the PayerID under which ImportClaimResponse
+// records each ClaimResponse it posts, with the response id as the
+// reference.
+const ClaimResponsePayer = "fhir:ClaimResponse"
+
 // ImportClaimResponse reads a FHIR ClaimResponse from the clinical record
-// through Config.Recorder and posts it as a remittance.
+// through Config.Recorder and posts it as a remittance. A response is
+// posted once: importing it again fails with ErrDuplicateRemittance.
 func (s *Service) ImportClaimResponse(ctx context.Context, responseID, by string) (*Claim, error) {
+	if err := requireBy("import claim response", by); err != nil {
+		return nil, err
+	}
 	if s.cfg.Recorder == nil {
 		return nil, invalidf("import claim response %s: no ClaimRecorder is configured", responseID)
 	}
@@ -382,7 +391,21 @@ func (s *Service) ImportClaimResponse(ctx context.Context, responseID, by string
 		return nil, fmt.Errorf("import claim response %s: %w", responseID, err)
 	}
 	r.By = by
-	return s.PostRemittance(ctx, *r)
+	var out *Claim
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		err := tx.InsertRemittanceAdvice(ctx, RemittanceAdvice{
+			PayerID: ClaimResponsePayer, Reference: responseID, Claims: 1, Received: r.Received, Posted: s.now(), PostedBy: by,
+		})
+		if err != nil {
+			return err
+		}
+		out, err = s.postRemittance(ctx, tx, *r)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("import claim response %s for claim %s: %w", responseID, r.ClaimID, err)
+	}
+	return out, nil
 }
 
 // GetClaim returns a claim.

@@ -115,4 +115,6 @@
 //     once: the store's unique key rejects a second post with
 //     ErrDuplicateRemittance, concurrent posts included. A payment the
 //     payer sends again under a new trace number is a new payment.
+//     ImportClaimResponse posts each ClaimResponse once in the same way,
+//     but PostRemittance called directly has no such guard.
 package billing

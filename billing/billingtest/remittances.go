@@ -96,6 +96,24 @@ func testRemittances(t *testing.T, newStore NewStore) {
 		f.CheckLedger(t, c.AccountID)
 	})
 
+	t.Run("claim response imported once", func(t *testing.T) {
+		rec := &recorder{responses: map[string]billing.Remittance{}}
+		f := NewFixture(t, newStore(t), billing.Config{Recorder: rec})
+		f.Item(t, "A", 10000, 0)
+		c, _ := submittedClaim(t, f, "p1")
+		rec.responses["cr1"] = billing.Remittance{ClaimID: c.ID, Outcome: "partial", Reference: "EFT1", Lines: []billing.RemittanceLine{
+			{Sequence: 1, Paid: USD(4000)},
+		}}
+		got, err := f.Service.ImportClaimResponse(f.Ctx, "cr1", User)
+		require.NoError(t, err)
+		assert.Equal(t, billing.ClaimPartiallyPaid, got.Status)
+		_, err = f.Service.ImportClaimResponse(f.Ctx, "cr1", User)
+		assert.ErrorIs(t, err, billing.ErrDuplicateRemittance, "a second import of the same response")
+		pays, err := f.Service.ListPayments(f.Ctx, billing.PaymentFilter{ClaimID: c.ID})
+		require.NoError(t, err)
+		assert.Len(t, pays, 1)
+	})
+
 	t.Run("claim-level adjustments", func(t *testing.T) {
 		f := NewFixture(t, newStore(t), billing.Config{})
 		f.Item(t, "A", 10000, 0)
