@@ -245,6 +245,7 @@ func (s *Service) postRemittance(ctx context.Context, tx Tx, r Remittance) (*Cla
 	if err != nil {
 		return nil, err
 	}
+
 	if paid.Amount > 0 {
 		received := r.Received
 		if received.IsZero() {
@@ -260,25 +261,11 @@ func (s *Service) postRemittance(ctx context.Context, tx Tx, r Remittance) (*Cla
 		}
 	}
 	if adjusted.Amount > 0 {
-		acct, err := tx.GetAccount(ctx, c.AccountID)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.checkApplicable(ctx, tx, acct, c.InvoiceID, adjusted); err != nil {
-			return nil, err
-		}
-		err = tx.Post(ctx, []Entry{{
-			JournalID: "remittance-" + s.cfg.NewID(), Kind: EntryAdjustment, Debit: BookAdjustment, Credit: BookReceivable,
-			Amount: adjusted, AccountID: c.AccountID, InvoiceID: c.InvoiceID, Posted: now, PostedBy: r.By,
-			Memo: "contractual adjustment of claim " + c.ID,
-		}})
-		if err != nil {
-			return nil, err
-		}
-		if err := s.markBalanced(ctx, tx, []Allocation{{InvoiceID: c.InvoiceID}}, now, r.By); err != nil {
+		if err := s.postAdjustment(ctx, tx, c, adjusted, now, r.By); err != nil {
 			return nil, err
 		}
 	}
+
 	if c.Paid, err = c.Paid.Add(paid); err != nil {
 		return nil, err
 	}
@@ -295,6 +282,27 @@ func (s *Service) postRemittance(ctx context.Context, tx Tx, r Remittance) (*Cla
 	}
 	err = s.saveClaim(ctx, tx, c, now, r.By, &out)
 	return out, err
+}
+
+// postAdjustment takes a remittance's contractual adjustment off the
+// claim's invoice.
+func (s *Service) postAdjustment(ctx context.Context, tx Tx, c *Claim, adjusted Money, now time.Time, by string) error {
+	acct, err := tx.GetAccount(ctx, c.AccountID)
+	if err != nil {
+		return err
+	}
+	if err := s.checkApplicable(ctx, tx, acct, c.InvoiceID, adjusted); err != nil {
+		return err
+	}
+	err = tx.Post(ctx, []Entry{{
+		JournalID: "remittance-" + s.cfg.NewID(), Kind: EntryAdjustment, Debit: BookAdjustment, Credit: BookReceivable,
+		Amount: adjusted, AccountID: c.AccountID, InvoiceID: c.InvoiceID, Posted: now, PostedBy: by,
+		Memo: "contractual adjustment of claim " + c.ID,
+	}})
+	if err != nil {
+		return err
+	}
+	return s.markBalanced(ctx, tx, []Allocation{{InvoiceID: c.InvoiceID}}, now, by)
 }
 
 func (s *Service) saveClaim(ctx context.Context, tx Tx, c *Claim, at time.Time, by string, out **Claim) error {
