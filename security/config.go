@@ -190,6 +190,12 @@ const (
 	EventTokenDenied  EventType = "token-denied"
 	EventBreakGlass   EventType = "break-the-glass"
 	EventBreakGlassNo EventType = "break-the-glass-denied"
+	// Account changes made by an administrator; Event.Target names the
+	// user or client.
+	EventUserDisabled   EventType = "user-disabled"
+	EventUserEnabled    EventType = "user-enabled"
+	EventClientDisabled EventType = "client-disabled"
+	EventClientEnabled  EventType = "client-enabled"
 )
 
 // Event is one security event for the audit log. Subject and ClientID
@@ -206,6 +212,8 @@ type Event struct {
 	Reason string
 	// GrantID is the id of a break-the-glass grant.
 	GrantID string
+	// Target is the user name or client id of an account change.
+	Target string
 }
 
 // Recorder receives security events. An implementation writes them to the

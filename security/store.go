@@ -24,6 +24,19 @@ type User struct {
 	CreatedAt time.Time
 }
 
+// UserInfo is a user without its password hash and TOTP secret, as
+// Store.Users lists it.
+type UserInfo struct {
+	Username string
+	Roles    []Role
+	FHIRUser string
+	Location string
+	// TOTP reports whether the user signs in with a one-time code.
+	TOTP      bool
+	Disabled  bool
+	CreatedAt time.Time
+}
+
 // ClientKind is the OAuth2 grant a client uses at the token endpoint.
 type ClientKind string
 
@@ -113,10 +126,20 @@ type Store interface {
 	// step was recorded already, so of many concurrent sign-ins with one
 	// code exactly one succeeds, and ErrNotFound for an unknown user.
 	UseTOTPStep(ctx context.Context, username string, step int64) error
+	// SetUserDisabled disables or enables the user named username;
+	// ErrNotFound for an unknown user.
+	SetUserDisabled(ctx context.Context, username string, disabled bool) error
+	// Users returns every user without credentials, ordered by username.
+	Users(ctx context.Context) ([]UserInfo, error)
 	// CreateClient stores a new client; ErrConflict when the id is taken.
 	CreateClient(ctx context.Context, c Client) error
 	// Client returns the client or ErrNotFound.
 	Client(ctx context.Context, id string) (Client, error)
+	// SetClientDisabled disables or enables a client; ErrNotFound for an
+	// unknown id.
+	SetClientDisabled(ctx context.Context, id string, disabled bool) error
+	// Clients returns every client, ordered by id.
+	Clients(ctx context.Context) ([]Client, error)
 	// RotateSigningKey retires every active key at key.CreatedAt and
 	// stores key as the active one, in one transaction.
 	RotateSigningKey(ctx context.Context, key SigningKey) error

@@ -165,6 +165,12 @@ func (s securityAudit) RecordSecurityEvent(ctx context.Context, e security.Event
 		if e.Type == security.EventBreakGlassNo {
 			entry.Outcome = audit.OutcomeMinorFailure
 		}
+	case security.EventUserDisabled, security.EventUserEnabled:
+		entry.Type = audit.TypeEmergency
+		entry.What = "user/" + e.Target
+	case security.EventClientDisabled, security.EventClientEnabled:
+		entry.Type = audit.TypeEmergency
+		entry.What = "client/" + e.Target
 	}
 	return s.log.Record(ctx, entry)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nexus-health-360/nexus/security"
+	"github.com/nexus-health-360/nexus/security/audit"
 	secsql "github.com/nexus-health-360/nexus/security/sqlstore"
 	"github.com/nexus-health-360/nexus/storage"
 )
@@ -29,31 +30,63 @@ func init() {
 // and signing keys are sealed as serve seals them. The issuer only
 // matters for tokens, which these commands do not issue.
 func openSecurityAdmin(c *cli.Context) (*storage.DB, *security.Service, error) {
+	db, svc, _, err := openSecurityAdminWith(c, false)
+	return db, svc, err
+}
+
+// openSecurityAdminWith is openSecurityAdmin that, with audited, also
+// opens the audit log and records the service's security events in it.
+// The caller closes the log, when there is one, before the database.
+func openSecurityAdminWith(c *cli.Context, audited bool) (*storage.DB, *security.Service, *audit.Log, error) {
+	db, err := openProtected(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg := security.Config{Store: secsql.New(db), Issuer: "http://127.0.0.1"}
+	var auditLog *audit.Log
+	if audited {
+		log, err := newLogger(c)
+		if err != nil {
+			db.Close()
+			return nil, nil, nil, err
+		}
+		if auditLog, err = openAudit(c.Context, db, log); err != nil {
+			db.Close()
+			return nil, nil, nil, err
+		}
+		cfg.Recorder = securityAudit{log: auditLog}
+	}
+	svc, err := security.New(cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, svc, auditLog, nil
+}
+
+// openProtected opens the database of an admin command, checks its
+// schema and sets up the key ring when there is a master key.
+func openProtected(c *cli.Context) (*storage.DB, error) {
 	log, err := newLogger(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	db, err := storage.Open(c.Context, c.String("db"), storage.Options{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := db.CheckSchema(c.Context, schema()...); err != nil {
 		db.Close()
 		if errors.Is(err, storage.ErrSchemaOutdated) {
-			return nil, nil, fmt.Errorf("%w; run `nexusd migrate --db ...` with the same --db value first", err)
+			return nil, fmt.Errorf("%w; run `nexusd migrate --db ...` with the same --db value first", err)
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	if _, err := protectDB(c.Context, db, masterKeyFrom(c), log); err != nil {
 		db.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	svc, err := security.New(security.Config{Store: secsql.New(db), Issuer: "http://127.0.0.1"})
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return db, svc, nil
+	return db, nil
 }
 
 // readPassword returns NEXUS_USER_PASSWORD or the first line of in, so
@@ -78,8 +111,9 @@ func userCommand() *cli.Command {
 		Name:  "user",
 		Usage: "manage the users who sign in to apps",
 		Subcommands: []*cli.Command{{
-			Name:  "add",
-			Usage: "add a user; the password is read from standard input or " + envUserPassword,
+			Name: "add",
+			Usage: fmt.Sprintf("add a user; the password, at least %d characters, is read from standard input or %s",
+				security.MinPasswordLength, envUserPassword),
 			Flags: []cli.Flag{dbFlag(), masterKeyFlag(),
 				&cli.StringFlag{Name: "username", Required: true, Usage: "sign-in name"},
 				&cli.StringFlag{Name: "role", Required: true,
@@ -105,6 +139,9 @@ func userCommand() *cli.Command {
 				totpURL, err := svc.AddUser(c.Context, security.AddUserParams{Username: c.String("username"),
 					Password: password, Roles: roles, TOTP: c.Bool("totp"), FHIRUser: c.String("fhir-user"),
 					Location: c.String("location")})
+				if errors.Is(err, security.ErrConflict) {
+					return fmt.Errorf("user %s already exists; pick another --username: %w", c.String("username"), err)
+				}
 				if err != nil {
 					return err
 				}
@@ -114,7 +151,8 @@ func userCommand() *cli.Command {
 				}
 				return nil
 			},
-		}},
+		}, userListCommand(), accountSwitchCommand("user", "disable", "USERNAME"),
+			accountSwitchCommand("user", "enable", "USERNAME")},
 	}
 }
 
@@ -148,13 +186,18 @@ func clientCommand() *cli.Command {
 					return err
 				}
 				defer db.Close()
-				if err := svc.AddClient(c.Context, client); err != nil {
+				err = svc.AddClient(c.Context, client)
+				if errors.Is(err, security.ErrConflict) {
+					return fmt.Errorf("client %s already exists; pick another --id: %w", client.ID, err)
+				}
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(c.App.Writer, "client %s added (%s)\n", client.ID, client.Kind)
 				return nil
 			},
-		}, clientAssertionCommand()},
+		}, clientAssertionCommand(), clientListCommand(), accountSwitchCommand("client", "disable", "CLIENT_ID"),
+			accountSwitchCommand("client", "enable", "CLIENT_ID")},
 	}
 }
 

@@ -31,6 +31,8 @@ var Start = time.Date(2025, time.March, 1, 8, 0, 0, 0, time.UTC)
 func Run(t *testing.T, newStore NewStore) {
 	t.Run("users", func(t *testing.T) { testUsers(t, newStore(t)) })
 	t.Run("clients", func(t *testing.T) { testClients(t, newStore(t)) })
+	t.Run("disable and list users", func(t *testing.T) { testUserAccounts(t, newStore(t)) })
+	t.Run("disable and list clients", func(t *testing.T) { testClientAccounts(t, newStore(t)) })
 	t.Run("signing keys", func(t *testing.T) { testSigningKeys(t, newStore(t)) })
 	t.Run("jti replay", func(t *testing.T) { testJTI(t, newStore(t)) })
 	t.Run("jti concurrent replay", func(t *testing.T) { testJTIConcurrent(t, newStore(t)) })
@@ -272,4 +274,63 @@ func testTOTPConcurrent(t *testing.T, s security.Store) {
 	}
 	assert.Equal(t, 1, accepted, "exactly one sign-in with one code is accepted")
 	assert.Equal(t, attempts-1, replays)
+}
+
+func testUserAccounts(t *testing.T, s security.Store) {
+	ctx := context.Background()
+	users, err := s.Users(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, users)
+
+	for _, u := range []security.User{
+		{Username: "zoe", PasswordHash: "h", Roles: []security.Role{security.RoleClerk}, CreatedAt: Start},
+		{Username: "amir", PasswordHash: "h", Roles: []security.Role{security.RoleNurse, security.RoleClerk},
+			TOTPSecret: "JBSWY3DPEHPK3PXP", FHIRUser: "Practitioner/p1", Location: "ward-3", CreatedAt: Start},
+	} {
+		require.NoError(t, s.CreateUser(ctx, u))
+	}
+	require.NoError(t, s.SetUserDisabled(ctx, "zoe", true))
+	got, err := s.User(ctx, "zoe")
+	require.NoError(t, err)
+	assert.True(t, got.Disabled)
+
+	users, err = s.Users(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []security.UserInfo{
+		{Username: "amir", Roles: []security.Role{security.RoleNurse, security.RoleClerk}, FHIRUser: "Practitioner/p1",
+			Location: "ward-3", TOTP: true, CreatedAt: Start},
+		{Username: "zoe", Roles: []security.Role{security.RoleClerk}, Disabled: true, CreatedAt: Start},
+	}, users, "ordered by username, without credentials")
+
+	require.NoError(t, s.SetUserDisabled(ctx, "zoe", false))
+	got, err = s.User(ctx, "zoe")
+	require.NoError(t, err)
+	assert.False(t, got.Disabled, "enabled again")
+	assert.ErrorIs(t, s.SetUserDisabled(ctx, "nobody", true), security.ErrNotFound)
+}
+
+func testClientAccounts(t *testing.T, s security.Store) {
+	ctx := context.Background()
+	clients, err := s.Clients(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, clients)
+
+	lab := security.Client{ID: "lab", Kind: security.ClientSystem, JWKS: `{"keys":[]}`, Scopes: "system/Observation.crus",
+		Roles: []security.Role{security.RoleLabSystem}, CreatedAt: Start}
+	chart := security.Client{ID: "chart", Kind: security.ClientApp, Name: "Chart", RedirectURIs: []string{"https://app.example/cb"},
+		Scopes: "user/*.rs", CreatedAt: Start}
+	require.NoError(t, s.CreateClient(ctx, lab))
+	require.NoError(t, s.CreateClient(ctx, chart))
+	require.NoError(t, s.SetClientDisabled(ctx, "lab", true))
+
+	clients, err = s.Clients(ctx)
+	require.NoError(t, err)
+	lab.Disabled = true
+	assert.Equal(t, []security.Client{chart, lab}, clients, "ordered by id")
+
+	require.NoError(t, s.SetClientDisabled(ctx, "lab", false))
+	got, err := s.Client(ctx, "lab")
+	require.NoError(t, err)
+	assert.False(t, got.Disabled, "enabled again")
+	assert.ErrorIs(t, s.SetClientDisabled(ctx, "nobody", true), security.ErrNotFound)
 }
