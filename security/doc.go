@@ -12,9 +12,12 @@
 //
 //   - client_credentials with a private_key_jwt client assertion, as
 //     SMART Backend Services defines it: iss = sub = client id, aud = the
-//     token URL, exp at most 5 minutes ahead and a jti that was never
-//     used. Used jti values are kept in the Store, so a replay is caught
-//     across every nexusd process on one database.
+//     token URL, exp at most 5 minutes ahead, no iat later than now plus
+//     Leeway, and a jti that was never used. Used jti values are kept in
+//     the Store, so a replay is caught across every nexusd process on one
+//     database. Every failed client authentication gets the same
+//     invalid_client description, so the endpoint does not tell which
+//     clients or keys exist. The cause is logged at debug level.
 //   - authorization_code with PKCE S256 for apps (SMART App Launch v2):
 //     /auth/authorize serves a login and consent form, checks the password
 //     and, when the user has one, the TOTP code, and redirects with a
@@ -43,7 +46,10 @@
 // and a sealed one read without the right key is an error.
 //
 // ValidateToken accepts only ES256 tokens signed by a key of the Store,
-// and requires exp, iss and aud. Signing keys rotate with
+// and requires exp, iss and aud. The token's client, and the user of a
+// user token, must exist and be enabled. ValidateToken reads them again
+// when its cached result is PrincipalCheckTTL old, so disabling a client
+// or user stops its tokens within that time. Signing keys rotate with
 // RotateSigningKey. A retired key signs nothing but stays in the JWKS
 // (/auth/jwks) until every token it signed has expired.
 //
@@ -56,12 +62,25 @@
 // nothing. The Decision lists the patient compartments the caller may
 // see and write (every patient, or a list) and the resource types it may
 // read. Clinical roles reach the patients that CareRelations returns
-// plus those of their active break-the-glass grants.
+// plus those of their active break-the-glass grants. The patients of a
+// Decision apply to the whole query, _include, _revinclude and _has
+// included, so Decision.ReachTypes lists the types whose read
+// permissions reach all of them. A physician's search on Practitioner
+// reaches every patient, but it shows no Encounter through _revinclude,
+// because the physician reads Encounters only for patients in care.
+//
+// With launch/patient, the consent form accepts only a patient that the
+// user's Patient read permission reaches (ErrLaunchPatient otherwise). A
+// permission that reaches every patient accepts any patient known to
+// Config.Patients, and one by care relation accepts the patients of
+// CareRelations and of the user's break-the-glass grants.
 //
 // interop/fhir decides create as well as update when a write turns out to
 // create its resource (a PUT to a new id, a conditional update or a
 // bundle entry), and rejects a write whose result changes the stored
-// meta.security labels.
+// meta.security labels. It decides each batch or transaction entry as
+// the record parsed it, and a caller without read permission on a type
+// gets no resource content back from its writes.
 //
 // # Break the glass
 //
@@ -99,8 +118,11 @@
 //
 // # Limits
 //
-//   - Access tokens cannot be revoked before they expire, and no refresh
-//     tokens or OpenID Connect id_tokens are issued.
+//   - A single access token cannot be revoked before it expires. Only
+//     disabling its client or user stops it, within PrincipalCheckTTL. No
+//     refresh tokens or OpenID Connect id_tokens are issued.
+//   - Without Config.Patients, a launch patient of a user who reaches
+//     every patient is not checked for existence.
 //   - SMART v2 scope queries ("?category=laboratory") are parsed, but a
 //     scope with a query grants nothing, because the restriction is not
 //     enforced.

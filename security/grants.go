@@ -49,7 +49,7 @@ func tokenError(code, description string, err error) *TokenError {
 // MaxAssertionLifetime ahead and a jti not used before.
 func (s *Service) ClientCredentials(ctx context.Context, assertionType, assertion, scope string) (Token, error) {
 	if assertionType != AssertionType {
-		return Token{}, tokenError("invalid_client", "client_assertion_type must be "+AssertionType, ErrUnauthenticated)
+		return Token{}, s.clientAuthFailed(ctx, "", "client_assertion_type is not "+AssertionType)
 	}
 	client, claims, err := s.verifyAssertion(ctx, assertion)
 	if err != nil {
@@ -83,8 +83,8 @@ func (s *Service) ClientCredentials(ctx context.Context, assertionType, assertio
 func (s *Service) verifyAssertion(ctx context.Context, assertion string) (Client, jwt.RegisteredClaims, error) {
 	var claims jwt.RegisteredClaims
 	var client Client
-	invalid := func(description string) error {
-		return tokenError("invalid_client", description, ErrUnauthenticated)
+	invalid := func(reason string) error {
+		return s.clientAuthFailed(ctx, claims.Issuer, reason)
 	}
 	if assertion == "" || len(assertion) > 16<<10 {
 		return client, claims, invalid("client_assertion is missing or longer than 16 KiB")
@@ -130,6 +130,8 @@ func (s *Service) verifyAssertion(ctx context.Context, assertion string) (Client
 		jwt.WithValidMethods(assertionAlgorithms),
 		jwt.WithAudience(s.TokenURL()),
 		jwt.WithExpirationRequired(),
+		// An iat later than now plus Leeway fails the assertion.
+		jwt.WithIssuedAt(),
 		jwt.WithLeeway(s.cfg.Leeway),
 		jwt.WithTimeFunc(s.cfg.Clock),
 	)
@@ -236,6 +238,9 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (string, err
 	} else if parsed.HasLaunch("launch/patient") && p.Patient != "" {
 		if !idPattern.MatchString(p.Patient) {
 			return "", tokenError("invalid_request", "patient must be a Patient id", ErrInvalid)
+		}
+		if err := s.checkLaunchPatient(ctx, user, client.ID, p.Patient); err != nil {
+			return "", err
 		}
 		patient = p.Patient
 	}

@@ -277,6 +277,11 @@ func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusUnauthorized, c, v, "Invalid username, password or one-time code.")
 		return
 	}
+	if errors.Is(err, ErrLaunchPatient) {
+		s.renderLogin(w, r, http.StatusForbidden, c, v,
+			"The patient id is unknown or not one of your patients. Enter the id of a patient in your care.")
+		return
+	}
 	var te *TokenError
 	if errors.As(err, &te) {
 		redirectWith(w, r, p.RedirectURI, url.Values{"error": {te.Code}, "error_description": {te.Description}, "state": {p.State}})

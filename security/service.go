@@ -21,6 +21,8 @@ type Service struct {
 	// keyMu serialises first-key creation within this process.
 	keyMu    sync.Mutex
 	throttle *loginThrottle
+	// active caches whether the clients and users of tokens are enabled.
+	active principalChecks
 }
 
 // New returns a Service on cfg.

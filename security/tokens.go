@@ -199,7 +199,9 @@ func (s *Service) issue(ctx context.Context, p Principal, scope string) (Token, 
 
 // ValidateToken checks an access token and returns its principal. The
 // signature must be ES256 by a key of this service, and exp, iss and aud
-// are required and checked. Every failure wraps ErrUnauthenticated.
+// are required and checked. The token's client, and the user of a user
+// token, must exist and be enabled, as read at most PrincipalCheckTTL
+// ago. Every failure wraps ErrUnauthenticated, except a Store failure.
 func (s *Service) ValidateToken(ctx context.Context, raw string) (*Principal, error) {
 	var claims accessClaims
 	_, err := jwt.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
@@ -240,6 +242,9 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (*Principal, er
 	}
 	if claims.Subject == "" || (claims.Kind != KindUser && claims.Kind != KindSystem) {
 		return nil, fmt.Errorf("validate access token: missing sub or kind: %w", ErrUnauthenticated)
+	}
+	if err := s.checkActive(ctx, claims.Kind, claims.Subject, claims.ClientID); err != nil {
+		return nil, err
 	}
 	parsed := ParseScopes(claims.Scope)
 	return &Principal{

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -28,6 +30,26 @@ func (s *authStack) freshToken(role security.Role) string {
 	s.t.Helper()
 	name := string(role) + "-" + strings.ToLower(rand.Text()[:8])
 	return s.userToken(name, "user/*.cruds", "user/*.cruds", "ward-3", role)
+}
+
+// setDisabled disables the row of table whose column is value, as an
+// operator would.
+func (s *authStack) setDisabled(table, column, value string) {
+	s.t.Helper()
+	_, err := s.db.Writer.ExecContext(s.ctx, s.db.Rebind("UPDATE "+table+" SET disabled = ? WHERE "+column+" = ?"), true, value)
+	require.NoError(s.t, err)
+}
+
+// reKid returns an assertion of b whose header names key id kid.
+func reKid(s *authStack, b backend, kid string) string {
+	s.t.Helper()
+	claims := jwt.MapClaims{"iss": b.id, "sub": b.id, "aud": authIssuer + security.PathToken,
+		"exp": s.clock.Now().Add(4 * time.Minute).Unix(), "jti": rand.Text()}
+	tok := jwt.NewWithClaims(jwt.SigningMethodES384, claims)
+	tok.Header["kid"] = kid
+	signed, err := tok.SignedString(b.key)
+	require.NoError(s.t, err)
+	return signed
 }
 
 // seedEncounters stores, once, an Encounter of p2 with practitioner pr1
@@ -215,6 +237,56 @@ func reachAndWriteAttacks() []attack {
 		}, after: func(t *testing.T, s *authStack) {
 			unchanged("Observation", "o2")(t, s)
 			noO99(t, s)
+		}},
+		{name: "token errors do not tell clients apart", status: []int{http.StatusUnauthorized},
+			send: func(s *authStack, _ tokens) (int, string) {
+				known := s.addBackend("known-"+strings.ToLower(rand.Text()[:8]), "system/*.rs", security.RoleLabSystem)
+				stranger := backend{id: "no-such-client", key: known.key}
+				other := s.addBackend("other-"+strings.ToLower(rand.Text()[:8]), "system/*.rs", security.RoleLabSystem)
+				app := backend{id: "app-nurse", key: known.key}
+				assertions := map[string]string{
+					"unknown client": stranger.assertion(s, func(m jwt.MapClaims) { m["iss"], m["sub"] = stranger.id, stranger.id }),
+					"app client":     app.assertion(s, nil),
+					"unknown kid":    reKid(s, known, "k-none"),
+					"wrong key":      backend{id: known.id, key: other.key}.assertion(s, nil),
+				}
+				var first map[string]any
+				status := 0
+				for name, a := range assertions {
+					got, body := s.tokenResponse(map[string]string{"grant_type": "client_credentials", "scope": "system/*.rs",
+						"client_assertion_type": security.AssertionType, "client_assertion": a})
+					assert.Equal(s.t, http.StatusUnauthorized, got, name)
+					if first == nil {
+						first, status = body, got
+						continue
+					}
+					assert.Equal(s.t, first, body, "%s gets the same body", name)
+				}
+				return status, first["error"].(string)
+			}},
+		{name: "assertion iat in the future", status: []int{http.StatusUnauthorized}, send: func(s *authStack, _ tokens) (int, string) {
+			b := s.addBackend("future-iat", "system/*.rs", security.RoleLabSystem)
+			status, body := s.tokenResponse(map[string]string{"grant_type": "client_credentials", "scope": "system/*.rs",
+				"client_assertion_type": security.AssertionType,
+				"client_assertion":      b.assertion(s, func(m jwt.MapClaims) { m["iat"] = s.clock.Now().Add(time.Hour).Unix() })})
+			return status, body["error"].(string)
+		}},
+		{name: "token of a disabled client", status: []int{http.StatusUnauthorized}, send: func(s *authStack, _ tokens) (int, string) {
+			b := s.addBackend("soon-disabled", "system/*.rs", security.RoleLabSystem)
+			tok := s.backendToken(b, "system/*.rs")
+			before, _ := s.do("GET", "/fhir/Observation/o1", tok, "")
+			require.Equal(s.t, http.StatusOK, before, "the token works while the client is enabled")
+			s.setDisabled("security_clients", "id", b.id)
+			s.clock.Advance(security.PrincipalCheckTTL)
+			return s.do("GET", "/fhir/Observation/o1", tok, "")
+		}},
+		{name: "token of a disabled user", status: []int{http.StatusUnauthorized}, send: func(s *authStack, _ tokens) (int, string) {
+			tok := s.userToken("soon-disabled", "user/*.rs", "user/*.rs", "ward-3", security.RoleNurse)
+			before, _ := s.do("GET", "/fhir/Observation/o1", tok, "")
+			require.Equal(s.t, http.StatusOK, before, "the token works while the user is enabled")
+			s.setDisabled("security_users", "username", "soon-disabled")
+			s.clock.Advance(security.PrincipalCheckTTL)
+			return s.do("GET", "/fhir/Observation/o1", tok, "")
 		}},
 	}
 }
