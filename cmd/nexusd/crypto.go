@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -101,9 +102,11 @@ func ringOf(db *storage.DB) *keyring.Ring {
 	return ring
 }
 
-// rewrappers lists the stores on db whose sealed rows a rewrap moves.
+// rewrappers lists the stores on db whose sealed rows a rewrap moves, and
+// the pass that hashes identifier index rows left in plaintext.
 func rewrappers(db *storage.DB) []storage.Rewrapper {
-	return []storage.Rewrapper{emrStore(db), auditStore(db)}
+	emr := emrStore(db)
+	return []storage.Rewrapper{emr, emr.IdentifierIndex(), auditStore(db)}
 }
 
 // openKeyAdmin opens the database for a key command, which needs the
@@ -133,39 +136,54 @@ func openKeyAdmin(c *cli.Context) (*storage.DB, *keyring.Ring, error) {
 	return db, ring, nil
 }
 
+// printKeyStatus writes the key versions of db and, per store, the rows by
+// key version and the rewrap progress. It only reads, so a database
+// written without a master key stays without data keys.
+func printKeyStatus(c *cli.Context, db *storage.DB) error {
+	inUse, err := keyring.InUse(c.Context, db)
+	if err != nil {
+		return err
+	}
+	if !inUse {
+		fmt.Fprintln(c.App.Writer, "no data key versions: encryption at rest is off for this database")
+		return nil
+	}
+	versions, err := keyring.Versions(c.Context, db)
+	if err != nil {
+		return err
+	}
+	for _, v := range versions {
+		fmt.Fprintf(c.App.Writer, "version %d\t%s\tcreated %s\tsince %s\n", v.Version, v.State,
+			v.CreatedAt.Format(time.RFC3339), v.StateChangedAt.Format(time.RFC3339))
+	}
+	for _, s := range rewrappers(db) {
+		usage, err := s.KeyVersionUsage(c.Context)
+		if err != nil {
+			return err
+		}
+		p, err := keyring.ReadProgress(c.Context, db, s.Component())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "%s: rows by key version %v; rewrap to version %d reached the end: %t\n",
+			s.Component(), usage, p.TargetVersion, p.Done)
+	}
+	return nil
+}
+
 func init() {
 	registerKeySubcommand(func() *cli.Command {
 		return &cli.Command{
 			Name:  "status",
-			Usage: "list the data key versions and the rewrap progress of each store",
+			Usage: "list the data key versions and the rewrap progress of each store; reads only and needs no master key",
 			Flags: []cli.Flag{dbFlag(), masterKeyFlag()},
 			Action: func(c *cli.Context) error {
-				db, ring, err := openKeyAdmin(c)
+				db, err := openChecked(c.Context, c.String("db"))
 				if err != nil {
 					return err
 				}
 				defer db.Close()
-				versions, err := ring.Status(c.Context)
-				if err != nil {
-					return err
-				}
-				for _, v := range versions {
-					fmt.Fprintf(c.App.Writer, "version %d\t%s\tcreated %s\tsince %s\n", v.Version, v.State,
-						v.CreatedAt.Format(time.RFC3339), v.StateChangedAt.Format(time.RFC3339))
-				}
-				for _, s := range rewrappers(db) {
-					usage, err := s.KeyVersionUsage(c.Context)
-					if err != nil {
-						return err
-					}
-					p, err := ring.Progress(c.Context, s.Component())
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(c.App.Writer, "%s: rows by key version %v; rewrap to version %d done: %t\n",
-						s.Component(), usage, p.TargetVersion, p.Done)
-				}
-				return nil
+				return printKeyStatus(c, db)
 			},
 		}
 	})
@@ -192,7 +210,7 @@ func init() {
 	registerKeySubcommand(func() *cli.Command {
 		return &cli.Command{
 			Name:  "rewrap",
-			Usage: "seal every row still under an older data key version again under the active one",
+			Usage: "seal every row still under an older data key version again under the active one, reading every row from the start",
 			Flags: []cli.Flag{dbFlag(), masterKeyFlag()},
 			Action: func(c *cli.Context) error {
 				db, ring, err := openKeyAdmin(c)
@@ -201,11 +219,11 @@ func init() {
 				}
 				defer db.Close()
 				for _, s := range rewrappers(db) {
-					p, err := ring.Rewrap(c.Context, s)
+					p, err := ring.RewrapFromStart(c.Context, s)
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(c.App.Writer, "%s: %d rows rewrapped to version %d\n", s.Component(), p.Rewrapped, p.TargetVersion)
+					fmt.Fprintf(c.App.Writer, "%s: %d rows rewrapped to version %d\n", s.Component(), p.RewrappedThisRun, p.TargetVersion)
 				}
 				return nil
 			},
@@ -218,6 +236,11 @@ func init() {
 			ArgsUsage: "VERSION",
 			Flags:     []cli.Flag{dbFlag(), masterKeyFlag()},
 			Action: func(c *cli.Context) error {
+				for _, arg := range c.Args().Tail() {
+					if strings.HasPrefix(arg, "-") {
+						return fmt.Errorf("keys retire: flag %s after VERSION: give the flags first, as in `nexusd keys retire --db URL VERSION`", arg)
+					}
+				}
 				version, err := strconv.ParseUint(c.Args().First(), 10, 32)
 				if err != nil || c.NArg() != 1 {
 					return fmt.Errorf("keys retire: give one key version number, as listed by `nexusd keys status`")
@@ -228,6 +251,9 @@ func init() {
 				}
 				defer db.Close()
 				if err := ring.Retire(c.Context, uint32(version), rewrappers(db)...); err != nil {
+					if errors.Is(err, keyring.ErrInUse) {
+						return fmt.Errorf("%w (run `nexusd keys rewrap` once every process has reloaded the keys, then retire again)", err)
+					}
 					return err
 				}
 				fmt.Fprintf(c.App.Writer, "data key version %d retired\n", version)

@@ -234,7 +234,7 @@ func hl7ImportCommand() *cli.Command {
 			"listener of `nexusd serve`: a message already applied is not applied again, and errors\n" +
 			"are located as in an ACK. Prints one line per message and a summary; the exit status\n" +
 			"is non-zero when any message was not accepted.",
-		Flags: []cli.Flag{dbFlag(), lenientFlag(), timezoneFlag()},
+		Flags: []cli.Flag{dbFlag(), lenientFlag(), timezoneFlag(), masterKeyFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return errors.New("hl7 import: name at least one file")
@@ -247,7 +247,7 @@ func hl7ImportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			db, svc, err := openService(c.Context, c.String("db"), emr.Config{Logger: log})
+			db, svc, err := openServiceKeys(c.Context, c.String("db"), emr.Config{Logger: log}, masterKeyFrom(c))
 			if err != nil {
 				return err
 			}

@@ -19,9 +19,14 @@ type KeyVersion struct {
 }
 
 // Status lists the key versions, oldest first.
-func (r *Ring) Status(ctx context.Context) ([]KeyVersion, error) {
+func (r *Ring) Status(ctx context.Context) ([]KeyVersion, error) { return Versions(ctx, r.db) }
+
+// Versions lists the key versions of db, oldest first, without the master
+// key. It only reads, so it creates no version on a database without
+// keys.
+func Versions(ctx context.Context, db *storage.DB) ([]KeyVersion, error) {
 	var rows []keyRow
-	if err := r.db.Reader.SelectContext(ctx, &rows,
+	if err := db.Reader.SelectContext(ctx, &rows,
 		`SELECT version, state, created_at, state_changed_at FROM security_keyring_keys ORDER BY version`); err != nil {
 		return nil, fmt.Errorf("keyring: list key versions: %w", err)
 	}
@@ -104,7 +109,7 @@ func (r *Ring) Retire(ctx context.Context, version uint32, stores ...storage.Rew
 			return fmt.Errorf("keyring: retire version %d: count rows of %s: %w", version, s.Component(), err)
 		}
 		if n := usage[version]; n > 0 {
-			return fmt.Errorf("keyring: retire version %d: %d rows of %s are sealed under it; run a rewrap first: %w",
+			return fmt.Errorf("keyring: retire version %d: %d rows of %s are sealed under it; rewrap from the start first: %w",
 				version, n, s.Component(), ErrInUse)
 		}
 	}

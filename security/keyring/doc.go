@@ -24,8 +24,12 @@
 // Life cycle. Rotate adds an active version. Rewrap moves a store's rows to
 // it in short batches through the store's storage.Rewrapper, saving its
 // cursor in security_keyring_rewrap so that it resumes after a restart.
-// Retire erases a decrypt-only version once no store reports rows under
-// it. ChangeMasterKey wraps every key again under a new master key.
+// A pass that reached the end continues from its cursor at the next call,
+// so rows sealed later under an older version are found too, and
+// RewrapFromStart reads every row again. Retire erases a decrypt-only
+// version once no store reports rows under it. ChangeMasterKey wraps every
+// key again under a new master key. Versions and ReadProgress read the
+// state without the master key and write nothing.
 //
 // Concurrency: a Ring is safe for concurrent use. Rotate, Retire and
 // ChangeMasterKey take a PostgreSQL advisory lock (on SQLite the single
@@ -35,7 +39,9 @@
 //
 // Limits:
 //   - A process that has not reloaded since a rotation still seals under
-//     the previous version, so retire a version well after rotating.
+//     the previous version, so retire a version well after rotating. On
+//     PostgreSQL such a row can commit behind the saved cursor, where
+//     only RewrapFromStart finds it.
 //   - Nonces are random, so one key version should seal fewer than 2^32
 //     values (the NIST SP 800-38D bound for random 96-bit nonces); rotate
 //     long before that.

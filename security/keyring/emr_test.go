@@ -224,7 +224,7 @@ func TestRotateRewrapRetire(t *testing.T) {
 		again, err := small.Rewrap(ctx, store)
 		require.NoError(t, err)
 		assert.True(t, again.Done)
-		assert.Equal(t, progress.Cursor, again.Cursor, "a finished pass is not run again")
+		assert.Equal(t, progress.Cursor, again.Cursor, "a pass that reached the end reads only newer rows")
 		assert.Equal(t, progress.Rewrapped, again.Rewrapped)
 	})
 }

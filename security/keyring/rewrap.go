@@ -16,11 +16,19 @@ type RewrapProgress struct {
 	// TargetVersion is the active version the rewrap moves rows to. A
 	// rotation starts a new pass from the beginning.
 	TargetVersion uint32
-	// Cursor is the store's position after the last committed batch.
-	Cursor    int64
-	Done      bool
+	// Cursor is the store's position after the last committed batch. A
+	// later Rewrap continues from it, so rows written after the pass
+	// reached the end, for example by a process still sealing under an
+	// older version, are rewrapped too.
+	Cursor int64
+	// Done reports that the last Rewrap reached the end of the store.
+	Done bool
+	// Rewrapped counts the rows rewrapped to TargetVersion by all runs.
 	Rewrapped int64
-	UpdatedAt time.Time
+	// RewrappedThisRun counts the rows rewrapped by the Rewrap call that
+	// returned this value. It is not saved.
+	RewrappedThisRun int64
+	UpdatedAt        time.Time
 }
 
 type progressRow struct {
@@ -35,8 +43,14 @@ type progressRow struct {
 // Progress returns the saved rewrap state of component, with Done false
 // and a zero cursor when no pass has run yet.
 func (r *Ring) Progress(ctx context.Context, component string) (RewrapProgress, error) {
+	return ReadProgress(ctx, r.db, component)
+}
+
+// ReadProgress returns the saved rewrap state of component in db, like
+// Ring.Progress, without the master key.
+func ReadProgress(ctx context.Context, db *storage.DB, component string) (RewrapProgress, error) {
 	var row progressRow
-	err := r.db.Reader.GetContext(ctx, &row, r.db.Rebind(`SELECT component, target_version, cursor, done, rewrapped, updated_at
+	err := db.Reader.GetContext(ctx, &row, db.Rebind(`SELECT component, target_version, cursor, done, rewrapped, updated_at
 		FROM security_keyring_rewrap WHERE component = ?`), component)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RewrapProgress{Component: component}, nil
@@ -63,11 +77,28 @@ func (r *Ring) saveProgress(ctx context.Context, p RewrapProgress) error {
 }
 
 // Rewrap moves the rows of store to the active key version in batches of
-// Config.RewrapBatch, saving the cursor after each batch so that a later
-// call resumes where this one stopped. It returns when the pass is done or
-// ctx ends. Running it on two processes at once is safe but wasteful: each
-// batch seals only rows that still need it.
+// Config.RewrapBatch, from the saved cursor to the end of the store. It
+// saves the cursor after each batch, so that a later call resumes where
+// this one stopped and reads only rows added since. It returns when it
+// reaches the end or ctx ends. Running it on two processes at once is safe
+// but wasteful: each batch seals only rows that still need it.
+//
+// A row can be left behind the cursor, under an older version: a process
+// that had not reloaded since a rotation may commit it there (on
+// PostgreSQL a row's position is taken before its commit). Retire counts
+// such rows and rejects the version; RewrapFromStart then finds them.
 func (r *Ring) Rewrap(ctx context.Context, store storage.Rewrapper) (RewrapProgress, error) {
+	return r.rewrap(ctx, store, false)
+}
+
+// RewrapFromStart runs Rewrap from the first row of store, ignoring the
+// saved cursor, so that it finds every row under an older version
+// wherever it is. It is the pass to run before Retire.
+func (r *Ring) RewrapFromStart(ctx context.Context, store storage.Rewrapper) (RewrapProgress, error) {
+	return r.rewrap(ctx, store, true)
+}
+
+func (r *Ring) rewrap(ctx context.Context, store storage.Rewrapper, fromStart bool) (RewrapProgress, error) {
 	p, err := r.Progress(ctx, store.Component())
 	if err != nil {
 		return p, err
@@ -76,10 +107,9 @@ func (r *Ring) Rewrap(ctx context.Context, store storage.Rewrapper) (RewrapProgr
 	if p.TargetVersion != active {
 		p = RewrapProgress{Component: store.Component(), TargetVersion: active}
 	}
-	if p.Done {
-		return p, nil
+	if fromStart {
+		p.Cursor = 0
 	}
-	started := p.Rewrapped
 	for {
 		res, err := store.RewrapBatch(ctx, storage.RewrapParams{After: p.Cursor, Limit: r.cfg.RewrapBatch})
 		if err != nil {
@@ -87,17 +117,20 @@ func (r *Ring) Rewrap(ctx context.Context, store storage.Rewrapper) (RewrapProgr
 		}
 		p.Cursor, p.Done = res.Next, res.Done
 		p.Rewrapped += int64(res.Rewrapped)
+		p.RewrappedThisRun += int64(res.Rewrapped)
 		// A rotation during the pass starts a new pass from the start,
 		// because the rows already passed are now under an older version.
 		if now := r.ActiveKeyVersion(); now != p.TargetVersion {
-			p = RewrapProgress{Component: store.Component(), TargetVersion: now}
+			p = RewrapProgress{Component: store.Component(), TargetVersion: now, RewrappedThisRun: p.RewrappedThisRun}
 		}
 		if err := r.saveProgress(ctx, p); err != nil {
 			return p, err
 		}
 		if p.Done {
-			r.cfg.Logger.Info("rewrap finished", "component", p.Component, "target_version", p.TargetVersion,
-				"rewrapped", p.Rewrapped-started)
+			if p.RewrappedThisRun > 0 {
+				r.cfg.Logger.Info("rewrap reached the end", "component", p.Component, "target_version", p.TargetVersion,
+					"rewrapped", p.RewrappedThisRun)
+			}
 			return p, nil
 		}
 		select {
