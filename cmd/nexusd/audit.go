@@ -158,6 +158,14 @@ func startAudit(ctx context.Context, db *storage.DB, svc *emr.Service, sched *sc
 
 // openAuditAdmin opens the database and audit log for an audit command.
 func openAuditAdmin(c *cli.Context) (*storage.DB, *audit.Log, error) {
+	return openAuditFor(c, true)
+}
+
+// openAuditFor is openAuditAdmin. Without create, a database without an
+// audit signing key is an error instead of getting a new, empty log, so
+// that verify never passes a log whose key, entries and head were all
+// removed.
+func openAuditFor(c *cli.Context, create bool) (*storage.DB, *audit.Log, error) {
 	logger, err := newLogger(c)
 	if err != nil {
 		return nil, nil, err
@@ -169,6 +177,13 @@ func openAuditAdmin(c *cli.Context) (*storage.DB, *audit.Log, error) {
 	if _, err := protectDB(c.Context, db, masterKeyFrom(c), logger); err != nil {
 		db.Close()
 		return nil, nil, err
+	}
+	if !create {
+		if _, err := auditStore(db).SigningKey(c.Context); errors.Is(err, audit.ErrNotFound) {
+			db.Close()
+			return nil, nil, fmt.Errorf("the database has no audit signing key: `nexusd serve` never opened its audit log, " +
+				"or the key was removed with the entries: %w", audit.ErrNotFound)
+		}
 	}
 	log, err := openAudit(c.Context, db, logger)
 	if err != nil {
@@ -193,7 +208,7 @@ func auditCommand() *cli.Command {
 				Usage: "check every entry's hash, link and MAC; exits non-zero at the first tampered entry",
 				Flags: dbFlags,
 				Action: func(c *cli.Context) error {
-					db, log, err := openAuditAdmin(c)
+					db, log, err := openAuditFor(c, false)
 					if err != nil {
 						return err
 					}

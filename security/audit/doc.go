@@ -10,7 +10,9 @@
 // and reports the first bad Seq with its Kind: edited, inserted, removed
 // or reordered. Hashes and links alone catch any change that does not
 // recompute hashes. The MACs also catch a writer who recomputes them, and
-// the head catches entries cut from the end.
+// the head catches entries cut from the end. Open writes the head of a new
+// log when it creates the signing key, so a log without entries or without
+// a head record fails Verify as removed.
 //
 // Checkpoints. Checkpoint signs the head (Seq, hash, time) with an Ed25519
 // key. WriteCheckpoint and Export produce a JSON file and an NDJSON log
@@ -52,6 +54,12 @@
 //   - Verification reads the whole log. It does not start from the latest
 //     checkpoint.
 //   - The signing key is not rotated.
+//   - A writer who removes the entries, the head and the signing key
+//     leaves a database that Open treats as new. Only a checkpoint kept
+//     elsewhere (CheckCheckpoint) or a caller that requires the key to
+//     exist, as nexusd audit verify does, finds that. A log created
+//     before Open wrote the empty head, and never appended to, fails
+//     Verify too.
 //   - Search query strings are stored as received and may contain patient
 //     data, like the rest of the audit table.
 package audit

@@ -82,7 +82,7 @@ func Open(ctx context.Context, store Store, cfg Config) (*Log, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	key, err := loadOrCreateKey(ctx, store, cfg.Now)
+	key, created, err := loadOrCreateKey(ctx, store, cfg.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -93,16 +93,46 @@ func Open(ctx context.Context, store Store, cfg Config) (*Log, error) {
 	if _, err := io.ReadFull(hkdf.New(sha256.New, key.Seed, nil, []byte("nexus audit entry mac v1")), macKey); err != nil {
 		return nil, fmt.Errorf("audit: derive MAC key: %w", err)
 	}
-	return &Log{store: store, cfg: cfg, key: key, signer: ed25519.NewKeyFromSeed(key.Seed), macKey: macKey}, nil
+	l := &Log{store: store, cfg: cfg, key: key, signer: ed25519.NewKeyFromSeed(key.Seed), macKey: macKey}
+	if created {
+		if err := l.writeEmptyHead(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
 }
 
-func loadOrCreateKey(ctx context.Context, store Store, now func() time.Time) (SigningKey, error) {
-	key, err := store.SigningKey(ctx)
+// writeEmptyHead records the head of the new, empty log, with its MAC.
+// From then on the head record always exists, so Verify can separate a
+// log that never had entries from one whose entries and head were removed.
+func (l *Log) writeEmptyHead(ctx context.Context) error {
+	err := l.store.Append(ctx, func(ctx context.Context, tx AppendTx) error {
+		head, err := tx.Head(ctx)
+		if err != nil {
+			return err
+		}
+		if head.Seq != 0 || head.MAC != "" {
+			return nil
+		}
+		empty := Head{Hash: GenesisHash}
+		empty.MAC = l.headMAC(empty)
+		return tx.Insert(ctx, nil, empty)
+	})
+	if err != nil {
+		return fmt.Errorf("audit: record the head of the new log: %w", err)
+	}
+	return nil
+}
+
+// loadOrCreateKey returns the stored signing key, or creates one and
+// reports created.
+func loadOrCreateKey(ctx context.Context, store Store, now func() time.Time) (key SigningKey, created bool, err error) {
+	key, err = store.SigningKey(ctx)
 	if err == nil {
-		return key, nil
+		return key, false, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return SigningKey{}, err
+		return SigningKey{}, false, err
 	}
 	seed := make([]byte, ed25519.SeedSize)
 	rand.Read(seed) // never returns an error since Go 1.24
@@ -111,12 +141,13 @@ func loadOrCreateKey(ctx context.Context, store Store, now func() time.Time) (Si
 	key = SigningKey{ID: hex.EncodeToString(sum[:8]), Public: public, Seed: seed, CreatedAt: now().UTC()}
 	err = store.PutSigningKey(ctx, key)
 	if errors.Is(err, ErrConflict) {
-		return store.SigningKey(ctx)
+		key, err = store.SigningKey(ctx)
+		return key, false, err
 	}
 	if err != nil {
-		return SigningKey{}, err
+		return SigningKey{}, false, err
 	}
-	return key, nil
+	return key, true, nil
 }
 
 // PublicKey returns the Ed25519 public key that checkpoints are signed

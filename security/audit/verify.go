@@ -74,7 +74,14 @@ func (l *Log) Verify(ctx context.Context) (Report, error) {
 	if err != nil || rep.Problem != nil {
 		return rep, err
 	}
-	if head.Seq == 0 && rep.Last == 0 {
+	if head.Seq == 0 && head.MAC == "" {
+		// Open records the head of a new log, so a missing head record
+		// means it was removed, with every entry when none is left.
+		rep.Problem = &Problem{Seq: rep.Last, Kind: Removed, Detail: "the chain head record is missing"}
+		if rep.Last == 0 {
+			rep.Problem = &Problem{Seq: 1, Kind: Removed,
+				Detail: "the log has no entries and no head record: its entries and head were removed"}
+		}
 		return rep, nil
 	}
 	if head.MAC != l.headMAC(Head{Seq: head.Seq, Hash: head.Hash}) {
