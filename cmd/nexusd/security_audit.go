@@ -87,10 +87,8 @@ func (a accessAudit) RecordAccess(ctx context.Context, e fhir.AccessEvent) error
 	if e.Status >= http.StatusBadRequest {
 		base.OutcomeDescription = http.StatusText(e.Status)
 	}
-	if len(e.BreakGlass) > 0 {
-		base.Purpose = "break-the-glass grant " + strings.Join(e.BreakGlass, ", ")
-	}
 	if len(e.Patients) == 0 {
+		base.Purpose = breakGlassPurpose(e.BreakGlass)
 		return a.log.Record(ctx, base)
 	}
 	// Concurrent Record calls share one append transaction.
@@ -99,6 +97,7 @@ func (a accessAudit) RecordAccess(ctx context.Context, e fhir.AccessEvent) error
 	for i, patient := range e.Patients {
 		entry := base
 		entry.Patient = patient
+		entry.Purpose = breakGlassPurpose(grantsFor(e, patient))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -112,6 +111,28 @@ func (a accessAudit) RecordAccess(ctx context.Context, e fhir.AccessEvent) error
 		}
 	}
 	return nil
+}
+
+// grantsFor returns the ids of the break-the-glass grants of e for
+// patient. An event without grant details returns every grant id of e.
+func grantsFor(e fhir.AccessEvent, patient string) []string {
+	if len(e.BreakGlassGrants) == 0 {
+		return e.BreakGlass
+	}
+	var ids []string
+	for _, g := range e.BreakGlassGrants {
+		if g.Patient == patient {
+			ids = append(ids, g.ID)
+		}
+	}
+	return ids
+}
+
+func breakGlassPurpose(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return "break-the-glass grant " + strings.Join(ids, ", ")
 }
 
 func auditAction(action string) audit.Action {

@@ -57,7 +57,7 @@ func (h *handler) serveRoute(x *exchange) {
 	event := h.newAccessEvent(x)
 	if h.authz.authorizer != nil {
 		grants, err := h.authorize(x)
-		event.BreakGlass = grants
+		event.BreakGlassGrants = grants
 		if err != nil {
 			h.fail(x, err)
 			event.Status = x.w.statusCode()
@@ -94,8 +94,8 @@ func (h *handler) serveRoute(x *exchange) {
 }
 
 // authorize decides the request and puts the resulting emr.Access in
-// x.ctx. It returns the ids of the break-the-glass grants used.
-func (h *handler) authorize(x *exchange) ([]string, error) {
+// x.ctx. It returns the break-the-glass grants that widened the access.
+func (h *handler) authorize(x *exchange) ([]security.Grant, error) {
 	p := security.PrincipalFrom(x.r.Context())
 	if x.route.pattern == shapeMetadata.pattern || x.route.pattern == "unmatched" {
 		return nil, nil
@@ -165,12 +165,12 @@ func typeLabel(typ string) string {
 // emr.Access: every decision must reach all patients for AllPatients, the
 // patients are those all decisions allow, and the types those all allow
 // (see readableTypes).
-func accessOf(decisions []security.Decision, requests []security.Request) (*emr.Access, []string) {
+func accessOf(decisions []security.Decision, requests []security.Request) (*emr.Access, []security.Grant) {
 	a := &emr.Access{AllPatients: true}
 	var patients []string
 	var types []string
 	typesSet := false
-	var grants []string
+	var grants []security.Grant
 	for i, d := range decisions {
 		if !d.AllPatients {
 			if a.AllPatients {
@@ -188,8 +188,8 @@ func accessOf(decisions []security.Decision, requests []security.Request) (*emr.
 			}
 		}
 		for _, g := range d.BreakGlass {
-			if !slices.Contains(grants, g.ID) {
-				grants = append(grants, g.ID)
+			if !slices.ContainsFunc(grants, func(have security.Grant) bool { return have.ID == g.ID }) {
+				grants = append(grants, g)
 			}
 		}
 	}

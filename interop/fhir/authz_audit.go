@@ -52,8 +52,12 @@ type AccessEvent struct {
 	// Status is the HTTP status of the response.
 	Status int
 	// BreakGlass lists the ids of the break-the-glass grants the request
-	// used.
+	// used: those whose patient is in Patients.
 	BreakGlass []string
+	// BreakGlassGrants are the grants that widened the request's access,
+	// used or not. recordAccess keeps only the used ones, so a recorder
+	// sees the grants of BreakGlass with their patients.
+	BreakGlassGrants []security.Grant
 }
 
 // actionOf names the interaction of a route for the audit log.
@@ -126,12 +130,30 @@ func (h *handler) recordAccess(x *exchange, e AccessEvent, buf *bufferedResponse
 			}
 		}
 	}
+	e.BreakGlassGrants = usedGrants(e)
+	e.BreakGlass = nil
+	for _, g := range e.BreakGlassGrants {
+		e.BreakGlass = append(e.BreakGlass, g.ID)
+	}
 	if err := h.authz.recorder.RecordAccess(x.ctx, e); err != nil {
 		h.log.ErrorContext(x.ctx, "recording a FHIR access in the audit log failed", "request_id", x.requestID,
 			"route", x.route.pattern, "error", err)
 		return fmt.Errorf("record access: %w", err)
 	}
 	return nil
+}
+
+// usedGrants returns the grants of e whose patient e disclosed or wrote.
+// An export keeps every grant, because its files are written later and
+// their patients are not known here.
+func usedGrants(e AccessEvent) []security.Grant {
+	switch e.Action {
+	case "export", "export-status", "export-file":
+		return e.BreakGlassGrants
+	}
+	return slices.DeleteFunc(slices.Clone(e.BreakGlassGrants), func(g security.Grant) bool {
+		return !slices.Contains(e.Patients, g.Patient)
+	})
 }
 
 // deletedPatients returns the patients referenced by the version that a

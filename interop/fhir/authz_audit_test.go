@@ -1,6 +1,7 @@
 package fhir_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -28,4 +29,34 @@ func TestAccessEventDeleteNamesPatients(t *testing.T) {
 	status, body = s.do("DELETE", "/fhir/Observation/o404", admin, "")
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Empty(t, s.access.last().Patients, "a missing resource names no patient")
+}
+
+func TestAccessEventListsUsedGrantsOnly(t *testing.T) {
+	s := newAuthStack(t, storagetest.SQLite(t), security.MiddlewareConfig{})
+	scope := "user/*.cruds " + security.ScopeBreakGlass
+	nurse := s.userToken("nurse", scope, scope, "ward-3", security.RoleNurse)
+	grantFor := func(patient string) string {
+		status, body := s.do("POST", security.PathBreakGlass, nurse,
+			`{"patient":"`+patient+`","reason":"patient collapsed in the corridor"}`, "Content-Type", "application/json")
+		require.Equal(t, http.StatusCreated, status, body)
+		var grant struct {
+			ID string `json:"id"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &grant))
+		return grant.ID
+	}
+	other := grantFor("p7")
+	used := grantFor("p2")
+
+	status, body := s.do("GET", "/fhir/Patient/p2", nurse, "")
+	require.Equal(t, http.StatusOK, status, body)
+	event := s.access.last()
+	assert.Equal(t, []string{used}, event.BreakGlass, "only the grant of the patient read")
+	require.Len(t, event.BreakGlassGrants, 1)
+	assert.Equal(t, "p2", event.BreakGlassGrants[0].Patient)
+	assert.NotContains(t, event.BreakGlass, other)
+
+	status, body = s.do("GET", "/fhir/Observation/o1", nurse, "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Empty(t, s.access.last().BreakGlass, "a read within the care relations uses no grant")
 }
