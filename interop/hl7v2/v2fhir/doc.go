@@ -88,6 +88,11 @@
 //     Observation per reading.
 //   - Procedure: a hash of the first patient identifier, PR1-3 and PR1-5.
 //
+// Every system and value placed into a search (Entry.Criteria, the
+// conditional references and ifNoneExist) is escaped by the FHIR search
+// rules. A backslash goes before each "\\", ",", "|" and "$", so an
+// identifier of the message matches only that identifier.
+//
 // Apply writes only what changes the stored version, so a resend makes no
 // new versions.
 //

@@ -282,11 +282,22 @@ type identifier struct {
 }
 
 // identifierCriteria returns the search that matches a resource holding
-// any of ids. Commas in values are escaped as FHIR search requires.
+// any of ids. Every system and value is escaped with escapeSearchValue, so
+// no character of the message can add a search value or a system.
 func identifierCriteria(ids []identifier) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
-		parts[i] = id.System + "|" + strings.ReplaceAll(id.Value, ",", `\,`)
+		parts[i] = escapeSearchValue(id.System) + "|" + escapeSearchValue(id.Value)
 	}
 	return url.Values{"identifier": {strings.Join(parts, ",")}}.Encode()
 }
+
+// searchEscaper puts a backslash before each character that the FHIR R4
+// search rules give a meaning in a value: the backslash itself, "," between
+// values, "|" between system and code, and "$" between composite parts.
+// The replacement is one pass, so an added backslash is never escaped again.
+var searchEscaper = strings.NewReplacer(`\`, `\\`, ",", `\,`, "|", `\|`, "$", `\$`)
+
+// escapeSearchValue returns s escaped for use as one part of a FHIR search
+// value. Every search string built from message content goes through it.
+func escapeSearchValue(s string) string { return searchEscaper.Replace(s) }
