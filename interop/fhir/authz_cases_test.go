@@ -13,6 +13,7 @@ import (
 
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/security"
+	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
 // writeOnlyToken registers a new system client with the admin role and
@@ -289,4 +290,13 @@ func reachAndWriteAttacks() []attack {
 			return s.do("GET", "/fhir/Observation/o1", tok, "")
 		}},
 	}
+}
+
+func TestSearchByPostWithoutRead(t *testing.T) {
+	s := newAuthStack(t, storagetest.SQLite(t), security.MiddlewareConfig{})
+	searcher := s.backendToken(s.addBackend("searcher", "system/Observation.s", security.RoleLabSystem), "system/Observation.s")
+	status, body := s.do("POST", "/fhir/Observation/_search", searcher, "_id=o1",
+		"Content-Type", "application/x-www-form-urlencoded")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `"id":"o1"`, "a search by POST writes nothing, so its results stay")
 }

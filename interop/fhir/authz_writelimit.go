@@ -69,6 +69,11 @@ func (h *handler) limitWrites(x *exchange, p *security.Principal, requests []sec
 		return nil
 	}
 	instance := x.route.pattern == shapeInstance.pattern
+	if !instance && x.route.pattern != shapeType.pattern {
+		// Searches by POST and operations such as $validate write
+		// nothing.
+		return nil
+	}
 	if instance && !access.AllPatients {
 		if err := h.checkTarget(x.ctx, x.r.Method, x.path.typ, x.path.id); err != nil {
 			return err
