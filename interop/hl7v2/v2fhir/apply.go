@@ -60,7 +60,11 @@ const maxApplyAttempts = 3
 // merges run after the transaction, each in a transaction of its own.
 //
 // Merging keeps every stored element the message does not send, replaces
-// those it sends, and deletes those it nulls (Entry.Clear). Identifiers
+// those it sends, and deletes those it nulls (Entry.Clear). A sent type of
+// a choice element (deceasedBoolean) drops the stored other types
+// (deceasedDateTime). An Observation or DiagnosticReport is replaced
+// instead: every element that the OBX or OBR maps comes from the message
+// and is removed when the message leaves it empty. Identifiers
 // and DiagnosticReport.result are merged as sets, Encounter.period member
 // by member, and Encounter.location by the event: the sent location
 // becomes the active one, and earlier ones are kept as completed.

@@ -96,6 +96,15 @@
 // Apply writes only what changes the stored version, so a resend makes no
 // new versions.
 //
+// An ADT message updates a stored Patient or Encounter field by field: an
+// empty field keeps the stored element and "" deletes it. A result is a
+// new version instead, so an OBX or OBR replaces every element it maps
+// (value[x], dataAbsentReason, interpretation, referenceRange, status,
+// issued, effective[x], performer, device) and an empty OBX-7 or OBX-8
+// removes the stored range or flag. Identifiers and DiagnosticReport.result
+// are kept as sets, and elements the mapping never writes, such as note,
+// are kept.
+//
 // # Order of results
 //
 // Results may arrive out of order: a lab system resends an old final

@@ -9,6 +9,22 @@ import (
 // documents. Neither argument is changed.
 func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
 	out := cloneTree(storedTree)
+	for k := range out {
+		if inElements(k, e.replace) {
+			delete(out, k)
+		}
+	}
+	for k := range sent {
+		// A choice element has one type at a time, so a sent
+		// deceasedBoolean drops a stored deceasedDateTime.
+		if group := choiceGroup(k); group != "" {
+			for stored := range out {
+				if stored != k && choiceGroup(stored) == group {
+					delete(out, stored)
+				}
+			}
+		}
+	}
 	for k, v := range sent {
 		switch {
 		case k == "resourceType" || k == "id" || k == "meta":
@@ -46,6 +62,32 @@ func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
 		deletePath(out, strings.Split(path, "."))
 	}
 	return out
+}
+
+// choiceGroups are the FHIR R4 choice elements (name[x]) of the resources
+// that the mapping writes.
+var choiceGroups = []string{"value", "effective", "deceased", "multipleBirth", "performed", "onset", "abatement"}
+
+// choiceGroup returns the choice element that key is a type of, such as
+// "value" for "valueQuantity", or "" when key is no choice type.
+func choiceGroup(key string) string {
+	for _, g := range choiceGroups {
+		if len(key) > len(g) && strings.HasPrefix(key, g) && key[len(g)] >= 'A' && key[len(g)] <= 'Z' {
+			return g
+		}
+	}
+	return ""
+}
+
+// inElements reports whether key is one of elements, where "name[x]"
+// means every type of the choice element name.
+func inElements(key string, elements []string) bool {
+	for _, el := range elements {
+		if group, ok := strings.CutSuffix(el, "[x]"); ok && choiceGroup(key) == group || el == key {
+			return true
+		}
+	}
+	return false
 }
 
 // unionList appends the items of sent that stored lacks. Identifiers are

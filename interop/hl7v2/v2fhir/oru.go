@@ -172,7 +172,7 @@ func (c *converter) diagnosticReport(r *report) {
 		d["result"] = r.results
 	}
 	c.add(Entry{Type: "DiagnosticReport", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
-		union: []string{"identifier", "result"}}, d)
+		union: []string{"identifier", "result"}, replace: reportElements}, d)
 }
 
 // observation adds the Observation of an OBX and returns its reference.
@@ -264,8 +264,18 @@ func (c *converter) observation(obx seg, patient patientRef, r *report, position
 	id := identifier{System: obxSystem, Value: derivedValue(parts...)}
 	o["identifier"] = []any{identifierJSON(id, "")}
 	return c.add(Entry{Type: "Observation", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
-		union: []string{"identifier"}}, o)
+		union: []string{"identifier"}, replace: observationElements}, o)
 }
+
+// observationElements and reportElements are the elements that an OBX and
+// an OBR map. A new version of a result replaces them all, so an element
+// left empty in a correction, such as OBX-7, is removed from the stored
+// version. Elements the mapping never writes (note, basedOn) are kept.
+var (
+	observationElements = []string{"subject", "category", "code", "status", "effective[x]", "issued",
+		"value[x]", "dataAbsentReason", "referenceRange", "interpretation", "performer", "device"}
+	reportElements = []string{"status", "code", "subject", "effective[x]", "issued"}
+)
 
 // issued returns the FHIR instant at which the results of obr were
 // released: OBR-22 (results report or status change time), else MSH-7.

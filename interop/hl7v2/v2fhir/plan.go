@@ -77,7 +77,11 @@ type Entry struct {
 	union []string
 	// mergeObjects lists top-level objects merged member by member.
 	mergeObjects []string
-	location     locationPolicy
+	// replace lists the top-level elements that the message owns: Apply
+	// drops a stored one that the message does not send. A name ending in
+	// "[x]" means every type of that choice element.
+	replace  []string
+	location locationPolicy
 }
 
 // Reference returns the conditional reference to the entry's resource,
