@@ -199,6 +199,19 @@ func (a *bundleAuth) authorizeEntry(ctx context.Context, e emr.BundleEntryReques
 	return nil
 }
 
+// hasUnreadable reports whether the bundle has an entry of a type that
+// the caller may not read.
+func (a *bundleAuth) hasUnreadable() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, readable := range a.readable {
+		if !readable {
+			return true
+		}
+	}
+	return false
+}
+
 // decide checks one interaction of an entry.
 func (a *bundleAuth) decide(ctx context.Context, req security.Request) error {
 	if slices.Contains(a.decided, req) {

@@ -206,6 +206,12 @@ func reachAndWriteAttacks() []attack {
 			assert.Contains(s.t, body, "200 OK", "the first entry ran")
 			return status, body
 		}},
+		{name: "write-only transaction errors are generic", status: []int{http.StatusPreconditionFailed},
+			secrets: []string{"current version", "secret-code"}, send: func(s *authStack, _ tokens) (int, string) {
+				s.seedWritable()
+				return s.do("POST", "/fhir", s.writeOnlyToken(), `{"resourceType":"Bundle","type":"transaction","entry":[
+				{"resource":`+o5+`,"request":{"method":"PUT","url":"Observation/o5","ifMatch":"W/\"99\""}}]}`)
+			}},
 		{name: "PUT to a hidden id reads as missing", status: forbidden, send: func(s *authStack, tok tokens) (int, string) {
 			return sameAsMissing(s, "PUT", "Observation", "o2", s.freshToken(security.RolePhysician),
 				`{"resourceType":"Observation","id":"o2","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"}}`)

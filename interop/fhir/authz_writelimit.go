@@ -140,6 +140,11 @@ func (h *handler) checkVisible(ctx context.Context, typ, id string) error {
 // Location.
 func (h *handler) limitWriteResponse(x *exchange, buf *bufferedResponse) {
 	method, _ := x.ctx.Value(writeLimitKey{}).(string)
+	if auth := bundleAuthFrom(x.ctx); auth != nil && buf.status >= http.StatusBadRequest && auth.hasUnreadable() {
+		// A failed transaction is one OperationOutcome, whose message may
+		// come from an entry of a type the caller may not read.
+		method = http.MethodPost
+	}
 	if method == "" {
 		return
 	}
