@@ -126,12 +126,16 @@ func (s *Service) ServeSMARTConfiguration(w http.ResponseWriter, r *http.Request
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials"},
 		"token_endpoint_auth_methods_supported": []string{"private_key_jwt"},
 		"token_endpoint_auth_signing_alg_values_supported": assertionAlgorithms,
+		// Only what works is listed: no id_token is issued, so neither
+		// openid nor fhirUser, and apps do not authenticate at the token
+		// endpoint. NOTE: public browser apps need CORS, which is not
+		// served, so client-public is not claimed either.
 		"scopes_supported": []string{"patient/*.rs", "user/*.cruds", "system/*.rs",
-			"launch/patient", "openid", "fhirUser"},
+			"launch/patient", ScopeBreakGlass},
 		"response_types_supported":         []string{"code"},
 		"code_challenge_methods_supported": []string{"S256"},
-		"capabilities": []string{"launch-standalone", "client-public", "client-confidential-asymmetric",
-			"permission-v1", "permission-v2", "permission-patient", "permission-user", "context-standalone-patient"},
+		"capabilities": []string{"launch-standalone", "permission-v1", "permission-v2", "permission-patient",
+			"permission-user", "context-standalone-patient"},
 	})
 }
 

@@ -241,6 +241,7 @@ func (s *securityStack) fhirConfig(cfg fhir.Config) fhir.Config {
 	}
 	if !s.noAuth {
 		cfg.Authorizer = s.svc
+		cfg.OAuth = &fhir.OAuthEndpoints{Token: s.svc.TokenURL(), Authorize: s.svc.Config().Issuer + security.PathAuthorize}
 	}
 	return cfg
 }

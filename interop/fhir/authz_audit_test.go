@@ -3,7 +3,9 @@ package fhir_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,4 +61,22 @@ func TestAccessEventListsUsedGrantsOnly(t *testing.T) {
 	status, body = s.do("GET", "/fhir/Observation/o1", nurse, "")
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Empty(t, s.access.last().BreakGlass, "a read within the care relations uses no grant")
+}
+
+func TestExportManifestRequiresToken(t *testing.T) {
+	s := newAuthStack(t, storagetest.SQLite(t), security.MiddlewareConfig{})
+	tok := s.backendToken(s.addBackend("exporter", "system/*.rs", security.RoleAdmin), "system/*.rs")
+	status, header, body := s.doHeader("GET", "/fhir/$export", tok, "", "Prefer", "respond-async", "Accept", "application/fhir+json")
+	require.Equal(t, http.StatusAccepted, status, body)
+	statusURL := header.Get("Content-Location")
+	path := "/fhir/$export-status/" + statusURL[strings.LastIndex(statusURL, "/")+1:]
+
+	var manifest struct {
+		RequiresAccessToken bool `json:"requiresAccessToken"`
+	}
+	require.Eventually(t, func() bool {
+		status, body = s.do("GET", path, tok, "")
+		return status == http.StatusOK && json.Unmarshal([]byte(body), &manifest) == nil
+	}, 10*time.Second, 20*time.Millisecond, "the export finishes")
+	assert.True(t, manifest.RequiresAccessToken, "the files need the bearer token")
 }

@@ -35,8 +35,63 @@ type capImplement struct {
 	URL         string `json:"url,omitempty"`
 }
 
+// OAuthEndpoints are the absolute URLs of the OAuth2 authorization
+// server that the CapabilityStatement names in rest.security.
+type OAuthEndpoints struct {
+	Token     string
+	Authorize string
+}
+
+// smartOAuthURIs is the extension of SMART App Launch v2 that names the
+// OAuth2 endpoints in CapabilityStatement.rest.security.
+const smartOAuthURIs = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+type capSecurity struct {
+	Extension []capExtension `json:"extension"`
+	// CORS is false because no Access-Control-* headers are served.
+	CORS        bool         `json:"cors"`
+	Service     []capConcept `json:"service"`
+	Description string       `json:"description"`
+}
+
+type capExtension struct {
+	URL       string         `json:"url"`
+	ValueURI  string         `json:"valueUri,omitempty"`
+	Extension []capExtension `json:"extension,omitempty"`
+}
+
+type capConcept struct {
+	Coding []capCoding `json:"coding"`
+	Text   string      `json:"text,omitempty"`
+}
+
+type capCoding struct {
+	System string `json:"system"`
+	Code   string `json:"code"`
+}
+
+// restSecurity returns rest.security for the endpoints, nil without.
+func restSecurity(oauth *OAuthEndpoints) *capSecurity {
+	if oauth == nil {
+		return nil
+	}
+	return &capSecurity{
+		Extension: []capExtension{{URL: smartOAuthURIs, Extension: []capExtension{
+			{URL: "token", ValueURI: oauth.Token},
+			{URL: "authorize", ValueURI: oauth.Authorize},
+		}}},
+		Service: []capConcept{{
+			Coding: []capCoding{{System: "http://terminology.hl7.org/CodeSystem/restful-security-service", Code: "SMART-on-FHIR"}},
+			Text:   "OAuth2 with SMART on FHIR scopes",
+		}},
+		Description: "Every request except metadata needs an OAuth2 bearer access token. Apps use the " +
+			"authorization code flow with PKCE, backend services client_credentials with a private_key_jwt assertion.",
+	}
+}
+
 type capRest struct {
 	Mode        string           `json:"mode"`
+	Security    *capSecurity     `json:"security,omitempty"`
 	Resource    []capResource    `json:"resource"`
 	Interaction []capInteraction `json:"interaction"`
 	Operation   []capOperation   `json:"operation,omitempty"`
@@ -169,6 +224,7 @@ func buildCapability(cfg Config, registry *searchparam.Registry) capabilityState
 		PatchFormat: []string{jsonPatchType, fhirJSONType},
 		Rest: []capRest{{
 			Mode:     "server",
+			Security: restSecurity(cfg.OAuth),
 			Resource: resources,
 			Interaction: []capInteraction{
 				{Code: "transaction"}, {Code: "batch"}, {Code: "history-system"},

@@ -254,8 +254,11 @@ func (h *handler) writeManifest(x *exchange, job exportSnapshot) {
 	m := exportManifest{
 		TransactionTime: instant(job.job.transactionTime),
 		Request:         job.job.request,
-		Output:          []exportOutput{},
-		Error:           []exportOutput{},
+		// The file URLs need the same bearer token as the kick-off when
+		// an Authorizer decides requests.
+		RequiresAccessToken: h.authz.authorizer != nil,
+		Output:              []exportOutput{},
+		Error:               []exportOutput{},
 	}
 	for _, typ := range types {
 		m.Output = append(m.Output, exportOutput{Type: typ, Count: job.counts[typ],

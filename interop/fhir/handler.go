@@ -80,6 +80,10 @@ type Config struct {
 	// SoftwareName and SoftwareVersion fill CapabilityStatement.software.
 	SoftwareName    string
 	SoftwareVersion string
+	// OAuth, when set, adds rest.security to the CapabilityStatement: the
+	// SMART-on-FHIR service and the OAuth2 endpoint URLs. Set it when an
+	// Authorizer decides requests.
+	OAuth *OAuthEndpoints
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 	// ExportDir is the folder below which each bulk data export job gets
