@@ -205,7 +205,7 @@ func auditCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:  "verify",
-				Usage: "check every entry's hash, link and MAC; exits non-zero at the first tampered entry",
+				Usage: "check every entry's hash, link and MAC, and that every clinical record outbox event the log reached has an entry; exits non-zero at the first problem",
 				Flags: dbFlags,
 				Action: func(c *cli.Context) error {
 					db, log, err := openAuditFor(c, false)
@@ -218,6 +218,9 @@ func auditCommand() *cli.Command {
 						return err
 					}
 					if err := rep.Err(); err != nil {
+						return err
+					}
+					if err := checkOutboxCoverage(c.Context, db); err != nil {
 						return err
 					}
 					fmt.Fprintf(c.App.Writer, "audit log verified: %d entries\n", rep.Checked)

@@ -66,3 +66,47 @@ func TestAuditVerifyRejectsWipedLog(t *testing.T) {
 		})
 	}
 }
+
+// skippingEvents drops the event at one position, as if its entries had
+// been removed and the chain rebuilt around them.
+type skippingEvents struct {
+	src  audit.EventSource
+	skip int64
+}
+
+func (s skippingEvents) Events(ctx context.Context, after int64, limit int) ([]audit.Event, error) {
+	events, err := s.src.Events(ctx, after, limit)
+	kept := events[:0]
+	for _, e := range events {
+		if e.Position != s.skip {
+			kept = append(kept, e)
+		}
+	}
+	return kept, err
+}
+
+func TestAuditVerifyFindsUncoveredOutboxEvent(t *testing.T) {
+	t.Setenv(keyring.EnvMasterKey, "")
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "gap.db")
+	keyFile := writeMasterKey(t)
+	_, err := runNexusd(t, "import", "--db", dsn, "--master-key-file", keyFile, demoFiles(t))
+	require.NoError(t, err)
+
+	db, svc, err := openServiceKeys(ctx, dsn, emr.Config{}, dataKeys{file: keyFile})
+	require.NoError(t, err)
+	log, err := openAudit(ctx, db, nil)
+	require.NoError(t, err)
+	follower := log.Follow("emr", skippingEvents{src: emrEvents{svc: svc}, skip: 3}, audit.FollowerConfig{})
+	n, err := follower.Step(ctx)
+	require.NoError(t, err)
+	require.Positive(t, n)
+	rep, err := log.Verify(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "the chain itself is intact: %v", rep.Err())
+	db.Close()
+
+	_, err = runNexusd(t, "audit", "verify", "--db", dsn, "--master-key-file", keyFile)
+	require.ErrorIs(t, err, audit.ErrTampered)
+	assert.Contains(t, err.Error(), "outbox event 3 has no audit entry")
+}
