@@ -181,7 +181,7 @@ func openAuditFor(c *cli.Context, create bool) (*storage.DB, *audit.Log, error) 
 	if !create {
 		if _, err := auditStore(db).SigningKey(c.Context); errors.Is(err, audit.ErrNotFound) {
 			db.Close()
-			return nil, nil, fmt.Errorf("the database has no audit signing key: `nexusd serve` never opened its audit log, " +
+			return nil, nil, fmt.Errorf("the database has no audit signing key: `nexusd serve` never opened its audit log, "+
 				"or the key was removed with the entries: %w", audit.ErrNotFound)
 		}
 	}
