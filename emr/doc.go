@@ -42,4 +42,8 @@
 //     the same search, and Access still applies.
 //   - A sorted search computes the sort values of every match for each
 //     page, so its cost grows with the match count, not the page size.
+//   - One resource may have at most MaxRepeatedElements items in a list
+//     and MaxIndexEntries search index entries, and a FHIRPath Patch at
+//     most MaxPatchOperations operations. Larger writes fail with
+//     ErrTooLarge.
 package emr

@@ -62,7 +62,8 @@ func (s *Store) rehashIdentifiers(ctx context.Context, tx querier, rid int64, ty
 // was hashed. It is a storage.Rewrapper, so a key ring runs and resumes it
 // like a rewrap: each batch visits the current versions of the resources
 // after a row key and rewrites their identifier rows (rehashIdentifiers).
-// It seals nothing, so KeyVersionUsage reports no rows.
+// It seals nothing, so KeyVersionUsage reports no rows. A key ring starts
+// its passes again from the first resource after each rotation.
 func (s *Store) IdentifierIndex() storage.Rewrapper { return identifierIndex{s} }
 
 type identifierIndex struct{ s *Store }
