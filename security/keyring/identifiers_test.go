@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -132,24 +133,49 @@ func TestIdentifierValuesAreHashed(t *testing.T) {
 	})
 }
 
-func TestIdentifierValuesNotInSQLiteFiles(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "nexus.db")
-	db, err := storage.Open(ctx, "sqlite:"+path, storage.Options{})
+// importIdentifierRecord stores the same record as writeIdentifierRecord
+// through ImportResources, the path of nexusd import.
+func importIdentifierRecord(t *testing.T, svc *emr.Service) {
+	t.Helper()
+	patient := strings.Replace(syntheaLikePatient, `{"resourceType":"Patient",`, `{"resourceType":"Patient","id":"imported",`, 1)
+	subject := `"subject":{"reference":"Patient/imported"}`
+	_, err := svc.ImportResources(actor, [][]byte{
+		[]byte(patient),
+		[]byte(`{"resourceType":"Encounter","id":"enc","status":"finished",` +
+			`"class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},` +
+			`"identifier":[` + typedIdentifier("urn:example:encounters", "VN", fakeEncounter) + `],` + subject + `}`),
+		[]byte(`{"resourceType":"Observation","id":"obs","status":"final","code":{"text":"weight"},` + subject + `,` +
+			`"performer":[{"identifier":{"system":"urn:example:staff","value":"` + fakeRefID + `"}}]}`),
+	})
 	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	encrypted(t, db, newMasterKey(t))
-	_, svc := newEMR(t, db)
-	writeIdentifierRecord(t, svc)
+}
 
-	files := []string{path, path + "-wal"}
-	for _, file := range files {
-		raw, err := os.ReadFile(file)
-		require.NoError(t, err)
-		require.NotEmpty(t, raw, file)
-		for _, value := range fakeIdentifierValues {
-			assert.NotContains(t, string(raw), value, "identifier value in %s", filepath.Base(file))
-		}
+func TestIdentifierValuesNotInSQLiteFiles(t *testing.T) {
+	writes := map[string]func(t *testing.T, svc *emr.Service){
+		"service": func(t *testing.T, svc *emr.Service) { writeIdentifierRecord(t, svc) },
+		"import":  importIdentifierRecord,
+	}
+	for name, write := range writes {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "nexus.db")
+			db, err := storage.Open(ctx, "sqlite:"+path, storage.Options{})
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			encrypted(t, db, newMasterKey(t))
+			_, svc := newEMR(t, db)
+			write(t, svc)
+			assert.Len(t, searchIDs(t, svc, "Patient", url.Values{"identifier:of-type": {v20203 + "|SS|" + fakeSSN}}), 1)
+
+			for _, file := range []string{path, path + "-wal"} {
+				raw, err := os.ReadFile(file)
+				require.NoError(t, err)
+				require.NotEmpty(t, raw, file)
+				for _, value := range fakeIdentifierValues {
+					assert.False(t, strings.Contains(string(raw), value), "identifier value %s in %s", value, filepath.Base(file))
+				}
+			}
+		})
 	}
 }
 

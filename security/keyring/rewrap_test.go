@@ -93,4 +93,3 @@ func TestRewrapFromStartFindsRowsBehindCursor(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
-
