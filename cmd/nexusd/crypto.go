@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nexus-health-360/nexus/security/keyring"
+	secsql "github.com/nexus-health-360/nexus/security/sqlstore"
 	"github.com/nexus-health-360/nexus/storage"
 )
 
@@ -106,7 +107,7 @@ func ringOf(db *storage.DB) *keyring.Ring {
 // the pass that hashes identifier index rows left in plaintext.
 func rewrappers(db *storage.DB) []storage.Rewrapper {
 	emr := emrStore(db)
-	return []storage.Rewrapper{emr, emr.IdentifierIndex(), auditStore(db)}
+	return []storage.Rewrapper{emr, emr.IdentifierIndex(), auditStore(db), secsql.New(db)}
 }
 
 // openKeyAdmin opens the database for a key command, which needs the
