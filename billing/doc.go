@@ -104,6 +104,12 @@
 //     providers or prior authorisations.
 //   - The identifiers of a charge or an invoice are fixed when it is
 //     made. An account's identifiers change with its versions.
+//   - KeepElements stores the unmodelled elements of a FHIR resource
+//     as an opaque JSON object of at most MaxKeptElements bytes per
+//     record version, and needs a Store that implements
+//     KeptElementStore. The service never reads amounts or states from
+//     it, and the document is written outside the transaction of the
+//     record it belongs to.
 //   - AccountHistory and ChargeDefinitionHistory need a Store that
 //     implements HistoryStore. Charges and payments have no versions.
 //   - A source's position only moves forward, so a consumer captures its

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("remittances", func(t *testing.T) { testRemittances(t, newStore) })
 	t.Run("identifiers", func(t *testing.T) { testIdentifiers(t, newStore) })
 	t.Run("history", func(t *testing.T) { testHistory(t, newStore) })
+	t.Run("kept elements", func(t *testing.T) { testKeptElements(t, newStore) })
 	t.Run("concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("database guards", func(t *testing.T) { testDatabaseGuards(t, newStore) })
 	t.Run("events", func(t *testing.T) { testEvents(t, newStore) })

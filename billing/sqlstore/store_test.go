@@ -32,7 +32,7 @@ func TestMigrationsUpAndDown(t *testing.T) {
 		require.NoError(t, db.Migrate(ctx, set))
 		v, err := db.SchemaVersion(ctx, "billing")
 		require.NoError(t, err)
-		require.Equal(t, 5, v)
+		require.Equal(t, 6, v)
 		require.NoError(t, db.MigrateDown(ctx, set, 0))
 		v, err = db.SchemaVersion(ctx, "billing")
 		require.NoError(t, err)

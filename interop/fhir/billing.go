@@ -388,9 +388,9 @@ func billingResource(typ, id string, version int64, updated time.Time, v any) (*
 	return &emr.Resource{Type: typ, ID: id, VersionID: version, LastUpdated: updated, Body: body}, nil
 }
 
-// writeMapped maps a written billing record and writes it as a create
-// (201) or update (200).
-func writeMapped[T any](h *handler, x *exchange, status int, v *T, mapper func(*T) (*emr.Resource, error)) {
+// writeMapped maps a written billing record and writes it, with the
+// elements kept from the request body, as a create (201) or update (200).
+func writeMapped[T any](h *handler, x *exchange, status int, v *T, mapper func(*T) (*emr.Resource, error), kept map[string]any) {
 	res, err := mapper(v)
 	if err != nil {
 		h.fail(x, err)
@@ -400,7 +400,7 @@ func writeMapped[T any](h *handler, x *exchange, status int, v *T, mapper func(*
 	if status == http.StatusCreated {
 		action = "created"
 	}
-	h.writeWritten(x, status, res, action)
+	h.writeBillingWritten(x, kept, status, res, action)
 }
 
 // readTarget checks a read request and returns the id in the path.
@@ -416,6 +416,10 @@ func readTarget(x *exchange) (string, error) {
 
 // writeBillingRead writes a read result with its version headers, or 304.
 func (h *handler) writeBillingRead(x *exchange, res *emr.Resource) {
+	if err := h.mergeKept(x.ctx, res); err != nil {
+		h.fail(x, err)
+		return
+	}
 	if notModified(x.r, res) {
 		setVersionHeaders(x.w.Header(), res)
 		x.w.WriteHeader(http.StatusNotModified)
@@ -425,32 +429,33 @@ func (h *handler) writeBillingRead(x *exchange, res *emr.Resource) {
 }
 
 // decodeBillingBody reads a POST or PUT body of resource type typ into v.
-// For PUT, a body id must match the path.
-func (h *handler) decodeBillingBody(x *exchange, typ string, v any) error {
+// For PUT, a body id must match the path. It returns the elements that
+// v has no field for, which the caller keeps with the written version.
+func (h *handler) decodeBillingBody(x *exchange, typ string, v any) (map[string]any, error) {
 	if err := checkNoParams(x); err != nil {
-		return err
+		return nil, err
 	}
 	if x.r.Header.Get("If-None-Exist") != "" {
-		return requestError(http.StatusBadRequest, "not-supported", "conditional create is not supported for "+typ)
+		return nil, requestError(http.StatusBadRequest, "not-supported", "conditional create is not supported for "+typ)
 	}
 	body, err := h.readResourceBody(x)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var head struct {
 		ResourceType string `json:"resourceType"`
 		ID           string `json:"id"`
 	}
 	if err := json.Unmarshal(body, &head); err != nil || head.ResourceType != typ {
-		return malformedBody("the body must be a JSON " + typ + " resource")
+		return nil, malformedBody("the body must be a JSON " + typ + " resource")
 	}
 	if x.r.Method == http.MethodPut && head.ID != x.path.id {
-		return requestError(http.StatusBadRequest, "invalid", typ+".id must equal the id in the path")
+		return nil, requestError(http.StatusBadRequest, "invalid", typ+".id must equal the id in the path")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return malformedBody(fmt.Sprintf("the %s body does not match the FHIR R4 types of its elements", typ))
+		return nil, malformedBody(fmt.Sprintf("the %s body does not match the FHIR R4 types of its elements", typ))
 	}
-	return checkBillingElements(typ, body, v)
+	return h.splitBillingElements(typ, body, v)
 }
 
 // tokenValues splits the values of a token search parameter.

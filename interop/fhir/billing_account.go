@@ -234,7 +234,8 @@ func (h *handler) readAccount(x *exchange) {
 // subject Patient, which must exist in the clinical record.
 func (h *handler) createAccount(x *exchange) {
 	var in accountResource
-	if err := h.decodeBillingBody(x, "Account", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "Account", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -268,7 +269,7 @@ func (h *handler) createAccount(x *exchange) {
 			return
 		}
 	}
-	writeMapped(h, x, http.StatusCreated, a, accountResourceOf)
+	writeMapped(h, x, http.StatusCreated, a, accountResourceOf, kept)
 }
 
 // updateAccount serves PUT Account/[id]: the status, identifiers,
@@ -281,7 +282,8 @@ func (h *handler) updateAccount(x *exchange) {
 		return
 	}
 	var in accountResource
-	if err := h.decodeBillingBody(x, "Account", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "Account", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -321,7 +323,7 @@ func (h *handler) updateAccount(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	writeMapped(h, x, http.StatusOK, a, accountResourceOf)
+	writeMapped(h, x, http.StatusOK, a, accountResourceOf, kept)
 }
 
 // searchAccounts serves Account search by identifier, patient, subject
@@ -363,6 +365,10 @@ func (h *handler) searchAccounts(x *exchange) {
 		}
 		res, err := accountResourceOf(a)
 		if err != nil {
+			h.fail(x, err)
+			return
+		}
+		if err := h.mergeKept(x.ctx, res); err != nil {
 			h.fail(x, err)
 			return
 		}

@@ -149,7 +149,8 @@ func (h *handler) readCharge(x *exchange) {
 // are stored with the charge.
 func (h *handler) createCharge(x *exchange) {
 	var in chargeItemResource
-	if err := h.decodeBillingBody(x, "ChargeItem", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "ChargeItem", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -169,7 +170,7 @@ func (h *handler) createCharge(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	h.writeWritten(x, http.StatusCreated, res, "created")
+	h.writeBillingWritten(x, kept, http.StatusCreated, res, "created")
 }
 
 // parseChargeBody reads a new ChargeItem into a manual charge.
@@ -187,11 +188,9 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 		return nil, err
 	}
 	err = rejectSent(map[string]bool{
-		"ChargeItem.note[1]": len(in.Note) > 1,
-		"ChargeItem.occurrencePeriod.end": in.OccurrencePeriod != nil && in.OccurrencePeriod.End != "" &&
-			in.OccurrencePeriod.End != in.OccurrencePeriod.Start,
+		"ChargeItem.note[1]":   len(in.Note) > 1,
 		"ChargeItem.code.text": in.Code.Text != "",
-	}, "the billing service cannot store this element: a charge keeps one note (the reason it was entered by hand), one service time and the chargemaster's coding")
+	}, "the billing service cannot store this element: a charge keeps one note (the reason it was entered by hand) and the chargemaster's coding")
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +284,8 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 // with the last note as its reason. The response is the reversal.
 func (h *handler) updateCharge(x *exchange) {
 	var in chargeItemResource
-	if err := h.decodeBillingBody(x, "ChargeItem", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "ChargeItem", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -325,7 +325,7 @@ func (h *handler) updateCharge(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	h.writeWritten(x, http.StatusCreated, res, "reversed by")
+	h.writeBillingWritten(x, kept, http.StatusCreated, res, "reversed by")
 }
 
 // sameCharge rejects a reversal body that changes an element of the
@@ -437,6 +437,10 @@ func (h *handler) searchCharges(x *exchange) {
 		}
 		res, err := chargeResourceOf(c, a)
 		if err != nil {
+			h.fail(x, err)
+			return
+		}
+		if err := h.mergeKept(x.ctx, res); err != nil {
 			h.fail(x, err)
 			return
 		}
@@ -635,7 +639,8 @@ func (h *handler) readChargeDefinition(x *exchange) {
 // chargemaster does not have yet; PUT stores later versions.
 func (h *handler) createChargeDefinition(x *exchange) {
 	var in chargeDefinitionResource
-	if err := h.decodeBillingBody(x, "ChargeItemDefinition", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "ChargeItemDefinition", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -653,7 +658,7 @@ func (h *handler) createChargeDefinition(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	writeMapped(h, x, http.StatusCreated, stored, chargeDefinitionResourceOf)
+	writeMapped(h, x, http.StatusCreated, stored, chargeDefinitionResourceOf, kept)
 }
 
 // updateChargeDefinition serves PUT ChargeItemDefinition/[code]: it
@@ -668,7 +673,8 @@ func (h *handler) updateChargeDefinition(x *exchange) {
 		return
 	}
 	var in chargeDefinitionResource
-	if err := h.decodeBillingBody(x, "ChargeItemDefinition", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "ChargeItemDefinition", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -693,7 +699,7 @@ func (h *handler) updateChargeDefinition(x *exchange) {
 	if stored.Version == 1 {
 		status = http.StatusCreated
 	}
-	writeMapped(h, x, status, stored, chargeDefinitionResourceOf)
+	writeMapped(h, x, status, stored, chargeDefinitionResourceOf, kept)
 }
 
 // searchChargeDefinitions serves ChargeItemDefinition search by code,
@@ -733,6 +739,10 @@ func (h *handler) searchChargeDefinitions(x *exchange) {
 		}
 		res, err := chargeDefinitionResourceOf(d)
 		if err != nil {
+			h.fail(x, err)
+			return
+		}
+		if err := h.mergeKept(x.ctx, res); err != nil {
 			h.fail(x, err)
 			return
 		}

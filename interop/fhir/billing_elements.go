@@ -1,8 +1,6 @@
 package fhir
 
 import (
-	"bytes"
-	"encoding/json"
 	"reflect"
 	"regexp"
 	"slices"
@@ -33,61 +31,6 @@ var billingExtensions = map[string][]string{
 
 // arrayIndex matches the "[3]" parts of an element path.
 var arrayIndex = regexp.MustCompile(`\[[0-9]+\]`)
-
-// checkBillingElements rejects a body that has an element the billing
-// mapping of typ cannot store, with a 422 naming the element, so nothing
-// a client sends is dropped. model is the struct the body decodes into,
-// and its json tags list the elements it holds. Every extension must
-// have a URL that billingExtensions lists for its place.
-func checkBillingElements(typ string, body []byte, model any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return malformedBody("the body must be a JSON " + typ + " resource")
-	}
-	return walkElements(typ, doc, reflect.TypeOf(model))
-}
-
-func walkElements(path string, v any, t reflect.Type) error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch value := v.(type) {
-	case []any:
-		if t.Kind() != reflect.Slice {
-			return nil
-		}
-		for i, item := range value {
-			if err := walkElements(path+"["+strconv.Itoa(i)+"]", item, t.Elem()); err != nil {
-				return err
-			}
-		}
-	case map[string]any:
-		if t.Kind() != reflect.Struct {
-			return nil
-		}
-		fields := jsonFields(t)
-		keys := make([]string, 0, len(value))
-		for key := range value {
-			keys = append(keys, key)
-		}
-		slices.Sort(keys)
-		for _, key := range keys {
-			field, ok := fields[key]
-			if !ok {
-				return unprocessable(path+"."+key, "the billing service has no place to store this element, so the resource is rejected rather than stored without it")
-			}
-			if err := walkElements(path+"."+key, value[key], field); err != nil {
-				return err
-			}
-		}
-		if t == reflect.TypeFor[billingExtension]() {
-			return checkExtensionURL(path, value["url"])
-		}
-	}
-	return nil
-}
 
 // checkExtensionURL checks the url of the extension at path.
 func checkExtensionURL(path string, url any) error {

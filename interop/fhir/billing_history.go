@@ -18,6 +18,9 @@ func (h *handler) billingVersions(ctx context.Context, typ, id string) ([]*emr.R
 		if err != nil {
 			return err
 		}
+		if err := h.mergeKept(ctx, res); err != nil {
+			return err
+		}
 		res.Method = "update"
 		if len(out) == 0 {
 			res.Method = "create"
@@ -104,6 +107,9 @@ func (h *handler) invoiceVersions(ctx context.Context, id string) ([]*emr.Resour
 		}
 		res, err := invoiceResourceOf(&snapshot, a)
 		if err != nil {
+			return nil, err
+		}
+		if err := h.mergeKept(ctx, res); err != nil {
 			return nil, err
 		}
 		res.Method = "update"

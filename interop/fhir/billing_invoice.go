@@ -143,7 +143,8 @@ func (h *handler) readInvoice(x *exchange) {
 // are stored with the invoice.
 func (h *handler) createInvoice(x *exchange) {
 	var in invoiceResource
-	if err := h.decodeBillingBody(x, "Invoice", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "Invoice", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -163,7 +164,7 @@ func (h *handler) createInvoice(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	h.writeWritten(x, http.StatusCreated, res, "created")
+	h.writeBillingWritten(x, kept, http.StatusCreated, res, "created")
 }
 
 func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*billing.DraftInvoiceParams, error) {
@@ -260,7 +261,8 @@ func (h *handler) updateInvoice(x *exchange) {
 		return
 	}
 	var in invoiceResource
-	if err := h.decodeBillingBody(x, "Invoice", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "Invoice", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -303,7 +305,7 @@ func (h *handler) updateInvoice(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	h.writeWritten(x, http.StatusOK, res, "updated")
+	h.writeBillingWritten(x, kept, http.StatusOK, res, "updated")
 }
 
 // sameInvoice rejects a PUT body whose account, totals or lines differ
@@ -411,6 +413,10 @@ func (h *handler) searchInvoices(x *exchange) {
 		}
 		res, err := invoiceResourceOf(inv, a)
 		if err != nil {
+			h.fail(x, err)
+			return
+		}
+		if err := h.mergeKept(x.ctx, res); err != nil {
 			h.fail(x, err)
 			return
 		}

@@ -108,7 +108,8 @@ func (h *handler) readPayment(x *exchange) {
 // update.
 func (h *handler) createPayment(x *exchange) {
 	var in paymentResource
-	if err := h.decodeBillingBody(x, "PaymentReconciliation", &in); err != nil {
+	kept, err := h.decodeBillingBody(x, "PaymentReconciliation", &in)
+	if err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -122,7 +123,7 @@ func (h *handler) createPayment(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
-	writeMapped(h, x, http.StatusCreated, pay, paymentResourceOf)
+	writeMapped(h, x, http.StatusCreated, pay, paymentResourceOf, kept)
 }
 
 func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.PaymentParams, error) {
@@ -268,6 +269,10 @@ func (h *handler) searchPayments(x *exchange) {
 		}
 		res, err := paymentResourceOf(pay)
 		if err != nil {
+			h.fail(x, err)
+			return
+		}
+		if err := h.mergeKept(x.ctx, res); err != nil {
 			h.fail(x, err)
 			return
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/interop/fhir"
+	"github.com/nexus-health-360/nexus/storage"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
@@ -42,8 +43,13 @@ func newBillingServer(t *testing.T) *billingServer {
 // newBillingServerAt is newBillingServer with its clock.
 func newBillingServerAt(t *testing.T, clock func() time.Time) *billingServer {
 	t.Helper()
+	return newBillingServerOn(t, storagetest.SQLite(t), clock)
+}
+
+// newBillingServerOn is newBillingServerAt on an open, empty database.
+func newBillingServerOn(t *testing.T, db *storage.DB, clock func() time.Time) *billingServer {
+	t.Helper()
 	ctx := context.Background()
-	db := storagetest.SQLite(t)
 	require.NoError(t, db.Migrate(ctx, sqlstore.Migrations()))
 	require.NoError(t, db.Migrate(ctx, billsql.Migrations()))
 	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})

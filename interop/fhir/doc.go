@@ -272,10 +272,27 @@
 // the extension urn:nexus-health-360:fhir:version-author on meta names the
 // user who made the version.
 //
-// Nothing a client sends is dropped: an element, a nested element or an
-// extension the mapping has no place for, such as ChargeItem.performer,
-// Invoice.note, meta.tag or text, gets 422 naming it, and so does an
-// element the service sets itself on create, such as Invoice.date.
+// Nothing a client sends is dropped. An element, a nested element or an
+// extension the mapping has no field for, such as ChargeItem.performer,
+// Invoice.participant, note.time, meta.tag, text, display texts or
+// another party's extension, is kept verbatim: the handler splits the
+// body, sends the modelled part through the billing rules as before, and
+// stores the rest as a JSON document with the version it wrote (the
+// billing store's KeptElementStore). Read, vread, search and history
+// merge the document back. An element billing writes is never taken from
+// it, so amounts, statuses and identifiers always come from billing. A
+// kept array item goes back into the rendered item equal to the one sent,
+// else the item at its sent index. The end of a ChargeItem's
+// occurrencePeriod is kept too, and the occurrence is then returned as
+// that period with billing's start in UTC. An element the service sets
+// itself on create, such as Invoice.date, ChargeItem.enteredDate or
+// enterer, still gets 422, and so does one the mapping models but cannot
+// store in the form sent, such as a second ChargeItem.note, an
+// Invoice.issuer that is not the facility, a modifierExtension or
+// implicitRules. Without a store that keeps documents, any unmodelled
+// element gets 422 naming it. Each FHIR write replaces the kept document,
+// and a version made by the billing service alone shows the document of
+// the latest earlier version.
 //
 // Limits: the store narrows a search by account, by an Account's
 // patient, and by a client identifier with its system. Other parameters
@@ -285,8 +302,10 @@
 // takes its status, number, reason, time and author from billing's
 // history, its balance from the ledger entries posted up to that time,
 // and its lines and totals, fixed since drafting, from the current one.
-// Display texts of references and of codings are not kept: a read returns
-// the chargemaster's display. Instance history takes no parameters and
+// The coding of a ChargeItem's code is the chargemaster's, with its
+// display. The kept document is written in its own transaction after
+// the billing record, so a failure between the two leaves the record
+// without its kept elements and returns 500. Instance history takes no parameters and
 // returns one page. Type history of a billing type gets 404, and system
 // history lists only the clinical record.
 //
