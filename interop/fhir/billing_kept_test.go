@@ -20,10 +20,10 @@ import (
 
 // serverOwned are the elements of each published example that the
 // billing service sets itself and rejects from a client, as it did
-// before unmodelled elements were kept: the time and user that entered a
-// charge, the date of an invoice, which is its issue time, and the
+// before unmodelled elements were kept. They are the time and user that
+// entered a charge, the date of an invoice (its issue time) and the
 // issuer of an invoice, which is the facility in fhir.FacilitySystem
-// while the example names a department.
+// where the example names a department.
 var serverOwned = map[string][]string{
 	"chargeitem-example.json": {"enteredDate", "enterer"},
 	"invoice-example.json":    {"date", "issuer"},

@@ -275,10 +275,10 @@
 // Nothing a client sends is dropped. An element, a nested element or an
 // extension the mapping has no field for, such as ChargeItem.performer,
 // Invoice.participant, note.time, meta.tag, text, display texts or
-// another party's extension, is kept verbatim: the handler splits the
-// body, sends the modelled part through the billing rules as before, and
-// stores the rest as a JSON document with the version it wrote (the
-// billing store's KeptElementStore). Read, vread, search and history
+// another party's extension, is kept verbatim. The handler splits the
+// body and sends the modelled part through the billing rules as before.
+// It stores the rest as a JSON document with the version it wrote, in
+// the billing store's KeptElementStore. Read, vread, search and history
 // merge the document back. An element billing writes is never taken from
 // it, so amounts, statuses and identifiers always come from billing. A
 // kept array item goes back into the rendered item equal to the one sent,
