@@ -7,6 +7,10 @@
 // in resource_versions, which only ever grows. Search index rows exist for
 // current, non-deleted versions only and are replaced on every write.
 //
+// Store.Load writes many first versions with multi-row statements, for
+// loading data in bulk. It skips what emr.Service adds to a write, such
+// as validation and outbox events, so its callers prepare each emr.Put.
+//
 // Concurrency: a Store is safe for concurrent use. On SQLite every write
 // transaction holds the database write lock from its start, so writers are
 // serialised. On PostgreSQL Tx.Read takes a row lock (SELECT ... FOR
