@@ -111,6 +111,9 @@ func ackError(err error) error {
 	case errors.As(err, &list):
 	case errors.As(err, &one):
 		list = v2fhir.ErrorList{one}
+	case errors.Is(err, emr.ErrTransient):
+		// A concurrent transaction may succeed when the sender resends.
+		return err
 	case errors.Is(err, emr.ErrInvalid), errors.Is(err, emr.ErrConflict):
 		// The record rejected the converted resources, which sending the
 		// message again would not change, so it is acknowledged with AE.

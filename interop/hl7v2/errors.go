@@ -29,6 +29,12 @@ const (
 	KindLimit
 	KindMultipleMessages
 	KindSegmentSequence
+	// KindUnknownKey: a key (such as an identifier) that names no stored
+	// record, table 0357 code 204.
+	KindUnknownKey
+	// KindDuplicateKey: a key that names more than one stored record or
+	// one already in use, table 0357 code 205.
+	KindDuplicateKey
 )
 
 var kindNames = map[Kind]string{
@@ -48,6 +54,8 @@ var kindNames = map[Kind]string{
 	KindLimit:              "limit",
 	KindMultipleMessages:   "multiple messages",
 	KindSegmentSequence:    "segment sequence",
+	KindUnknownKey:         "unknown key",
+	KindDuplicateKey:       "duplicate key",
 }
 
 // String returns the kind's name.
@@ -68,6 +76,10 @@ func (k Kind) HL7Code() string {
 		return "101"
 	case KindVersion, KindVersionFeature:
 		return "203"
+	case KindUnknownKey:
+		return "204"
+	case KindDuplicateKey:
+		return "205"
 	case KindLimit, KindOther:
 		return "207"
 	default:
@@ -83,6 +95,8 @@ var hl7CodeText = map[string]string{
 	"102": "Data type error",
 	"104": "Value too long",
 	"203": "Unsupported version id",
+	"204": "Unknown key identifier",
+	"205": "Duplicate key identifier",
 	"207": "Application internal error",
 }
 

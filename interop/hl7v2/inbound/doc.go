@@ -44,7 +44,11 @@
 // could not be matched by the sender: Process returns ErrNoControlID and
 // the MLLP server closes the connection.
 //
-// An Applier error that is not located (a database that is down, say) is
+// An Applier reports every fault of the message's content, including a
+// rejection by the clinical record (an identifier that matches two stored
+// patients, an invalid or forbidden resource), as a located
+// *hl7v2.ParseError, which gets an AE or CE with its ERR segment. Only an
+// Applier error that is not located (a database that is down, say) is
 // returned without an ACK, so the sender retries later. The Applier
 // commits before it returns, so an AA or CA is sent only for committed
 // messages.
@@ -97,7 +101,8 @@
 // # Logging
 //
 // Each message is logged with its type (MSH-9), control id, sender,
-// acknowledgement code and duration, and errors with their HL7 location.
+// acknowledgement code and duration, and errors with their HL7 location,
+// kind and ParseError.Message, which names the cause without a value.
 // No other field of a message is logged. Errors of the Applier and the
 // SeenStore are logged as they are, so they must not contain patient data.
 package inbound

@@ -36,7 +36,9 @@ func (h *Handler) logResult(res *Result, err error, elapsed time.Duration) {
 			if i == maxLoggedErrors {
 				break
 			}
-			locations = append(locations, e.Location()+" "+e.Kind.String())
+			// ParseError.Message carries no value of the message, so the
+			// cause can be logged.
+			locations = append(locations, e.Location()+" "+e.Kind.String()+": "+e.Message)
 		}
 		attrs = append(attrs, slog.Int("errors", len(res.Errors)),
 			slog.String("error_locations", strings.Join(locations, "; ")))

@@ -198,6 +198,7 @@ func (c *converter) encounter(pv1 seg, ev adtEvent, patient patientRef) {
 	entry := Entry{
 		Type: "Encounter", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
 		Clear: ev.clear, union: []string{"identifier"}, mergeObjects: []string{"period"}, location: ev.location,
+		from: source{segment: "PV1", occurrence: pv1.occurrence, field: 19},
 	}
 	if ev.keepStatus {
 		entry.keep = []string{"status"}
@@ -307,7 +308,8 @@ func (c *converter) procedure(pr1 seg, patient patientRef) {
 	}, "\x00")))
 	id := identifier{System: "urn:nexus-health-360:hl7v2:procedure", Value: hex.EncodeToString(key[:16])}
 	p["identifier"] = []any{identifierJSON(id, "")}
-	c.add(Entry{Type: "Procedure", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate, union: []string{"identifier"}}, p)
+	c.add(Entry{Type: "Procedure", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate, union: []string{"identifier"},
+		from: source{segment: "PR1", occurrence: pr1.occurrence}}, p)
 }
 
 // fullTextField returns the text of the first repetition of field n.

@@ -110,11 +110,11 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 	// A merge whose prior patient is unknown fails the message before
 	// anything is written, so a rejected A40 stores nothing.
 	for _, step := range plan.Merges {
-		source, err := findOne(ctx, t, "Patient", step.SourceCriteria, false)
+		prior, err := findOne(ctx, t, "Patient", step.SourceCriteria, false)
 		if err != nil {
-			return nil, fmt.Errorf("apply: merge source: %w", err)
+			return nil, located(fmt.Errorf("apply: merge source: %w", err), step.sourceAt(), "MRG-1 prior patient")
 		}
-		if source == nil {
+		if prior == nil {
 			return nil, &Error{Code: CodeUnknownKey, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
 				Message: "no stored patient has the prior patient identifier"}
 		}
@@ -125,7 +125,7 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 	for i, e := range plan.Entries {
 		m, err := findOne(ctx, t, e.Type, e.Criteria, true)
 		if err != nil {
-			return nil, fmt.Errorf("apply: entry %d (%s): %w", i, e.Type, err)
+			return nil, located(fmt.Errorf("apply: entry %d (%s): %w", i, e.Type, err), e.from, e.Type)
 		}
 		matches[i] = m
 		if m != nil {
@@ -196,7 +196,7 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 		}
 		resp, err := t.ProcessBundle(ctx, body)
 		if err != nil {
-			return nil, fmt.Errorf("apply: transaction: %w", err)
+			return nil, transactionError(err, plan, sent)
 		}
 		if len(resp.Entries) != len(sent) {
 			return nil, errors.New("apply: transaction response has the wrong number of entries")
@@ -249,7 +249,7 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 func runMerge(ctx context.Context, t Target, plan *Plan, step MergeStep) (*emr.MergeParams, error) {
 	source, err := findOne(ctx, t, "Patient", step.SourceCriteria, false)
 	if err != nil {
-		return nil, fmt.Errorf("apply: merge source: %w", err)
+		return nil, located(fmt.Errorf("apply: merge source: %w", err), step.sourceAt(), "MRG-1 prior patient")
 	}
 	if source == nil {
 		return nil, &Error{Code: CodeUnknownKey, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
@@ -257,19 +257,45 @@ func runMerge(ctx context.Context, t Target, plan *Plan, step MergeStep) (*emr.M
 	}
 	target, err := findOne(ctx, t, "Patient", step.TargetCriteria, false)
 	if err != nil {
-		return nil, fmt.Errorf("apply: merge target: %w", err)
+		return nil, located(fmt.Errorf("apply: merge target: %w", err), step.targetAt(), "PID-3 patient")
 	}
 	if target == nil {
-		return nil, fmt.Errorf("apply: merge target: no patient matches PID-3: %w", emr.ErrNotFound)
+		return nil, located(fmt.Errorf("apply: merge target: no patient matches PID-3: %w", emr.ErrNotFound),
+			step.targetAt(), "PID-3 patient")
 	}
 	if source.id == target.id || replacedBy(source.tree) == "Patient/"+target.id {
 		return nil, nil
 	}
 	p := emr.MergeParams{Source: source.id, Target: target.id, Reason: "HL7 v2 " + plan.Event + " message " + plan.Key.ControlID}
 	if err := t.Merge(ctx, p); err != nil {
-		return nil, fmt.Errorf("apply: merge Patient/%s into Patient/%s: %w", source.id, target.id, err)
+		return nil, located(fmt.Errorf("apply: merge Patient/%s into Patient/%s: %w", source.id, target.id, err),
+			step.sourceAt(), "merge")
 	}
 	return &p, nil
+}
+
+// located returns err as a located *Error when it is a fault of the
+// message's content (see contentError), and err itself otherwise.
+func located(err error, at source, subject string) error {
+	if e := contentError(err, at, subject); e != nil {
+		return e
+	}
+	return err
+}
+
+// transactionError locates an error of the transaction at the entry that
+// failed. sent maps each transaction entry to its plan entry, -1 for the
+// Provenance of a late result.
+func transactionError(err error, plan *Plan, sent []int) error {
+	wrapped := fmt.Errorf("apply: transaction: %w", err)
+	var entryErr *emr.EntryError
+	at, subject := source{segment: "MSH", occurrence: 1}, "transaction"
+	if errors.As(err, &entryErr) && entryErr.Index >= 0 && entryErr.Index < len(sent) {
+		if i := sent[entryErr.Index]; i >= 0 {
+			at, subject = plan.Entries[i].from, plan.Entries[i].Type
+		}
+	}
+	return located(wrapped, at, subject)
 }
 
 // findOne returns the one resource matching criteria, nil when none does,

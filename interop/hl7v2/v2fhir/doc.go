@@ -144,8 +144,15 @@
 // and the segment and field it concerns and never a value from the
 // message, so it can go into an ACK's ERR segments. Parts that are
 // skipped, such as an OBX without OBX-3 or a missing PV1, are in
-// Plan.Warnings. Apply returns an *Error for an A40 whose MRG-1 names no
-// stored patient, and wrapped emr errors otherwise.
+// Plan.Warnings. Apply returns an *Error for every fault of the message's
+// content, located at the segment and field of the entry concerned. The
+// code is 204 when no stored patient matches MRG-1 or an A40's PID-3. It
+// is 205 when the identifiers of one entry (such as the repetitions of
+// PID-3) match more than one stored resource or one held by another. It
+// is 207 when the clinical record rejects the mapped resource
+// (emr.ErrInvalid, ErrConflict, ErrForbidden). The *Error wraps the emr error. Other errors,
+// such as a failed database or a concurrent transaction, are returned
+// wrapped and are internal: a resend may succeed.
 //
 // # Concurrency
 //
@@ -173,6 +180,6 @@
 //     same message, so those link only from the contained copy. Two late
 //     copies of one result under different control ids give two
 //     Provenances.
-//   - BuildACK derives ERR-3 from hl7v2.Kind, so codes 200, 201 and 204
-//     reach an ACK built from Error.ParseError as 207.
+//   - BuildACK derives ERR-3 from hl7v2.Kind, so codes 200 and 201 reach
+//     an ACK built from Error.ParseError as 207.
 package v2fhir

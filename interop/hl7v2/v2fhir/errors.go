@@ -1,8 +1,11 @@
 package v2fhir
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/nexus-health-360/nexus/emr"
 
 	"github.com/nexus-health-360/nexus/interop/hl7v2"
 )
@@ -17,6 +20,7 @@ const (
 	CodeUnsupportedMessage = "200"
 	CodeUnsupportedEvent   = "201"
 	CodeUnknownKey         = "204"
+	CodeDuplicateKey       = "205"
 	CodeInternal           = "207"
 )
 
@@ -35,7 +39,14 @@ type Error struct {
 	Repetition int
 	Component  int
 	Message    string
+	// cause is the error of the clinical record that Apply turned into
+	// this one, nil for errors of Convert.
+	cause error
 }
+
+// Unwrap returns the error of the clinical record behind an error of
+// Apply, so that errors.Is(err, emr.ErrPreconditionFailed) holds.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Location formats the position as an HL7 path, such as "OBX(2)-14".
 func (e *Error) Location() string {
@@ -52,8 +63,8 @@ func (e *Error) Error() string {
 }
 
 // ParseError returns the error in the form hl7v2.BuildACK takes. The ACK
-// derives ERR-3 from the Kind, so codes without a matching Kind (200, 201,
-// 204) are reported there as 207.
+// derives ERR-3 from the Kind, so codes without a matching Kind (200 and
+// 201) are reported there as 207.
 func (e *Error) ParseError() *hl7v2.ParseError {
 	kind := hl7v2.KindOther
 	switch e.Code {
@@ -63,6 +74,10 @@ func (e *Error) ParseError() *hl7v2.ParseError {
 		kind = hl7v2.KindRequiredField
 	case CodeDataType, CodeTableValue:
 		kind = hl7v2.KindDataType
+	case CodeUnknownKey:
+		kind = hl7v2.KindUnknownKey
+	case CodeDuplicateKey:
+		kind = hl7v2.KindDuplicateKey
 	}
 	occurrence := e.Occurrence
 	if occurrence == 0 && e.SegmentID != "" {
@@ -107,4 +122,47 @@ func (l ErrorList) ParseErrors() []*hl7v2.ParseError {
 		out[i] = e.ParseError()
 	}
 	return out
+}
+
+// source is the segment and field that a plan entry is mapped from, so
+// that Apply can locate an error of the clinical record.
+type source struct {
+	segment    string
+	occurrence int
+	field      int
+}
+
+// contentError returns err as a located *Error when the clinical record
+// rejected the message's content, which a resend would not change. It
+// returns nil for an internal failure, such as a database error or a
+// concurrent transaction, that a resend may get past. subject names the
+// resource or step in the ERR text, which carries no value of the message.
+func contentError(err error, at source, subject string) *Error {
+	var located *Error
+	if errors.As(err, &located) {
+		return located
+	}
+	code := ""
+	message := ""
+	switch {
+	case errors.Is(err, emr.ErrTransient), errors.Is(err, emr.ErrVersionMismatch):
+		return nil
+	case errors.Is(err, emr.ErrNotFound), errors.Is(err, emr.ErrGone):
+		code, message = CodeUnknownKey, subject+": no stored resource matches"
+	case errors.Is(err, emr.ErrPreconditionFailed):
+		code, message = CodeDuplicateKey, subject+": the identifiers match more than one stored resource"
+	case errors.Is(err, emr.ErrIdentifierInUse), errors.Is(err, emr.ErrPossibleDuplicate):
+		code, message = CodeDuplicateKey, subject+": an identifier is already held by another resource"
+	case errors.Is(err, emr.ErrInvalid):
+		code, message = CodeInternal, subject+": the clinical record rejected the mapped resource as invalid"
+	case errors.Is(err, emr.ErrConflict):
+		code, message = CodeInternal, subject+": the clinical record rejected the mapped resource as conflicting"
+	case errors.Is(err, emr.ErrForbidden):
+		code, message = CodeInternal, subject+": the clinical record does not allow the write"
+	case errors.Is(err, emr.ErrTooLarge), errors.Is(err, emr.ErrUnsupported):
+		code, message = CodeInternal, subject+": the clinical record cannot store the mapped resource"
+	default:
+		return nil
+	}
+	return &Error{Code: code, SegmentID: at.segment, Occurrence: at.occurrence, Field: at.field, Message: message, cause: err}
 }

@@ -172,7 +172,8 @@ func (c *converter) diagnosticReport(r *report) {
 		d["result"] = r.results
 	}
 	c.add(Entry{Type: "DiagnosticReport", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
-		union: []string{"identifier", "result"}, replace: reportElements}, d)
+		union: []string{"identifier", "result"}, replace: reportElements,
+		from: source{segment: "OBR", occurrence: r.obr.occurrence, field: 3}}, d)
 }
 
 // observation adds the Observation of an OBX and returns its reference.
@@ -264,7 +265,8 @@ func (c *converter) observation(obx seg, patient patientRef, r *report, position
 	id := identifier{System: obxSystem, Value: derivedValue(parts...)}
 	o["identifier"] = []any{identifierJSON(id, "")}
 	return c.add(Entry{Type: "Observation", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
-		union: []string{"identifier"}, replace: observationElements}, o)
+		union: []string{"identifier"}, replace: observationElements,
+		from: source{segment: "OBX", occurrence: obx.occurrence}}, o)
 }
 
 // observationElements and reportElements are the elements that an OBX and

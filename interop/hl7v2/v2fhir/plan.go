@@ -80,7 +80,9 @@ type Entry struct {
 	// replace lists the top-level elements that the message owns: Apply
 	// drops a stored one that the message does not send. A name ending in
 	// "[x]" means every type of that choice element.
-	replace  []string
+	replace []string
+	// from locates the entry in the message for errors of Apply.
+	from     source
 	location locationPolicy
 }
 
@@ -96,6 +98,15 @@ type MergeStep struct {
 	TargetCriteria string
 	// Segment and occurrence of the MRG segment, to locate errors.
 	Occurrence int
+}
+
+// sourceAt locates MRG-1, and targetAt the PID-3 of the same message.
+func (s MergeStep) sourceAt() source {
+	return source{segment: "MRG", occurrence: s.Occurrence, field: 1}
+}
+
+func (s MergeStep) targetAt() source {
+	return source{segment: "PID", occurrence: s.Occurrence, field: 3}
 }
 
 // Plan is the outcome of Convert: a FHIR R4 transaction Bundle and the
