@@ -84,7 +84,10 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		var te *TokenError
-		if !errors.As(err, &te) {
+		if errors.As(err, &te) {
+			s.cfg.Logger.InfoContext(r.Context(), "token request rejected", "error", te.Code,
+				"grant_type", f.Get("grant_type"), "client_id", f.Get("client_id"), "client_ip", requestClientIP(r))
+		} else {
 			s.cfg.Logger.ErrorContext(r.Context(), "token request failed", "err", err)
 		}
 		writeTokenError(w, err)
@@ -215,6 +218,8 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 	p := authorizeParams(v)
 	c, err := s.CheckAuthorizeRequest(r.Context(), p)
 	if err != nil {
+		s.cfg.Logger.InfoContext(r.Context(), "authorization request for an unregistered client or redirect URI",
+			"client_id", p.ClientID)
 		setFormHeaders(w, "")
 		// Without a trusted redirect URI the error is shown, not sent.
 		http.Error(w, "invalid authorization request: client_id or redirect_uri is not registered", http.StatusBadRequest)
@@ -248,13 +253,17 @@ func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	p := authorizeParams(v)
 	c, err := s.CheckAuthorizeRequest(r.Context(), p)
 	if err != nil {
+		s.cfg.Logger.InfoContext(r.Context(), "authorization request for an unregistered client or redirect URI",
+			"client_id", p.ClientID)
 		setFormHeaders(w, "")
 		http.Error(w, "invalid authorization request: client_id or redirect_uri is not registered", http.StatusBadRequest)
 		return
 	}
 	if err := s.checkFormToken(r.Context(), r, v); err != nil {
 		// A forged or stale post gets no redirect and no sign-in attempt.
-		if !errors.Is(err, errFormToken) {
+		if errors.Is(err, errFormToken) {
+			s.cfg.Logger.InfoContext(r.Context(), "login form post without a valid CSRF token", "client_id", c.ID)
+		} else {
 			s.cfg.Logger.ErrorContext(r.Context(), "checking a login form token failed", "client_id", c.ID, "err", err)
 		}
 		setFormHeaders(w, "")
@@ -273,11 +282,13 @@ func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	code, err := s.Authorize(r.Context(), p)
 	var throttled *ThrottledError
 	if errors.As(err, &throttled) {
+		s.cfg.Logger.WarnContext(r.Context(), "sign-in throttled", "client_id", c.ID, "client_ip", p.ClientIP)
 		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfterSeconds()))
 		s.renderLogin(w, r, http.StatusTooManyRequests, c, v, "Too many failed sign-in attempts. Try again later.")
 		return
 	}
 	if errors.Is(err, ErrUnauthenticated) {
+		s.cfg.Logger.InfoContext(r.Context(), "sign-in failed", "client_id", c.ID, "client_ip", p.ClientIP)
 		s.renderLogin(w, r, http.StatusUnauthorized, c, v, "Invalid username, password or one-time code.")
 		return
 	}
@@ -288,6 +299,7 @@ func (s *Service) serveAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	var te *TokenError
 	if errors.As(err, &te) {
+		s.cfg.Logger.InfoContext(r.Context(), "authorization request rejected", "client_id", c.ID, "error", te.Code)
 		redirectWith(w, r, p.RedirectURI, url.Values{"error": {te.Code}, "error_description": {te.Description}, "state": {p.State}})
 		return
 	}

@@ -46,6 +46,9 @@ type MiddlewareConfig struct {
 	// that is not. Nil trusts no proxy, so the header is ignored and the
 	// remote address is the client.
 	TrustedProxies []netip.Prefix
+	// Exempt reports whether a request skips the per-IP rate limit, such
+	// as the health probes of a load balancer. Nil exempts none.
+	Exempt func(r *http.Request) bool
 	// NoAuth serves every request without a token and without a
 	// principal. Rate and size limits still apply. It exists for a local
 	// demonstration on a loopback address only.
@@ -72,6 +75,9 @@ func (c MiddlewareConfig) WithDefaults() MiddlewareConfig {
 	if c.PrincipalBurst == 0 {
 		c.PrincipalBurst = DefaultPrincipalBurst
 	}
+	if c.Exempt == nil {
+		c.Exempt = func(*http.Request) bool { return false }
+	}
 	return c
 }
 
@@ -87,17 +93,25 @@ func (s *Service) Middleware(cfg MiddlewareConfig, next http.Handler) http.Handl
 	cfg = cfg.WithDefaults()
 	ipLimits := newLimiterSet(cfg.IPRate, cfg.IPBurst)
 	principalLimits := newLimiterSet(cfg.PrincipalRate, cfg.PrincipalBurst)
+	logs := newRejectLog(s.cfg.Logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fhirPath := cfg.FHIRPrefix != "" && (r.URL.Path == cfg.FHIRPrefix || strings.HasPrefix(r.URL.Path, cfg.FHIRPrefix+"/"))
 		now := s.cfg.Clock()
 		ip := clientIP(r, cfg.TrustedProxies)
 		r = r.WithContext(ContextWithClientIP(r.Context(), ip))
-		if ok, retry := ipLimits.allow(ip, now); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(retry))
-			s.reject(w, fhirPath, http.StatusTooManyRequests, "throttled", "too many requests from this address; retry later")
-			return
+		// Responses may carry patient data or tokens, so no cache keeps
+		// them unless the handler says otherwise, as the JWKS does.
+		w.Header().Set("Cache-Control", "no-store")
+		if !cfg.Exempt(r) {
+			if ok, retry := ipLimits.allow(ip, now); !ok {
+				logs.reject(r, ip, http.StatusTooManyRequests, "per-address rate limit exceeded")
+				w.Header().Set("Retry-After", strconv.Itoa(retry))
+				s.reject(w, fhirPath, http.StatusTooManyRequests, "throttled", "too many requests from this address; retry later")
+				return
+			}
 		}
 		if r.ContentLength > cfg.MaxBodyBytes {
+			logs.reject(r, ip, http.StatusRequestEntityTooLarge, "request body larger than the limit")
 			s.reject(w, fhirPath, http.StatusRequestEntityTooLarge, "too-costly",
 				"request body is larger than "+strconv.FormatInt(cfg.MaxBodyBytes, 10)+" bytes")
 			return
@@ -113,6 +127,7 @@ func (s *Service) Middleware(cfg MiddlewareConfig, next http.Handler) http.Handl
 			return
 		}
 		if !hasToken {
+			logs.reject(r, ip, http.StatusUnauthorized, "no access token")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="nexus"`)
 			s.reject(w, fhirPath, http.StatusUnauthorized, "login", "an access token is required: send Authorization: Bearer TOKEN")
 			return
@@ -122,11 +137,14 @@ func (s *Service) Middleware(cfg MiddlewareConfig, next http.Handler) http.Handl
 			if !errors.Is(err, ErrUnauthenticated) {
 				s.cfg.Logger.ErrorContext(r.Context(), "validating an access token failed", "err", err)
 			}
+			logs.reject(r, ip, http.StatusUnauthorized, "invalid or expired access token")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="nexus", error="invalid_token"`)
 			s.reject(w, fhirPath, http.StatusUnauthorized, "login", "the access token is invalid or expired")
 			return
 		}
 		if ok, retry := principalLimits.allow(string(p.Kind)+":"+p.Subject+":"+p.ClientID, now); !ok {
+			logs.reject(r, ip, http.StatusTooManyRequests, "per-client rate limit exceeded", "subject", p.Subject,
+				"client_id", p.ClientID)
 			w.Header().Set("Retry-After", strconv.Itoa(retry))
 			s.reject(w, fhirPath, http.StatusTooManyRequests, "throttled", "too many requests for this client; retry later")
 			return
