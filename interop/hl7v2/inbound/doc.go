@@ -49,7 +49,8 @@
 // patients, an invalid or forbidden resource), as a located
 // *hl7v2.ParseError, which gets an AE or CE with its ERR segment. Only an
 // Applier error that is not located (a database that is down, say) is
-// returned without an ACK, so the sender retries later. The Applier
+// returned without an ACK, so the sender retries later. The MLLP server
+// then closes the connection after the ACKs it already wrote (see mllp). The Applier
 // commits before it returns, so an AA or CA is sent only for committed
 // messages.
 //

@@ -37,7 +37,10 @@
 // returns, so an application that commits before returning acknowledges
 // only committed messages. When the handler returns an error and no ACK,
 // the connection is closed without an acknowledgment and the sender
-// resends. Delivery is therefore at least once: a receiver should discard
+// resends. The server then sends FIN first and discards further input for
+// up to 2 seconds before it closes, so that the ACKs of earlier messages
+// reach a sender that pipelines, instead of being lost to a TCP reset.
+// Delivery is therefore at least once: a receiver should discard
 // duplicates by their control id (MSH-10).
 //
 // A handler that implements ReplyHandler may return several replies, which

@@ -25,6 +25,33 @@ type serverConn struct {
 
 	messages   int
 	closeCause string
+	// drainOnClose makes serve close the connection with drain, after a
+	// message that gets no ACK.
+	drainOnClose bool
+}
+
+// drainTimeout and maxDrainBytes bound how long and how much drain reads
+// before the connection closes anyway.
+const (
+	drainTimeout  = 2 * time.Second
+	maxDrainBytes = 1 << 20
+)
+
+// drain half-closes the connection and discards what the peer still
+// sends, until it closes its side or drainTimeout passes. Closing a
+// socket with unread input makes the kernel send RST, and a peer that
+// receives RST may drop the ACKs of earlier messages before it reads
+// them. After FIN the peer reads those ACKs and then end of file.
+func (c *serverConn) drain() {
+	type closeWriter interface{ CloseWrite() error }
+	cw, ok := c.nc.(closeWriter)
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	if c.nc.SetReadDeadline(time.Now().Add(drainTimeout)) != nil {
+		return
+	}
+	io.Copy(io.Discard, io.LimitReader(c.nc, maxDrainBytes))
 }
 
 func (c *serverConn) serve() {
@@ -37,6 +64,9 @@ func (c *serverConn) serve() {
 		OnSkip:      newSkipLogger(c.log, "mllp: skipped bytes before a start block"),
 	})
 	defer func() {
+		if c.drainOnClose {
+			c.drain()
+		}
 		c.nc.Close()
 		c.log.Info("mllp: connection closed", "cause", c.closeCause,
 			"messages", c.messages, "skipped_bytes", dec.Skipped())
@@ -107,6 +137,7 @@ func (c *serverConn) handle(message []byte) bool {
 	switch {
 	case err != nil && len(replies) == 0:
 		c.closeCause = "handler error"
+		c.drainOnClose = true
 		c.log.Error("mllp: handler failed; closing the connection without an ACK so that the sender retries",
 			"err", err)
 		return false
@@ -114,6 +145,7 @@ func (c *serverConn) handle(message []byte) bool {
 		c.log.Error("mllp: handler returned an error with an ACK; sending the ACK", "err", err)
 	case len(replies) == 0 && !mayBeEmpty:
 		c.closeCause = "handler returned no ACK"
+		c.drainOnClose = true
 		c.log.Error("mllp: handler returned neither an ACK nor an error; closing the connection without an ACK")
 		return false
 	}
