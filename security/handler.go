@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // Paths the Handler serves.
@@ -154,7 +153,7 @@ var loginForm = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head>
 <body>
 <h1>Sign in to {{.Issuer}}</h1>
-<p>The app <strong>{{.ClientName}}</strong> requests these permissions:</p>
+<p>The app <strong>{{.ClientName}}</strong> will get these permissions:</p>
 <ul>{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
 {{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
@@ -199,7 +198,7 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_ = loginForm.Execute(w, loginPage{Issuer: s.cfg.Issuer, ClientName: name, Error: message,
-		Action: PathAuthorize, Scopes: strings.Fields(v.Get("scope")), Hidden: hidden, FormToken: token,
+		Action: PathAuthorize, Scopes: s.consentScopes(c, v.Get("scope")), Hidden: hidden, FormToken: token,
 		AskPatient: ParseScopes(v.Get("scope")).HasLaunch("launch/patient")})
 }
 
