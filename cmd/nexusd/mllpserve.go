@@ -73,8 +73,8 @@ func mllpOptionsFromFlags(c *cli.Context) (mllpOptions, error) {
 	if o.addr == "" {
 		return o, nil
 	}
-	if err := checkListenAddr(o.addr, c.Bool(exposeFlag)); err != nil {
-		return o, fmt.Errorf("--mllp-addr: %w", err)
+	if err := checkLoopback("mllp-addr", o.addr, "the MLLP listener does not authenticate senders", c.Bool(exposeFlag)); err != nil {
+		return o, err
 	}
 	return o, nil
 }

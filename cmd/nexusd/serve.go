@@ -30,7 +30,8 @@ func serveFlags() []cli.Flag {
 			Usage: "host:port to listen on"},
 		timezoneFlag(),
 		&cli.BoolFlag{Name: exposeFlag, EnvVars: []string{"NEXUS_INSECURE_EXPOSE_UNAUTHENTICATED"},
-			Usage: "allow a non-loopback --addr although the API has no authentication yet: anyone who can reach it can read and change every record"},
+			Usage: "allow a non-loopback --mllp-addr, and for demo a non-loopback --addr, although these listeners " +
+				"do not authenticate: anyone who can reach them can change every record"},
 		&cli.StringFlag{Name: "base-url", EnvVars: []string{"NEXUS_BASE_URL"},
 			Usage: "public URL of the FHIR API, used in links (default http://ADDR/fhir)"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 30 * time.Second,
@@ -95,12 +96,18 @@ func serveCommand() *cli.Command {
 	}
 }
 
-// checkListenAddr rejects a non-loopback address unless the operator
-// accepts serving without authentication.
+// checkListenAddr rejects a non-loopback --addr of demo, which serves the
+// FHIR API without authentication, unless the operator accepts that.
 func checkListenAddr(addr string, expose bool) error {
+	return checkLoopback("addr", addr, "demo serves the FHIR API without authentication", expose)
+}
+
+// checkLoopback rejects a non-loopback addr of flag unless expose is set.
+// unauthenticated says why the listener must stay on loopback.
+func checkLoopback(flag, addr, unauthenticated string, expose bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("invalid --addr %q: use host:port, such as 127.0.0.1:8080", addr)
+		return fmt.Errorf("invalid --%s %q: use host:port, such as 127.0.0.1:8080", flag, addr)
 	}
 	if host == "localhost" {
 		return nil
@@ -112,8 +119,8 @@ func checkListenAddr(addr string, expose bool) error {
 	if expose {
 		return nil
 	}
-	return fmt.Errorf("--addr %s is not a loopback address and the API has no authentication yet; "+
-		"bind 127.0.0.1, or pass --%s to accept that anyone who reaches it can read and change every record", addr, exposeFlag)
+	return fmt.Errorf("--%s %s is not a loopback address and %s; bind 127.0.0.1, or pass --%s "+
+		"to accept that anyone who reaches it can change every record", flag, addr, unauthenticated, exposeFlag)
 }
 
 type serveOptions struct {
@@ -258,11 +265,23 @@ func serve(ctx context.Context, o serveOptions) error {
 	return nil
 }
 
+// checkDebugAddr accepts only a loopback --debug-addr.
+func checkDebugAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid --debug-addr %q: use host:port, such as 127.0.0.1:6060", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--debug-addr %s is not a loopback address; the profiler is served on loopback only", addr)
+	}
+	return nil
+}
+
 // startDebug serves the Go profiler on a loopback address. Profiles show
 // no request data, but they cost CPU, so they are never public.
 func startDebug(addr string, log *slog.Logger) error {
-	if err := checkListenAddr(addr, false); err != nil {
-		return fmt.Errorf("--debug-addr: %w", err)
+	if err := checkDebugAddr(addr); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
