@@ -59,7 +59,10 @@ func hl7SendCommand() *cli.Command {
 		Description: "Sends every message of each FILE in order over one MLLP connection and waits for its ACK.\n" +
 			"LF and CRLF line ends are sent as CR. AA and CA count as success; any other ACK is\n" +
 			"reported with the file, the message number (from 1), MSA-1 and the ERR locations, and\n" +
-			"makes the exit status non-zero. A timeout or a lost connection is retried.",
+			"makes the exit status non-zero. A message whose MSH-15 and MSH-16 request an ACK only\n" +
+			"on error (ER) counts as failed when its AE, AR, CE or CR arrives before the next\n" +
+			"message's ACK or within 2s after the last message. A timeout or a lost\n" +
+			"connection is retried.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Required: true, Usage: "HOST:PORT of the MLLP receiver"},
 			&cli.StringFlag{Name: "tls-ca", Usage: "connect with TLS and trust the PEM certificates in this file"},
@@ -109,6 +112,7 @@ func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy
 	}
 	defer client.Close()
 	var sent, failed, unreadable int
+	state := &sendState{silent: map[string]string{}}
 	for _, file := range files {
 		messages, err := readMessages(file)
 		if err != nil {
@@ -118,15 +122,26 @@ func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy
 		}
 		for i, message := range messages {
 			sent++
-			line, ok := sendOne(ctx, client, message, policy)
+			line, ok := sendOne(ctx, client, message, policy, state, fmt.Sprintf("%s #%d", file, i+1))
 			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)
 			if !ok {
 				failed++
 			}
+			failed += state.reportLate(out)
 			if ctx.Err() != nil {
 				return fmt.Errorf("hl7 send: %w", context.Cause(ctx))
 			}
 		}
+	}
+	if len(state.silent) > 0 {
+		// A negative ACK of the last messages sent without an expected
+		// ACK arrives after them, so wait for it once at the end.
+		wait, cancel := context.WithTimeout(ctx, lateACKWait)
+		if ack, err := client.Receive(wait); err == nil {
+			state.noteLate(ack)
+		}
+		cancel()
+		failed += state.reportLate(out)
 	}
 	fmt.Fprintf(out, "%d messages sent, %d accepted, %d failed\n", sent, sent-failed, failed)
 	if failed > 0 || unreadable > 0 {
@@ -139,7 +154,8 @@ func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy
 // message was accepted. In enhanced mode it reads as many ACKs as MSH-15
 // and MSH-16 request, and it skips a late ACK of an earlier message, which
 // a receiver sends when an ER or SU condition gave more ACKs than expected.
-func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy mllp.RetryPolicy) (string, bool) {
+func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy mllp.RetryPolicy,
+	state *sendState, name string) (string, bool) {
 	hdr, _ := hl7v2.ParseHeader(message)
 	controlID := ""
 	if hdr != nil {
@@ -152,6 +168,9 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 		if _, err := client.SendReplies(ctx, message, 0); err != nil {
 			return fmt.Sprintf("control id %s: not sent: %v", controlID, err), false
 		}
+		if inbound.ExpectedACKs(hdr, hl7v2.AckError) > 0 {
+			state.silent[controlID] = name
+		}
 		return fmt.Sprintf("control id %s: sent; MSH-15 and MSH-16 request no ACK on success", controlID), true
 	}
 	ack, err := client.SendWithRetry(ctx, message, policy)
@@ -162,6 +181,7 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 	var late []string
 	for err == nil && acked != controlID && len(late) < maxLateACKs {
 		late = append(late, fmt.Sprintf("late ACK MSA-1 %s for control id %s", code, acked))
+		state.noteLate(ack)
 		if ack, err = client.Receive(ctx); err == nil {
 			code, acked, err = mllp.AckCode(ack)
 		}
@@ -194,6 +214,52 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 	}
 	return line, accepted
 }
+
+// sendState tracks the messages sent without an expected ACK, because an
+// ER condition sends their negative ACK before the ACK of a later message
+// or after the last one.
+type sendState struct {
+	// silent maps the control id of each such message to its file and
+	// number.
+	silent map[string]string
+	// failures are the report lines of late negative ACKs not yet printed.
+	failures []string
+}
+
+// noteLate records a late ACK. AE, AR, CE and CR of a message sent
+// without an expected ACK mark that message as failed.
+func (s *sendState) noteLate(ack []byte) {
+	code, acked, err := mllp.AckCode(ack)
+	if err != nil || code == hl7v2.AckAccept || code == hl7v2.AckCommitAccept {
+		return
+	}
+	name, ok := s.silent[acked]
+	if !ok {
+		return
+	}
+	delete(s.silent, acked)
+	line := fmt.Sprintf("%s: control id %s: %s", name, acked, code)
+	if locations := ackErrors(ack); locations != "" {
+		line += " " + locations
+	}
+	s.failures = append(s.failures, line)
+}
+
+// reportLate prints the recorded failures and returns their number.
+func (s *sendState) reportLate(out io.Writer) int {
+	n := len(s.failures)
+	for _, line := range s.failures {
+		fmt.Fprintln(out, line)
+	}
+	s.failures = s.failures[:0]
+	return n
+}
+
+// lateACKWait bounds the wait for a negative ACK after the last message.
+// NOTE: 2s is a guess that covers a receiver applying one message, so the
+// negative ACK of a slower receiver is missed and the message counted as
+// accepted.
+const lateACKWait = 2 * time.Second
 
 // maxLateACKs bounds the ACKs of earlier messages that sendOne skips.
 const maxLateACKs = 2
