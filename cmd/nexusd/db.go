@@ -65,6 +65,12 @@ func openServiceKeys(ctx context.Context, dsn string, cfg emr.Config, keys dataK
 		db.Close()
 		return nil, nil, err
 	}
+	if db.Hasher != nil && cfg.CursorKey == nil {
+		// With a master key, paging cursors are signed with a key derived
+		// from it, so every process on the database accepts them and no
+		// one without the key can forge one.
+		cfg.CursorKey = []byte(db.Hasher.Hash("emr-search-cursor", "v1"))
+	}
 	svc, err := emr.NewService(sqlstore.New(db), cfg)
 	if err != nil {
 		db.Close()
