@@ -189,7 +189,8 @@ func openSecurity(ctx context.Context, db *storage.DB, svc *emr.Service, o secur
 	s.audit = auditLog
 	sec, err := security.New(security.Config{
 		Store: secsql.New(db), Issuer: o.issuer, Audience: o.audience, TokenLifetime: o.tokenLifetime,
-		CareRelations: emrCareRelations{svc: svc}, Recorder: securityAudit{log: auditLog}, Logger: log,
+		CareRelations: emrCareRelations{svc: svc}, Patients: emrPatients{svc: svc},
+		Recorder: securityAudit{log: auditLog}, Logger: log,
 	})
 	if err != nil {
 		s.close()

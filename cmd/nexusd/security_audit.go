@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -59,6 +60,22 @@ func (c emrCareRelations) PatientsOf(ctx context.Context, p *security.Principal)
 		}
 	}
 	return out, nil
+}
+
+// emrPatients checks break-the-glass patients against the clinical
+// record.
+type emrPatients struct{ svc *emr.Service }
+
+// PatientExists reports whether a current, not deleted, Patient has id.
+func (p emrPatients) PatientExists(ctx context.Context, id string) (bool, error) {
+	_, err := p.svc.Read(emr.ContextWithAccess(ctx, nil), "Patient", id)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, emr.ErrNotFound), errors.Is(err, emr.ErrGone):
+		return false, nil
+	}
+	return false, err
 }
 
 // accessAudit writes FHIR interactions to the audit log, one entry per
