@@ -133,8 +133,12 @@
 // with X-Progress and Retry-After while the job runs, 200 with the JSON
 // manifest when it is done, and 500 with an OperationOutcome when it
 // failed. DELETE $export-status/[id] cancels the job and deletes its
-// files. Each file downloads from $export-file/[id]/[type].ndjson. Jobs
-// live in memory, so a restart loses them; at most Config.MaxExportJobs
+// files. Each file downloads from $export-file/[id]/[type].ndjson. With
+// an Authorizer the manifest sets requiresAccessToken, and only the
+// principal that started a job reads its status and files. Jobs and
+// their owners live in the memory of one handler and their files on its
+// disk, so a restart loses them, and another process on the same
+// database returns 404 for them. At most Config.MaxExportJobs
 // run at once (429 above), and files are deleted Config.ExportRetention
 // after the job finishes or when the handler is closed (it is an
 // io.Closer). The export reads without a snapshot, so a resource changed
