@@ -1,9 +1,6 @@
 package security
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // SetUserDisabled disables or, with disabled false, enables the user
 // named username, and records the change with actor as its Subject. The
@@ -20,10 +17,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, username string, disabled
 	if err := s.record(ctx, Event{Type: event, Time: s.cfg.Clock(), Subject: actor, Target: username}); err != nil {
 		return err
 	}
-	if err := s.store.SetUserDisabled(ctx, username, disabled); err != nil {
-		return fmt.Errorf("%s %s: %w", event, username, err)
-	}
-	return nil
+	return s.store.SetUserDisabled(ctx, username, disabled)
 }
 
 // SetClientDisabled disables or enables the client with that id, and
@@ -39,10 +33,7 @@ func (s *Service) SetClientDisabled(ctx context.Context, id string, disabled boo
 	if err := s.record(ctx, Event{Type: event, Time: s.cfg.Clock(), Subject: actor, Target: id}); err != nil {
 		return err
 	}
-	if err := s.store.SetClientDisabled(ctx, id, disabled); err != nil {
-		return fmt.Errorf("%s %s: %w", event, id, err)
-	}
-	return nil
+	return s.store.SetClientDisabled(ctx, id, disabled)
 }
 
 // Users returns every user without credentials, ordered by username.

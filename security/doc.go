@@ -108,7 +108,12 @@
 // IP address is the connection's remote address. When that address is in
 // MiddlewareConfig.TrustedProxies, it is the right-most X-Forwarded-For
 // address outside them, so entries a client wrote itself are ignored. By
-// default no proxy is trusted.
+// default no proxy is trusted. MiddlewareConfig.Exempt keeps requests
+// such as health probes out of the per-IP limit. Each refused request
+// gets one log line, at most 5 a second, that names no token, query or
+// resource id. Every response gets Cache-Control: no-store unless its
+// handler sets another policy. A body cut by the size limit while a
+// handler of this package reads it also gets 413.
 //
 // # Concurrency
 //
@@ -126,6 +131,12 @@
 //   - SMART v2 scope queries ("?category=laboratory") are parsed, but a
 //     scope with a query grants nothing, because the restriction is not
 //     enforced.
+//   - Breaking the glass needs an app registered for ScopeBreakGlass.
+//     There is no first-party form for it, so a user of other apps
+//     cannot break the glass from them.
+//   - No CORS headers are served, so browser apps on another origin
+//     cannot use the endpoints, and the SMART configuration does not
+//     claim client-public.
 //   - The login throttle counts failures in the memory of each process,
 //     so behind a load balancer each nexusd process allows its own
 //     LoginFailureLimit, and a restart forgets the counts.

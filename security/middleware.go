@@ -100,7 +100,7 @@ func (s *Service) Middleware(cfg MiddlewareConfig, next http.Handler) http.Handl
 		ip := clientIP(r, cfg.TrustedProxies)
 		r = r.WithContext(ContextWithClientIP(r.Context(), ip))
 		// Responses may carry patient data or tokens, so no cache keeps
-		// them unless the handler says otherwise, as the JWKS does.
+		// them unless the handler sets another policy, as the JWKS does.
 		w.Header().Set("Cache-Control", "no-store")
 		if !cfg.Exempt(r) {
 			if ok, retry := ipLimits.allow(ip, now); !ok {

@@ -35,7 +35,7 @@ func newRejectLog(logger *slog.Logger) *rejectLog {
 	return &rejectLog{logger: logger, limiter: rate.NewLimiter(rejectLogRate, rejectLogBurst)}
 }
 
-// reject logs one refused request; attrs are extra key-value pairs.
+// reject logs one refused request. attrs are extra key-value pairs.
 func (l *rejectLog) reject(r *http.Request, ip string, status int, reason string, attrs ...any) {
 	if !l.limiter.AllowN(time.Now(), 1) {
 		l.mu.Lock()
