@@ -103,7 +103,8 @@ func checkListenAddr(addr string, expose bool) error {
 }
 
 // checkLoopback rejects a non-loopback addr of flag unless expose is set.
-// unauthenticated says why the listener must stay on loopback.
+// unauthenticated is the reason, for the error, that the listener must
+// stay on loopback.
 func checkLoopback(flag, addr, unauthenticated string, expose bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
