@@ -1,12 +1,10 @@
 package fhir
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -158,7 +156,7 @@ func (h *handler) billingRoute(method, path string, matched route, values pathVa
 	if trimmed == "" {
 		if method == http.MethodPost {
 			inner := matched.serve
-			return route{pattern: matched.pattern, serve: func(h *handler, x *exchange) { h.billingGuardedBundle(x, inner) }}, values
+			return route{pattern: matched.pattern, serve: func(h *handler, x *exchange) { h.serveBundleWithout(x, "billing service", isBillingType, inner) }}, values
 		}
 		return matched, values
 	}
@@ -214,56 +212,6 @@ func billingAccessGate(serve serveFunc) serveFunc {
 		}
 		serve(h, x)
 	}
-}
-
-// billingGuardedBundle serves a batch or transaction through inner after
-// checking that no entry names a billing type.
-func (h *handler) billingGuardedBundle(x *exchange, inner serveFunc) {
-	body, err := h.readLimited(x)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	if i, typ, found := billingEntry(body); found {
-		h.fail(x, &httpError{status: http.StatusBadRequest, code: "not-supported", expression: entryName(i),
-			message: entryName(i) + ": " + typ + " is served by the billing service and cannot be part of a batch or transaction; send it as its own request"})
-		return
-	}
-	x.r.Body = io.NopCloser(bytes.NewReader(body))
-	inner(h, x)
-}
-
-// billingEntry returns the first bundle entry whose request URL or
-// resource names a billing type.
-func billingEntry(body []byte) (int, string, bool) {
-	var b struct {
-		Entry []struct {
-			Resource struct {
-				ResourceType string `json:"resourceType"`
-			} `json:"resource"`
-			Request struct {
-				URL string `json:"url"`
-			} `json:"request"`
-		} `json:"entry"`
-	}
-	if json.Unmarshal(body, &b) != nil {
-		return 0, "", false
-	}
-	for i, e := range b.Entry {
-		if isBillingType(e.Resource.ResourceType) {
-			return i, e.Resource.ResourceType, true
-		}
-		target := e.Request.URL
-		if u, err := url.Parse(target); err == nil {
-			target = u.Path
-		}
-		for _, segment := range strings.Split(strings.Trim(target, "/"), "/") {
-			if isBillingType(segment) {
-				return i, segment, true
-			}
-		}
-	}
-	return 0, "", false
 }
 
 // billingError maps an error of the billing service to its status and

@@ -1,11 +1,9 @@
 package fhir
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -120,7 +118,9 @@ func (h *handler) schedulingRoute(method, path string, matched route, values pat
 	trimmed := strings.Trim(path, "/")
 	if trimmed == "" {
 		if method == http.MethodPost {
-			return route{pattern: matched.pattern, serve: (*handler).guardedBundle}, values
+			return route{pattern: matched.pattern, serve: func(h *handler, x *exchange) {
+				h.serveBundleWithout(x, "scheduling service", isSchedulingType, (*handler).processBundle)
+			}}, values
 		}
 		return matched, values
 	}
@@ -162,58 +162,6 @@ func (h *handler) schedulingRoute(method, path string, matched route, values pat
 		return methodNotAllowedRoute(s), p
 	}
 	return route{pattern: s.pattern, serve: serve}, p
-}
-
-// guardedBundle serves a batch or transaction after checking that no entry
-// reads or writes a scheduling type, which the clinical record does not
-// hold while the scheduling backend is set.
-func (h *handler) guardedBundle(x *exchange) {
-	body, err := h.readLimited(x)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	if i, typ, found := schedulingEntry(body); found {
-		h.fail(x, &httpError{status: http.StatusBadRequest, code: "not-supported", expression: entryName(i),
-			message: entryName(i) + ": " + typ + " is served by the scheduling service and cannot be part of a batch or transaction; send it as its own request"})
-		return
-	}
-	x.r.Body = io.NopCloser(bytes.NewReader(body))
-	h.processBundle(x)
-}
-
-// schedulingEntry returns the first bundle entry whose request URL or
-// resource names a scheduling type. A body that is not a bundle is left
-// for processBundle to reject.
-func schedulingEntry(body []byte) (int, string, bool) {
-	var b struct {
-		Entry []struct {
-			Resource struct {
-				ResourceType string `json:"resourceType"`
-			} `json:"resource"`
-			Request struct {
-				URL string `json:"url"`
-			} `json:"request"`
-		} `json:"entry"`
-	}
-	if json.Unmarshal(body, &b) != nil {
-		return 0, "", false
-	}
-	for i, e := range b.Entry {
-		if isSchedulingType(e.Resource.ResourceType) {
-			return i, e.Resource.ResourceType, true
-		}
-		target := e.Request.URL
-		if u, err := url.Parse(target); err == nil {
-			target = u.Path
-		}
-		for _, segment := range strings.Split(strings.Trim(target, "/"), "/") {
-			if isSchedulingType(segment) {
-				return i, segment, true
-			}
-		}
-	}
-	return 0, "", false
 }
 
 // schedulingError maps an error of the scheduling service to its status
