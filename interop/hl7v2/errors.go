@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/nexus-health-360/nexus/interop/hl7v2/internal/errlist"
 )
 
 // Kind classifies a ParseError. Tests and callers match on the kind, never
@@ -197,27 +199,10 @@ func (e *ParseError) Error() string {
 type ErrorList []*ParseError
 
 // Error joins the first errors into one line and counts the rest.
-func (l ErrorList) Error() string {
-	const shown = 5
-	parts := make([]string, 0, shown+1)
-	for i, e := range l {
-		if i == shown {
-			parts = append(parts, fmt.Sprintf("and %d more", len(l)-shown))
-			break
-		}
-		parts = append(parts, e.Error())
-	}
-	return strings.Join(parts, "; ")
-}
+func (l ErrorList) Error() string { return errlist.Join(l) }
 
 // Unwrap returns the entries, so errors.As finds a *ParseError.
-func (l ErrorList) Unwrap() []error {
-	errs := make([]error, len(l))
-	for i, e := range l {
-		errs[i] = e
-	}
-	return errs
-}
+func (l ErrorList) Unwrap() []error { return errlist.Unwrap(l) }
 
 // HasKind reports whether any entry has kind k.
 func (l ErrorList) HasKind(k Kind) bool {

@@ -3,11 +3,11 @@ package v2fhir
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/nexus-health-360/nexus/emr"
 
 	"github.com/nexus-health-360/nexus/interop/hl7v2"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/internal/errlist"
 )
 
 // HL7 table 0357 (message error condition) codes that Convert and Apply
@@ -93,27 +93,10 @@ func (e *Error) ParseError() *hl7v2.ParseError {
 type ErrorList []*Error
 
 // Error joins the first errors into one line and counts the rest.
-func (l ErrorList) Error() string {
-	const shown = 5
-	parts := make([]string, 0, shown+1)
-	for i, e := range l {
-		if i == shown {
-			parts = append(parts, fmt.Sprintf("and %d more", len(l)-shown))
-			break
-		}
-		parts = append(parts, e.Error())
-	}
-	return strings.Join(parts, "; ")
-}
+func (l ErrorList) Error() string { return errlist.Join(l) }
 
 // Unwrap returns the entries, so errors.As finds an *Error.
-func (l ErrorList) Unwrap() []error {
-	errs := make([]error, len(l))
-	for i, e := range l {
-		errs[i] = e
-	}
-	return errs
-}
+func (l ErrorList) Unwrap() []error { return errlist.Unwrap(l) }
 
 // ParseErrors returns the entries in the form hl7v2.BuildACK takes.
 func (l ErrorList) ParseErrors() []*hl7v2.ParseError {
