@@ -406,6 +406,113 @@ func (h *handler) decodeBillingBody(x *exchange, typ string, v any) (map[string]
 	return h.splitBillingElements(typ, body, v)
 }
 
+// readBilling serves a read of one billing record: get fetches the record
+// with the id in the path and mapper turns it into the resource.
+func readBilling[T any](h *handler, x *exchange, get func(context.Context, string) (*T, error), mapper func(*T) (*emr.Resource, error)) {
+	id, err := readTarget(x)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	v, err := get(x.ctx, id)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	res, err := mapper(v)
+	if err != nil {
+		h.fail(x, billingError(err))
+		return
+	}
+	h.writeBillingRead(x, res)
+}
+
+// billingSearchParams returns the parameters and page of a billing search.
+// It rejects a parameter that is not in allowed, _count or the cursor.
+func (h *handler) billingSearchParams(x *exchange, allowed ...string) (url.Values, page, error) {
+	params, err := h.schedulingParams(x)
+	if err != nil {
+		return nil, page{}, err
+	}
+	if err := checkParamNames(params, append(allowed, "_count", cursorParam)...); err != nil {
+		return nil, page{}, err
+	}
+	p, err := parsePage(params)
+	if err != nil {
+		return nil, page{}, err
+	}
+	return params, p, nil
+}
+
+// dateBounds parses every value of the date search parameter name. A
+// value without a zone offset is read as UTC.
+func dateBounds(params url.Values, name string) (startBounds, error) {
+	var b startBounds
+	for _, v := range params[name] {
+		if err := b.add(name, v, time.UTC); err != nil {
+			return startBounds{}, err
+		}
+	}
+	return b, nil
+}
+
+// writeBillingSearch merges the kept elements into each matching resource
+// and writes the page p of them as a searchset bundle.
+func (h *handler) writeBillingSearch(x *exchange, path string, params url.Values, p page, found []*emr.Resource) {
+	out := make([]resourceJSON, 0, len(found))
+	for _, res := range found {
+		if err := h.mergeKept(x.ctx, res); err != nil {
+			h.fail(x, err)
+			return
+		}
+		out = append(out, resourceJSON{typ: res.Type, id: res.ID, body: res.Body})
+	}
+	h.searchBundle(x, path, params, p, out)
+}
+
+// accountParamID returns the account id that narrows the store read: the
+// value of the first account parameter when it has one value, else empty.
+// Every account parameter still filters the result with matchAccount.
+func accountParamID(accounts [][]string) string {
+	if len(accounts) > 0 && len(accounts[0]) == 1 {
+		return strings.TrimPrefix(accounts[0][0], "Account/")
+	}
+	return ""
+}
+
+// matchAccount reports whether every account parameter names accountID.
+func matchAccount(accounts [][]string, accountID string) bool {
+	return matchAll(accounts, func(ref string) bool { return strings.TrimPrefix(ref, "Account/") == accountID })
+}
+
+// referencedAccount returns the account that ref names in the element at
+// path. A malformed reference is 400 and an unknown account 422.
+func (h *handler) referencedAccount(ctx context.Context, path, ref string) (*billing.Account, error) {
+	id, ok := refID(ref, "Account")
+	if !ok {
+		return nil, badElement("invalid", path, "the account must be a reference such as Account/[id]")
+	}
+	a, err := h.cfg.Billing.GetAccount(ctx, id)
+	if statusOf(billingError(err)) == http.StatusNotFound {
+		return nil, unprocessable(path, "the account does not exist")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// codedCodings returns the codings of c that have a code.
+func codedCodings(c codeableConcept) []coding {
+	var out []coding
+	for _, cd := range c.Coding {
+		if cd.Code != "" {
+			out = append(out, cd)
+		}
+	}
+	return out
+}
+
 // tokenValues splits the values of a token search parameter.
 func tokenValues(params url.Values, name string) [][]string {
 	var out [][]string

@@ -212,22 +212,7 @@ func coverageOf(body []byte) (billing.Coverage, error) {
 }
 
 func (h *handler) readAccount(x *exchange) {
-	id, err := readTarget(x)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	a, err := h.cfg.Billing.GetAccount(x.ctx, id)
-	if err != nil {
-		h.fail(x, billingError(err))
-		return
-	}
-	res, err := accountResourceOf(a)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	h.writeBillingRead(x, res)
+	readBilling(h, x, h.cfg.Billing.GetAccount, accountResourceOf)
 }
 
 // createAccount serves POST Account: it opens an account for the
@@ -329,20 +314,12 @@ func (h *handler) updateAccount(x *exchange) {
 // searchAccounts serves Account search by identifier, patient, subject
 // and status, oldest first.
 func (h *handler) searchAccounts(x *exchange) {
-	params, err := h.schedulingParams(x)
+	params, p, err := h.billingSearchParams(x, "identifier", "patient", "subject", "status")
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	if err := checkParamNames(params, "identifier", "patient", "subject", "status", "_count", cursorParam); err != nil {
-		h.fail(x, err)
-		return
-	}
-	p, err := parsePage(params)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
+
 	patients, identifiers := patientRefs(params), tokenValues(params, "identifier")
 	f := billing.AccountFilter{Limit: maxPageWindow, Identifier: identifierFilter(identifiers, noReservedSystem)}
 	if len(patients) > 0 && len(patients[0]) == 1 {
@@ -353,8 +330,9 @@ func (h *handler) searchAccounts(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
+
 	statuses := tokenValues(params, "status")
-	var out []resourceJSON
+	var found []*emr.Resource
 	for i := range list {
 		a := &list[i]
 		ids := identifiersJSON(a.Identifiers)
@@ -368,11 +346,7 @@ func (h *handler) searchAccounts(x *exchange) {
 			h.fail(x, err)
 			return
 		}
-		if err := h.mergeKept(x.ctx, res); err != nil {
-			h.fail(x, err)
-			return
-		}
-		out = append(out, resourceJSON{typ: res.Type, id: res.ID, body: res.Body})
+		found = append(found, res)
 	}
-	h.searchBundle(x, "/Account", params, p, out)
+	h.writeBillingSearch(x, "/Account", params, p, found)
 }

@@ -125,22 +125,9 @@ func (h *handler) chargeResource(ctx context.Context, c *billing.Charge) (*emr.R
 }
 
 func (h *handler) readCharge(x *exchange) {
-	id, err := readTarget(x)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	c, err := h.cfg.Billing.GetCharge(x.ctx, id)
-	if err != nil {
-		h.fail(x, billingError(err))
-		return
-	}
-	res, err := h.chargeResource(x.ctx, c)
-	if err != nil {
-		h.fail(x, billingError(err))
-		return
-	}
-	h.writeBillingRead(x, res)
+	readBilling(h, x, h.cfg.Billing.GetCharge, func(c *billing.Charge) (*emr.Resource, error) {
+		return h.chargeResource(x.ctx, c)
+	})
 }
 
 // createCharge serves POST ChargeItem: a manual charge on the account it
@@ -201,14 +188,7 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 	if len(in.Account) != 1 {
 		return nil, badElement("required", "ChargeItem.account", "name exactly one Account")
 	}
-	accountID, ok := refID(in.Account[0].Reference, "Account")
-	if !ok {
-		return nil, badElement("invalid", "ChargeItem.account[0]", "the account must be a reference such as Account/[id]")
-	}
-	a, err := h.cfg.Billing.GetAccount(ctx, accountID)
-	if statusOf(billingError(err)) == http.StatusNotFound {
-		return nil, unprocessable("ChargeItem.account[0]", "the account does not exist")
-	}
+	a, err := h.referencedAccount(ctx, "ChargeItem.account[0]", in.Account[0].Reference)
 	if err != nil {
 		return nil, err
 	}
@@ -219,12 +199,7 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 		return nil, unprocessable("ChargeItem.context", "the context is the encounter of the account, and this account has none or another")
 	}
 	p := &billing.ManualChargeParams{AccountID: a.ID, Quantity: 1, Identifiers: ids}
-	var codes []coding
-	for _, cd := range in.Code.Coding {
-		if cd.Code != "" {
-			codes = append(codes, cd)
-		}
-	}
+	codes := codedCodings(in.Code)
 	if len(codes) != 1 {
 		return nil, badElement("required", "ChargeItem.code", "give exactly one coding with a chargemaster code")
 	}
@@ -374,50 +349,37 @@ func (h *handler) sameCharge(ctx context.Context, in *chargeItemResource, cur *b
 
 // searchCharges serves ChargeItem search, oldest first.
 func (h *handler) searchCharges(x *exchange) {
-	params, err := h.schedulingParams(x)
+	params, p, err := h.billingSearchParams(x, "account", "patient", "subject", "code", "identifier", "entered-date", "occurrence")
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	if err := checkParamNames(params, "account", "patient", "subject", "code", "identifier", "entered-date", "occurrence", "_count", cursorParam); err != nil {
-		h.fail(x, err)
-		return
-	}
-	p, err := parsePage(params)
+	entered, err := dateBounds(params, "entered-date")
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	var entered, occurred startBounds
-	for _, v := range params["entered-date"] {
-		if err := entered.add("entered-date", v, time.UTC); err != nil {
-			h.fail(x, err)
-			return
-		}
+	occurred, err := dateBounds(params, "occurrence")
+	if err != nil {
+		h.fail(x, err)
+		return
 	}
-	for _, v := range params["occurrence"] {
-		if err := occurred.add("occurrence", v, time.UTC); err != nil {
-			h.fail(x, err)
-			return
-		}
-	}
+
 	// NOTE: only account narrows the read in the store. Other parameters
 	// filter the first maxPageWindow charges, so a search on a larger
 	// chargemaster history without account can miss matches.
 	accounts := tokenValues(params, "account")
 	identifiers := tokenValues(params, "identifier")
-	f := billing.ChargeFilter{Limit: maxPageWindow, Identifier: identifierFilter(identifiers, chargeSourceSystem)}
-	if len(accounts) > 0 && len(accounts[0]) == 1 {
-		f.AccountID = strings.TrimPrefix(accounts[0][0], "Account/")
-	}
+	f := billing.ChargeFilter{Limit: maxPageWindow, AccountID: accountParamID(accounts), Identifier: identifierFilter(identifiers, chargeSourceSystem)}
 	list, err := h.cfg.Billing.ListCharges(x.ctx, f)
 	if err != nil {
 		h.fail(x, billingError(err))
 		return
 	}
+
 	patients, codes := patientRefs(params), tokenValues(params, "code")
 	cache := &accountCache{svc: h.cfg.Billing}
-	var out []resourceJSON
+	var found []*emr.Resource
 	for i := range list {
 		c := &list[i]
 		a, err := cache.get(x.ctx, c.AccountID)
@@ -425,7 +387,7 @@ func (h *handler) searchCharges(x *exchange) {
 			h.fail(x, billingError(err))
 			return
 		}
-		ok := matchAll(accounts, func(ref string) bool { return strings.TrimPrefix(ref, "Account/") == c.AccountID }) &&
+		ok := matchAccount(accounts, c.AccountID) &&
 			matchAll(patients, func(id string) bool { return id == a.PatientID }) &&
 			matchAll(codes, func(tok string) bool { return tokenMatches(tok, c.System, c.Code) }) &&
 			matchAll(identifiers, func(tok string) bool {
@@ -440,13 +402,9 @@ func (h *handler) searchCharges(x *exchange) {
 			h.fail(x, err)
 			return
 		}
-		if err := h.mergeKept(x.ctx, res); err != nil {
-			h.fail(x, err)
-			return
-		}
-		out = append(out, resourceJSON{typ: res.Type, id: res.ID, body: res.Body})
+		found = append(found, res)
 	}
-	h.searchBundle(x, "/ChargeItem", params, p, out)
+	h.writeBillingSearch(x, "/ChargeItem", params, p, found)
 }
 
 // tokenMatches reports whether a token search value, "code",
@@ -545,12 +503,7 @@ func parseChargeDefinitionBody(in *chargeDefinitionResource) (*billing.ChargeDef
 	default:
 		return nil, badElement("invalid", "ChargeItemDefinition.status", "status must be active, retired or draft")
 	}
-	var codes []coding
-	for _, cd := range in.Code.Coding {
-		if cd.Code != "" {
-			codes = append(codes, cd)
-		}
-	}
+	codes := codedCodings(in.Code)
 	if len(codes) != 1 {
 		return nil, badElement("required", "ChargeItemDefinition.code", "give exactly one coding with the item's code")
 	}
@@ -617,22 +570,10 @@ func parseChargeDefinitionBody(in *chargeDefinitionResource) (*billing.ChargeDef
 }
 
 func (h *handler) readChargeDefinition(x *exchange) {
-	id, err := readTarget(x)
-	if err != nil {
-		h.fail(x, err)
-		return
+	get := func(ctx context.Context, code string) (*billing.ChargeDefinition, error) {
+		return h.cfg.Billing.GetChargeDefinition(ctx, code, 0)
 	}
-	d, err := h.cfg.Billing.GetChargeDefinition(x.ctx, id, 0)
-	if err != nil {
-		h.fail(x, billingError(err))
-		return
-	}
-	res, err := chargeDefinitionResourceOf(d)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	h.writeBillingRead(x, res)
+	readBilling(h, x, get, chargeDefinitionResourceOf)
 }
 
 // createChargeDefinition serves POST ChargeItemDefinition for a code the
@@ -705,27 +646,20 @@ func (h *handler) updateChargeDefinition(x *exchange) {
 // searchChargeDefinitions serves ChargeItemDefinition search by code,
 // status and url, ordered by code.
 func (h *handler) searchChargeDefinitions(x *exchange) {
-	params, err := h.schedulingParams(x)
+	params, p, err := h.billingSearchParams(x, "code", "status", "url")
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	if err := checkParamNames(params, "code", "status", "url", "_count", cursorParam); err != nil {
-		h.fail(x, err)
-		return
-	}
-	p, err := parsePage(params)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
+
 	list, err := h.cfg.Billing.ListChargeDefinitions(x.ctx)
 	if err != nil {
 		h.fail(x, billingError(err))
 		return
 	}
+
 	codes, statuses, urls := tokenValues(params, "code"), tokenValues(params, "status"), tokenValues(params, "url")
-	var out []resourceJSON
+	var found []*emr.Resource
 	for i := range list {
 		d := &list[i]
 		status := "retired"
@@ -742,11 +676,7 @@ func (h *handler) searchChargeDefinitions(x *exchange) {
 			h.fail(x, err)
 			return
 		}
-		if err := h.mergeKept(x.ctx, res); err != nil {
-			h.fail(x, err)
-			return
-		}
-		out = append(out, resourceJSON{typ: res.Type, id: res.ID, body: res.Body})
+		found = append(found, res)
 	}
-	h.searchBundle(x, "/ChargeItemDefinition", params, p, out)
+	h.writeBillingSearch(x, "/ChargeItemDefinition", params, p, found)
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nexus-health-360/nexus/billing"
 	"github.com/nexus-health-360/nexus/emr"
@@ -116,22 +115,9 @@ func (h *handler) invoiceResource(ctx context.Context, inv *billing.Invoice) (*e
 }
 
 func (h *handler) readInvoice(x *exchange) {
-	id, err := readTarget(x)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	inv, err := h.cfg.Billing.GetInvoice(x.ctx, id)
-	if err != nil {
-		h.fail(x, billingError(err))
-		return
-	}
-	res, err := h.invoiceResource(x.ctx, inv)
-	if err != nil {
-		h.fail(x, billingError(err))
-		return
-	}
-	h.writeBillingRead(x, res)
+	readBilling(h, x, h.cfg.Billing.GetInvoice, func(inv *billing.Invoice) (*emr.Resource, error) {
+		return h.invoiceResource(x.ctx, inv)
+	})
 }
 
 // createInvoice serves POST Invoice: status draft drafts an invoice from
@@ -200,14 +186,7 @@ func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*b
 	if in.Account == nil {
 		return nil, badElement("required", "Invoice.account", "name the Account whose charges are invoiced")
 	}
-	accountID, ok := refID(in.Account.Reference, "Account")
-	if !ok {
-		return nil, badElement("invalid", "Invoice.account", "the account must be a reference such as Account/[id]")
-	}
-	a, err := h.cfg.Billing.GetAccount(ctx, accountID)
-	if statusOf(billingError(err)) == http.StatusNotFound {
-		return nil, unprocessable("Invoice.account", "the account does not exist")
-	}
+	a, err := h.referencedAccount(ctx, "Invoice.account", in.Account.Reference)
 	if err != nil {
 		return nil, err
 	}
@@ -358,42 +337,30 @@ func sameInvoice(in *invoiceResource, cur *billing.Invoice) error {
 // searchInvoices serves Invoice search, oldest first. date matches the
 // issue time.
 func (h *handler) searchInvoices(x *exchange) {
-	params, err := h.schedulingParams(x)
+	params, p, err := h.billingSearchParams(x, "account", "patient", "subject", "status", "identifier", "date")
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	if err := checkParamNames(params, "account", "patient", "subject", "status", "identifier", "date", "_count", cursorParam); err != nil {
-		h.fail(x, err)
-		return
-	}
-	p, err := parsePage(params)
+	issued, err := dateBounds(params, "date")
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	var issued startBounds
-	for _, v := range params["date"] {
-		if err := issued.add("date", v, time.UTC); err != nil {
-			h.fail(x, err)
-			return
-		}
-	}
+
 	// NOTE: as for ChargeItem, parameters other than account filter the
 	// first maxPageWindow invoices.
 	accounts, identifiers := tokenValues(params, "account"), tokenValues(params, "identifier")
-	f := billing.InvoiceFilter{Limit: maxPageWindow, Identifier: identifierFilter(identifiers, invoiceNumberSystemOf)}
-	if len(accounts) > 0 && len(accounts[0]) == 1 {
-		f.AccountID = strings.TrimPrefix(accounts[0][0], "Account/")
-	}
+	f := billing.InvoiceFilter{Limit: maxPageWindow, AccountID: accountParamID(accounts), Identifier: identifierFilter(identifiers, invoiceNumberSystemOf)}
 	list, err := h.cfg.Billing.ListInvoices(x.ctx, f)
 	if err != nil {
 		h.fail(x, billingError(err))
 		return
 	}
+
 	patients, statuses := patientRefs(params), tokenValues(params, "status")
 	cache := &accountCache{svc: h.cfg.Billing}
-	var out []resourceJSON
+	var found []*emr.Resource
 	for i := range list {
 		inv := &list[i]
 		a, err := cache.get(x.ctx, inv.AccountID)
@@ -401,7 +368,7 @@ func (h *handler) searchInvoices(x *exchange) {
 			h.fail(x, billingError(err))
 			return
 		}
-		ok := matchAll(accounts, func(ref string) bool { return strings.TrimPrefix(ref, "Account/") == inv.AccountID }) &&
+		ok := matchAccount(accounts, inv.AccountID) &&
 			matchAll(patients, func(id string) bool { return id == a.PatientID }) &&
 			matchAll(statuses, func(s string) bool { return s == string(inv.Status) }) &&
 			matchAll(identifiers, func(tok string) bool {
@@ -416,11 +383,7 @@ func (h *handler) searchInvoices(x *exchange) {
 			h.fail(x, err)
 			return
 		}
-		if err := h.mergeKept(x.ctx, res); err != nil {
-			h.fail(x, err)
-			return
-		}
-		out = append(out, resourceJSON{typ: res.Type, id: res.ID, body: res.Body})
+		found = append(found, res)
 	}
-	h.searchBundle(x, "/Invoice", params, p, out)
+	h.writeBillingSearch(x, "/Invoice", params, p, found)
 }

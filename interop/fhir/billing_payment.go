@@ -81,22 +81,7 @@ func paymentResourceOf(p *billing.Payment) (*emr.Resource, error) {
 }
 
 func (h *handler) readPayment(x *exchange) {
-	id, err := readTarget(x)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	p, err := h.cfg.Billing.GetPayment(x.ctx, id)
-	if err != nil {
-		h.fail(x, billingError(err))
-		return
-	}
-	res, err := paymentResourceOf(p)
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	h.writeBillingRead(x, res)
+	readBilling(h, x, h.cfg.Billing.GetPayment, paymentResourceOf)
 }
 
 // createPayment serves POST PaymentReconciliation: it posts a payment
@@ -232,34 +217,25 @@ func paymentDetailType(c codeableConcept) bool {
 // searchPayments serves PaymentReconciliation search by created,
 // identifier (the payer's reference) and status, oldest first.
 func (h *handler) searchPayments(x *exchange) {
-	params, err := h.schedulingParams(x)
+	params, p, err := h.billingSearchParams(x, "created", "identifier", "status")
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	if err := checkParamNames(params, "created", "identifier", "status", "_count", cursorParam); err != nil {
-		h.fail(x, err)
-		return
-	}
-	p, err := parsePage(params)
+	created, err := dateBounds(params, "created")
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
-	var created startBounds
-	for _, v := range params["created"] {
-		if err := created.add("created", v, time.UTC); err != nil {
-			h.fail(x, err)
-			return
-		}
-	}
+
 	list, err := h.cfg.Billing.ListPayments(x.ctx, billing.PaymentFilter{Limit: maxPageWindow})
 	if err != nil {
 		h.fail(x, billingError(err))
 		return
 	}
+
 	identifiers, statuses := tokenValues(params, "identifier"), tokenValues(params, "status")
-	var out []resourceJSON
+	var found []*emr.Resource
 	for i := range list {
 		pay := &list[i]
 		if !matchAll(identifiers, func(tok string) bool { return pay.Reference != "" && tokenMatches(tok, "", pay.Reference) }) ||
@@ -272,11 +248,7 @@ func (h *handler) searchPayments(x *exchange) {
 			h.fail(x, err)
 			return
 		}
-		if err := h.mergeKept(x.ctx, res); err != nil {
-			h.fail(x, err)
-			return
-		}
-		out = append(out, resourceJSON{typ: res.Type, id: res.ID, body: res.Body})
+		found = append(found, res)
 	}
-	h.searchBundle(x, "/PaymentReconciliation", params, p, out)
+	h.writeBillingSearch(x, "/PaymentReconciliation", params, p, found)
 }
