@@ -73,7 +73,7 @@ func (s *Service) ConditionalUpdate(ctx context.Context, typ, criteria string, b
 			return &ValidationError{Malformed: true, Issues: []Issue{{Path: typ + ".id", Code: "invalid",
 				Message: "id in the body differs from the resource the criteria match"}}}
 		}
-		p, err := s.prepare(typ, id, cloneTree(tree))
+		p, err := s.prepare(typ, id, CloneTree(tree))
 		if err != nil {
 			return err
 		}

@@ -30,6 +30,33 @@ func ValidID(id string) bool {
 	return true
 }
 
+// CloneTree copies a decoded JSON object and every object and array inside
+// it, so that changes to the copy leave the original as it was. Other values
+// (strings, numbers, booleans) are shared, which is safe because they are
+// immutable.
+func CloneTree(tree map[string]any) map[string]any {
+	return CloneValue(tree).(map[string]any)
+}
+
+// CloneValue copies a decoded JSON value the way CloneTree does.
+func CloneValue(v any) any {
+	switch n := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(n))
+		for k, c := range n {
+			out[k] = CloneValue(c)
+		}
+		return out
+	case []any:
+		out := make([]any, len(n))
+		for i, c := range n {
+			out[i] = CloneValue(c)
+		}
+		return out
+	}
+	return v
+}
+
 // decodeJSON decodes one JSON object keeping numbers as json.Number, so
 // decimals keep their lexical form (140.0 stays 140.0).
 func decodeJSON(data []byte) (map[string]any, error) {

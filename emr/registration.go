@@ -168,7 +168,7 @@ func (s *Service) RegisterPatient(ctx context.Context, p RegisterParams) (*Regis
 		if err := tx.Lock(ctx, "emr.registration"); err != nil {
 			return err
 		}
-		work := cloneTree(tree)
+		work := CloneTree(tree)
 		candidates, err := s.scoreCandidates(ctx, tx, work)
 		if err != nil {
 			return err
@@ -229,30 +229,6 @@ func candidateIDs(cs []Candidate) []string {
 		out[i] = c.PatientID
 	}
 	return out
-}
-
-// cloneTree copies a decoded JSON object deeply enough that a retried
-// transaction starts from the original.
-func cloneTree(v map[string]any) map[string]any {
-	return cloneValue(v).(map[string]any)
-}
-
-func cloneValue(v any) any {
-	switch n := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(n))
-		for k, c := range n {
-			out[k] = cloneValue(c)
-		}
-		return out
-	case []any:
-		out := make([]any, len(n))
-		for i, c := range n {
-			out[i] = cloneValue(c)
-		}
-		return out
-	}
-	return v
 }
 
 // MergeParams names the patients of a merge or unmerge.

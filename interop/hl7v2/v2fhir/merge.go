@@ -3,12 +3,14 @@ package v2fhir
 import (
 	"slices"
 	"strings"
+
+	"github.com/nexus-health-360/nexus/emr"
 )
 
 // mergeResource returns stored with the sent resource merged in, as Apply
 // documents. Neither argument is changed.
 func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
-	out := cloneTree(storedTree)
+	out := emr.CloneTree(storedTree)
 	for k := range out {
 		if inElements(k, e.replace) {
 			delete(out, k)
@@ -30,25 +32,25 @@ func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
 		case k == "resourceType" || k == "id" || k == "meta":
 		case slices.Contains(e.keep, k) && out[k] != nil:
 		case slices.Contains(e.union, k):
-			out[k] = unionList(out[k], cloneValue(v), k == "identifier")
+			out[k] = unionList(out[k], emr.CloneValue(v), k == "identifier")
 		case slices.Contains(e.mergeObjects, k):
 			merged, _ := out[k].(map[string]any)
 			if merged == nil {
 				merged = map[string]any{}
 			}
 			for mk, mv := range v.(map[string]any) {
-				merged[mk] = cloneValue(mv)
+				merged[mk] = emr.CloneValue(mv)
 			}
 			out[k] = merged
 		case k == "location" && e.location != locationNone:
 		default:
-			out[k] = cloneValue(v)
+			out[k] = emr.CloneValue(v)
 		}
 	}
 	if e.location != locationNone {
 		var sentLocation map[string]any
 		if list, ok := sent["location"].([]any); ok && len(list) > 0 {
-			sentLocation, _ = cloneValue(list[0]).(map[string]any)
+			sentLocation, _ = emr.CloneValue(list[0]).(map[string]any)
 		}
 		list, _ := out["location"].([]any)
 		list = mergeLocations(list, sentLocation, e.location)
@@ -181,26 +183,4 @@ func deletePath(tree map[string]any, path []string) {
 	if len(child) == 0 {
 		delete(tree, path[0])
 	}
-}
-
-func cloneTree(v map[string]any) map[string]any {
-	return cloneValue(v).(map[string]any)
-}
-
-func cloneValue(v any) any {
-	switch n := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(n))
-		for k, c := range n {
-			out[k] = cloneValue(c)
-		}
-		return out
-	case []any:
-		out := make([]any, len(n))
-		for i, c := range n {
-			out[i] = cloneValue(c)
-		}
-		return out
-	}
-	return v
 }

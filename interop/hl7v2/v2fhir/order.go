@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nexus-health-360/nexus/emr"
 )
 
 // resultOrder places one version of an Observation or DiagnosticReport in
@@ -102,7 +104,7 @@ const lateResultActivity = "HL7 v2 result received after a newer version; kept, 
 // version it lost to as the target. recorded is Plan.Received, so the
 // same message gives the same Provenance whenever MSH-7 has a time.
 func lateProvenance(typ string, current *stored, late map[string]any, recorded string) map[string]any {
-	contained := cloneTree(late)
+	contained := emr.CloneTree(late)
 	contained["resourceType"] = typ
 	contained["id"] = "result"
 	delete(contained, "meta")
