@@ -181,13 +181,11 @@ func (s *Service) decideReach(ctx context.Context, p *Principal, reach Reach, co
 			reachable = []string{self}
 		}
 	case ReachCare:
-		if s.cfg.CareRelations != nil {
-			ids, err := s.cfg.CareRelations.PatientsOf(ctx, p)
-			if err != nil {
-				return fmt.Errorf("decide for %s: read care relations: %w", p.Subject, err)
-			}
-			reachable = ids
+		ids, err := s.careRelationsOf(ctx, p)
+		if err != nil {
+			return fmt.Errorf("decide for %s: read care relations: %w", p.Subject, err)
 		}
+		reachable = ids
 		if p.Kind == KindUser {
 			grants, err := s.activeGrantsOf(ctx, p)
 			if err != nil {

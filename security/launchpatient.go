@@ -61,13 +61,9 @@ func (s *Service) checkLaunchPatient(ctx context.Context, user User, clientID, p
 // carePatients returns the patients p reaches by care relation and by
 // active break-the-glass grants.
 func (s *Service) carePatients(ctx context.Context, p *Principal) ([]string, error) {
-	var out []string
-	if s.cfg.CareRelations != nil {
-		ids, err := s.cfg.CareRelations.PatientsOf(ctx, p)
-		if err != nil {
-			return nil, fmt.Errorf("authorize %s: read care relations: %w", p.Subject, err)
-		}
-		out = append(out, ids...)
+	out, err := s.careRelationsOf(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("authorize %s: read care relations: %w", p.Subject, err)
 	}
 	grants, err := s.activeGrantsOf(ctx, p)
 	if err != nil {

@@ -85,7 +85,8 @@ func (c MiddlewareConfig) WithDefaults() MiddlewareConfig {
 // per-principal rate limits and bearer token authentication. A request
 // without a valid token gets 401 with a WWW-Authenticate: Bearer header
 // unless cfg.Public allows it. An authenticated request reaches next with
-// its Principal in the context (PrincipalFrom).
+// its Principal in the context (PrincipalFrom), and the Decide calls under
+// that context read CareRelations once per request.
 // The client address of the per-IP limit is the remote address, or the
 // forwarded one behind cfg.TrustedProxies, and reaches next through
 // ClientIPFrom.
@@ -149,7 +150,8 @@ func (s *Service) Middleware(cfg MiddlewareConfig, next http.Handler) http.Handl
 			s.reject(w, fhirPath, http.StatusTooManyRequests, "throttled", "too many requests for this client; retry later")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+		ctx := contextWithCareMemo(ContextWithPrincipal(r.Context(), p))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

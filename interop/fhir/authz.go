@@ -111,6 +111,9 @@ func (h *handler) authorize(x *exchange) ([]security.Grant, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A bundle repeats the interaction of each entry of the same kind.
+	// Merging equal decisions changes nothing, so each is decided once.
+	requests = uniqueRequests(requests)
 	decisions := make([]security.Decision, 0, len(requests))
 	for _, req := range requests {
 		d, err := h.authz.authorizer.Decide(x.ctx, p, req)
@@ -135,6 +138,18 @@ func (h *handler) authorize(x *exchange) ([]security.Grant, error) {
 		return nil, err
 	}
 	return grants, nil
+}
+
+// uniqueRequests returns requests without repeats, in the order of their
+// first appearance.
+func uniqueRequests(requests []security.Request) []security.Request {
+	out := make([]security.Request, 0, len(requests))
+	for _, req := range requests {
+		if !slices.Contains(out, req) {
+			out = append(out, req)
+		}
+	}
+	return out
 }
 
 // ownedByDomain reports whether typ is served by the scheduling or

@@ -81,8 +81,23 @@ type authStack struct {
 	ctx    context.Context
 }
 
+// careReads counts the wardCare calls per subject.
+var careReads = struct {
+	sync.Mutex
+	n map[string]int
+}{n: map[string]int{}}
+
+func careReadsOf(subject string) int {
+	careReads.Lock()
+	defer careReads.Unlock()
+	return careReads.n[subject]
+}
+
 // wardCare gives users on Location ward-3 the patient p1.
 var wardCare = security.CareRelationsFunc(func(_ context.Context, p *security.Principal) ([]string, error) {
+	careReads.Lock()
+	careReads.n[p.Subject]++
+	careReads.Unlock()
 	if p.Location == "ward-3" {
 		return []string{"p1"}, nil
 	}

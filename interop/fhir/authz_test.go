@@ -471,3 +471,26 @@ func TestRateLimitOnFHIR(t *testing.T) {
 	assert.Equal(t, "1", header.Get("Retry-After"))
 	assert.Contains(t, body, "OperationOutcome")
 }
+
+// TestCareRelationsOncePerRequest checks that the decisions of one
+// request, such as those of each bundle entry, share one care relation
+// read.
+func TestCareRelationsOncePerRequest(t *testing.T) {
+	s := newAuthStack(t, storagetest.SQLite(t), security.MiddlewareConfig{})
+	nurse := s.userToken("nurse-counted", "user/*.cruds", "user/*.cruds", "ward-3", security.RoleNurse)
+	observation := `{"resource":{"resourceType":"Observation","status":"final","code":{"text":"pulse"},
+		"subject":{"reference":"Patient/p1"}},"request":{"method":"POST","url":"Observation"}}`
+
+	before := careReadsOf("nurse-counted")
+	status, body := s.do("POST", "/fhir", nurse, `{"resourceType":"Bundle","type":"batch","entry":[`+
+		observation+`,`+observation+`,`+observation+`,{"request":{"method":"GET","url":"Observation/o1"}}]}`)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, 4, strings.Count(body, `"status":"20`), body)
+	assert.Equal(t, 1, careReadsOf("nurse-counted")-before, "one batch")
+
+	before = careReadsOf("nurse-counted")
+	status, body = s.do("GET", "/fhir/Observation?_id=o3&_include=Observation:performer", nurse, "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `"id":"o3"`)
+	assert.Equal(t, 1, careReadsOf("nurse-counted")-before, "one search with _include")
+}
