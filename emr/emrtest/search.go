@@ -34,6 +34,17 @@ func searchIDs(t *testing.T, svc *emr.Service, typ, query string) []string {
 	return ids
 }
 
+// assertSearchFails checks that a search of typ with query fails with the
+// HTTP status.
+func assertSearchFails(t *testing.T, svc *emr.Service, typ, query string, status int) {
+	t.Helper()
+	params, err := url.ParseQuery(query)
+	require.NoError(t, err)
+	_, err = svc.Search(ctxFor("test"), typ, params)
+	require.Error(t, err, query)
+	assert.Equal(t, status, emr.StatusFor(err), query)
+}
+
 func testSearch(t *testing.T, newStore NewStore) {
 	svc := newService(t, newStore)
 	put(t, svc, "Patient", "p2073", `{"resourceType":"Patient","birthDate":"2073","name":[{"family":"ΠΑΠΑΔΟΠΟΎΛΟΥ","given":["ΕΛΈΝΗ"]}]}`)
@@ -190,11 +201,7 @@ func testSearchLimits(t *testing.T, newStore NewStore) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			params, err := url.ParseQuery(tc.query)
-			require.NoError(t, err)
-			_, err = svc.Search(ctxFor("test"), tc.typ, params)
-			require.Error(t, err)
-			assert.Equal(t, tc.status, emr.StatusFor(err))
+			assertSearchFails(t, svc, tc.typ, tc.query, tc.status)
 		})
 	}
 	t.Run("count zero keeps its self link", func(t *testing.T) {

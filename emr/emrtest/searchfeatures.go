@@ -1,13 +1,9 @@
 package emrtest
 
 import (
-	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/nexus-health-360/nexus/emr"
 )
 
 // bloodPressure returns an Observation with systolic and diastolic
@@ -98,11 +94,7 @@ func testSearchFeatures(t *testing.T, newStore NewStore) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				params, err := url.ParseQuery(tc.query)
-				require.NoError(t, err)
-				_, err = svc.Search(ctxFor("test"), tc.typ, params)
-				require.Error(t, err)
-				assert.Equal(t, tc.status, emr.StatusFor(err))
+				assertSearchFails(t, svc, tc.typ, tc.query, tc.status)
 			})
 		}
 	})
