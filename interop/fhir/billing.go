@@ -85,8 +85,8 @@ const (
 	extensionVersionAuthor = "urn:nexus-health-360:fhir:version-author"
 )
 
-// billingMeta is the meta of a billing resource: the version, when it
-// was made and, as an extension, by whom.
+// billingMeta is the meta of a billing resource: the version id, the
+// update time and, as an extension, the author of the version.
 type billingMeta struct {
 	VersionID   string             `json:"versionId,omitempty"`
 	LastUpdated string             `json:"lastUpdated,omitempty"`
@@ -160,11 +160,13 @@ func (h *handler) billingRoute(method, path string, matched route, values pathVa
 		}
 		return matched, values
 	}
+
 	segments := strings.Split(trimmed, "/")
 	typ := segments[0]
 	if !isBillingType(typ) {
 		return matched, values
 	}
+
 	p := pathValues{typ: typ}
 	var key string
 	switch {
@@ -179,6 +181,7 @@ func (h *handler) billingRoute(method, path string, matched route, values pathVa
 	case len(segments) == 4 && segments[2] == "_history" && !isOperation(segments[1]) && segments[1] != "_history":
 		key, p.id, p.version = "/{type}/{id}/_history/{vid}", segments[1], segments[3]
 	}
+
 	s, ok := billingShapes[typ][key]
 	if versions, isVersion := billingVersionShapes[key]; isVersion {
 		s, ok = versions, true
@@ -186,6 +189,7 @@ func (h *handler) billingRoute(method, path string, matched route, values pathVa
 	if !ok {
 		return notFoundRoute("this interaction is not served for " + typ + ", which the billing service backs; the CapabilityStatement lists what is served"), p
 	}
+
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
@@ -569,30 +573,37 @@ func billingCapabilities(registry *searchparam.Registry) []capResource {
 		}
 		return out
 	}
+
 	base := capResource{
 		Versioning:        "versioned",
 		ConditionalRead:   "not-supported",
 		ConditionalDelete: "not-supported",
 		Operation:         []capOperation{},
 	}
+
 	account, charge, definition, invoice, payment := base, base, base, base, base
 	account.Type = "Account"
 	account.Interaction = interactions("read", "vread", "update", "create", "history-instance", "search-type")
 	account.Versioning = "versioned-update"
 	account.SearchParam = params("Account", "identifier", "patient", "status", "subject")
+
 	charge.Type = "ChargeItem"
 	charge.Interaction = interactions("read", "vread", "update", "create", "history-instance", "search-type")
 	charge.SearchParam = params("ChargeItem", "account", "code", "entered-date", "identifier", "occurrence", "patient", "subject")
+
 	definition.Type = "ChargeItemDefinition"
 	definition.Interaction = interactions("read", "vread", "update", "create", "history-instance", "search-type")
 	definition.Versioning = "versioned-update"
 	definition.SearchParam = params("ChargeItemDefinition", "code", "status", "url")
+
 	invoice.Type = "Invoice"
 	invoice.Interaction = interactions("read", "vread", "update", "create", "history-instance", "search-type")
 	invoice.Versioning = "versioned-update"
 	invoice.SearchParam = params("Invoice", "account", "date", "identifier", "patient", "status", "subject")
+
 	payment.Type = "PaymentReconciliation"
 	payment.Interaction = interactions("read", "vread", "create", "history-instance", "search-type")
 	payment.SearchParam = params("PaymentReconciliation", "created", "identifier", "status")
+
 	return []capResource{account, charge, definition, invoice, payment}
 }

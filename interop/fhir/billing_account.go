@@ -74,7 +74,7 @@ func coverageSystem(payer, plan string) string {
 	return s
 }
 
-// accountRequest is what a POST or PUT Account body asks for.
+// accountRequest is the content of a POST or PUT Account body.
 type accountRequest struct {
 	status      billing.AccountStatus
 	patientID   string
@@ -86,8 +86,8 @@ type accountRequest struct {
 }
 
 // parseAccountBody reads an Account. A coverage that references a
-// Coverage is read from the clinical record for its payer, plan and
-// member id; one without a reference names them in its identifier.
+// Coverage takes its payer, plan and member id from the clinical record.
+// A coverage without a reference gives them in its identifier.
 func (h *handler) parseAccountBody(ctx context.Context, in *accountResource) (*accountRequest, error) {
 	req := &accountRequest{status: billing.AccountStatus(in.Status)}
 	if req.status != billing.AccountActive && req.status != billing.AccountInactive {
@@ -101,11 +101,13 @@ func (h *handler) parseAccountBody(ctx context.Context, in *accountResource) (*a
 		return nil, badElement("invalid", "Account.subject[0]", "the subject must be a reference such as Patient/[id]")
 	}
 	req.patientID = id
+
 	ids, err := clientIdentifiers("Account.identifier", in.Identifier, noReservedSystem, nil)
 	if err != nil {
 		return nil, err
 	}
 	req.identifiers = ids
+
 	if e := extensionOf(in.Extension, extensionAccountEncounter); e != nil && e.ValueReference != nil {
 		enc, ok := refID(e.ValueReference.Reference, "Encounter")
 		if !ok {
@@ -116,12 +118,14 @@ func (h *handler) parseAccountBody(ctx context.Context, in *accountResource) (*a
 	if e := extensionOf(in.Extension, extensionAccountCurrency); e != nil {
 		req.currency = e.ValueCode
 	}
+
 	for i, g := range in.Guarantor {
 		req.guarantors = append(req.guarantors, billing.Guarantor{Party: g.Party.Reference, OnHold: g.OnHold})
 		if g.Party.Reference == "" {
 			return nil, badElement("required", fmt.Sprintf("Account.guarantor[%d].party", i), "the party must be a reference")
 		}
 	}
+
 	for i, c := range in.Coverage {
 		path := fmt.Sprintf("Account.coverage[%d].coverage", i)
 		cov, err := h.accountCoverage(ctx, path, c.Coverage)
@@ -257,15 +261,17 @@ func (h *handler) createAccount(x *exchange) {
 	writeMapped(h, x, http.StatusCreated, a, accountResourceOf, kept)
 }
 
-// updateAccount serves PUT Account/[id]: the status, identifiers,
-// guarantors and coverage change, and the subject, encounter and currency must stay.
-// If-Match, when sent, must name the current version.
+// updateAccount serves PUT Account/[id], which changes the status,
+// identifiers, guarantors and coverage. The subject, encounter and
+// currency must equal the stored ones. If-Match, when sent, must name the
+// current version.
 func (h *handler) updateAccount(x *exchange) {
 	ifMatch, err := parseIfMatch(x.r)
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
+
 	var in accountResource
 	kept, err := h.decodeBillingBody(x, "Account", &in)
 	if err != nil {
@@ -277,6 +283,7 @@ func (h *handler) updateAccount(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
+
 	req, err := h.parseAccountBody(x.ctx, &in)
 	if err != nil {
 		h.fail(x, err)
@@ -293,6 +300,7 @@ func (h *handler) updateAccount(x *exchange) {
 		h.fail(x, unprocessable("Account.extension", "the currency of an account never changes"))
 		return
 	}
+
 	version := ifMatch
 	if version == 0 {
 		version = cur.Version

@@ -181,10 +181,12 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 	if err != nil {
 		return nil, err
 	}
+
 	ids, err := clientIdentifiers("ChargeItem.identifier", in.Identifier, chargeSourceSystem, nil)
 	if err != nil {
 		return nil, err
 	}
+
 	if len(in.Account) != 1 {
 		return nil, badElement("required", "ChargeItem.account", "name exactly one Account")
 	}
@@ -198,6 +200,7 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 	if in.Context != nil && (a.EncounterID == "" || in.Context.Reference != "Encounter/"+a.EncounterID) {
 		return nil, unprocessable("ChargeItem.context", "the context is the encounter of the account, and this account has none or another")
 	}
+
 	p := &billing.ManualChargeParams{AccountID: a.ID, Quantity: 1, Identifiers: ids}
 	codes := codedCodings(in.Code)
 	if len(codes) != 1 {
@@ -210,6 +213,7 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 			return nil, unprocessable("ChargeItem.code", "the chargemaster lists this code under system "+def.System)
 		}
 	}
+
 	if in.Quantity != nil {
 		q, err := billing.ParseDecimal(in.Quantity.Value.String(), 0)
 		if err != nil || q < 1 {
@@ -217,6 +221,7 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 		}
 		p.Quantity = q
 	}
+
 	date := in.OccurrenceDateTime
 	if date == "" && in.OccurrencePeriod != nil {
 		date = in.OccurrencePeriod.Start
@@ -226,6 +231,7 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 			return nil, badElement("invalid", "ChargeItem.occurrence[x]", "the occurrence must be a dateTime such as 2025-03-03T09:00:00Z")
 		}
 	}
+
 	if in.PriceOverride != nil {
 		total, err := parseMoney("ChargeItem.priceOverride", in.PriceOverride)
 		if err != nil {
@@ -242,6 +248,7 @@ func (h *handler) parseChargeBody(ctx context.Context, in *chargeItemResource) (
 			return nil, err
 		}
 	}
+
 	for _, n := range in.Note {
 		if strings.TrimSpace(n.Text) != "" {
 			p.Reason = n.Text
@@ -264,6 +271,7 @@ func (h *handler) updateCharge(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+
 	cur, err := h.cfg.Billing.GetCharge(x.ctx, x.path.id)
 	if err != nil {
 		h.fail(x, billingError(err))
@@ -273,6 +281,7 @@ func (h *handler) updateCharge(x *exchange) {
 		h.fail(x, unprocessable("ChargeItem.status", "a charge is never changed; set status entered-in-error to reverse it"))
 		return
 	}
+
 	ids, err := clientIdentifiers("ChargeItem.identifier", in.Identifier, chargeSourceSystem, sourceIdentifiers(cur))
 	if err != nil {
 		h.fail(x, err)
@@ -286,6 +295,7 @@ func (h *handler) updateCharge(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+
 	reason := ""
 	if len(in.Note) > 0 {
 		reason = in.Note[len(in.Note)-1].Text
@@ -613,6 +623,7 @@ func (h *handler) updateChargeDefinition(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+
 	var in chargeDefinitionResource
 	kept, err := h.decodeBillingBody(x, "ChargeItemDefinition", &in)
 	if err != nil {
@@ -628,6 +639,7 @@ func (h *handler) updateChargeDefinition(x *exchange) {
 		h.fail(x, unprocessable("ChargeItemDefinition.code", "the code must equal the id in the path"))
 		return
 	}
+
 	stored, err := h.cfg.Billing.PutChargeDefinition(x.ctx, billing.PutChargeDefinitionParams{Definition: *d, BaseVersion: ifMatch, By: h.by(x)})
 	if err != nil {
 		if ifMatch != 0 && errors.Is(err, billing.ErrConflict) {
@@ -636,6 +648,7 @@ func (h *handler) updateChargeDefinition(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
+
 	status := http.StatusOK
 	if stored.Version == 1 {
 		status = http.StatusCreated

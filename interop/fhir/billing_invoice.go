@@ -153,6 +153,7 @@ func (h *handler) createInvoice(x *exchange) {
 	h.writeBillingWritten(x, kept, http.StatusCreated, res, "created")
 }
 
+// parseInvoiceBody reads a new Invoice into the parameters of a draft.
 func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*billing.DraftInvoiceParams, error) {
 	p := &billing.DraftInvoiceParams{}
 	switch billing.InvoiceStatus(in.Status) {
@@ -162,9 +163,11 @@ func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*b
 	default:
 		return nil, badElement("not-supported", "Invoice.status", "a new invoice must be draft or issued")
 	}
+
 	if e := extensionOf(in.Extension, extensionInvoiceKind); e != nil && e.ValueCode != string(billing.KindInvoice) {
 		return nil, unprocessable("Invoice.extension", "credit notes are issued by cancelling an invoice")
 	}
+
 	sent := map[string]bool{
 		"Invoice.date":            in.Date != "",
 		"Invoice.cancelledReason": in.CancelledReason != "",
@@ -178,11 +181,13 @@ func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*b
 	if err := rejectSent(sent, "the billing service sets this element from the charges when it drafts or issues the invoice; leave it out"); err != nil {
 		return nil, err
 	}
+
 	ids, err := clientIdentifiers("Invoice.identifier", in.Identifier, invoiceNumberSystemOf, nil)
 	if err != nil {
 		return nil, err
 	}
 	p.Identifiers = ids
+
 	if in.Account == nil {
 		return nil, badElement("required", "Invoice.account", "name the Account whose charges are invoiced")
 	}
@@ -194,12 +199,14 @@ func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*b
 	if in.Subject != nil && in.Subject.Reference != "Patient/"+a.PatientID {
 		return nil, unprocessable("Invoice.subject", "the subject must be the Patient of the account")
 	}
+
 	if in.Issuer != nil {
 		if in.Issuer.Identifier == nil || in.Issuer.Identifier.System != FacilitySystem || in.Issuer.Identifier.Value == "" || in.Issuer.Reference != "" {
 			return nil, unprocessable("Invoice.issuer", "the issuer is the facility, given only as an identifier in system "+FacilitySystem)
 		}
 		p.FacilityID = in.Issuer.Identifier.Value
 	}
+
 	for i, item := range in.LineItem {
 		path := "Invoice.lineItem[" + strconv.Itoa(i) + "].chargeItemReference"
 		if item.ChargeItemReference == nil {
@@ -211,6 +218,7 @@ func (h *handler) parseInvoiceBody(ctx context.Context, in *invoiceResource) (*b
 		}
 		p.ChargeIDs = append(p.ChargeIDs, id)
 	}
+
 	if in.TotalNet != nil {
 		m, err := parseMoney("Invoice.totalNet", in.TotalNet)
 		if err != nil {
@@ -239,12 +247,14 @@ func (h *handler) updateInvoice(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+
 	var in invoiceResource
 	kept, err := h.decodeBillingBody(x, "Invoice", &in)
 	if err != nil {
 		h.fail(x, err)
 		return
 	}
+
 	cur, err := h.cfg.Billing.GetInvoice(x.ctx, x.path.id)
 	if err != nil {
 		h.fail(x, billingError(err))
@@ -258,6 +268,7 @@ func (h *handler) updateInvoice(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+
 	from, to := cur.Status, billing.InvoiceStatus(in.Status)
 	by := h.by(x)
 	switch {
@@ -279,6 +290,7 @@ func (h *handler) updateInvoice(x *exchange) {
 		h.fail(x, billingError(err))
 		return
 	}
+
 	res, err := h.invoiceResource(x.ctx, cur)
 	if err != nil {
 		h.fail(x, billingError(err))

@@ -98,6 +98,7 @@ func (h *handler) createPayment(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+
 	p, err := h.parsePaymentBody(x, &in)
 	if err != nil {
 		h.fail(x, billingError(err))
@@ -111,14 +112,19 @@ func (h *handler) createPayment(x *exchange) {
 	writeMapped(h, x, http.StatusCreated, pay, paymentResourceOf, kept)
 }
 
+// parsePaymentBody reads a PaymentReconciliation into a payment to post.
+// Without the account extension, the account is that of the Invoice in
+// the first detail.
 func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.PaymentParams, error) {
 	if in.Status != "active" {
 		return nil, badElement("invalid", "PaymentReconciliation.status", "status must be active")
 	}
+
 	amount, err := parseMoney("PaymentReconciliation.paymentAmount", in.PaymentAmount)
 	if err != nil {
 		return nil, err
 	}
+
 	err = rejectSent(map[string]bool{
 		"PaymentReconciliation.created": in.Created != "",
 		"PaymentReconciliation.outcome": in.Outcome != "" && in.Outcome != "complete",
@@ -132,6 +138,7 @@ func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.P
 	if err != nil {
 		return nil, err
 	}
+
 	p := &billing.PaymentParams{Amount: amount, By: h.by(x)}
 	if e := extensionOf(in.Extension, extensionPaymentKind); e != nil && e.ValueCode != string(billing.PaymentReceived) {
 		return nil, unprocessable("PaymentReconciliation.extension", "only payments received are posted here; refunds draw on account credit through the billing service")
@@ -149,6 +156,7 @@ func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.P
 	if e := extensionOf(in.Extension, extensionAllowCredit); e != nil && e.ValueBoolean != nil {
 		p.AllowCredit = *e.ValueBoolean
 	}
+
 	if in.PaymentIssuer != nil {
 		p.Payer = in.PaymentIssuer.Reference
 		if p.Payer == "" {
@@ -163,6 +171,7 @@ func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.P
 			return nil, badElement("invalid", "PaymentReconciliation.paymentDate", "paymentDate must be a date such as 2025-03-03")
 		}
 	}
+
 	if in.Detail != nil {
 		p.Allocations = []billing.Allocation{}
 	}
@@ -194,6 +203,7 @@ func (h *handler) parsePaymentBody(x *exchange, in *paymentResource) (*billing.P
 			p.AccountID = inv.AccountID
 		}
 	}
+
 	if p.AccountID == "" {
 		return nil, unprocessable("PaymentReconciliation", "name the Account in the "+extensionPaymentAccount+" extension, or reference an Invoice in a detail")
 	}
