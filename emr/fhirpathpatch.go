@@ -25,10 +25,10 @@ type FHIRPathPatchParams struct {
 // current version and stores the result as a new version after the same
 // validation as Update. Operations run in order on one copy of the
 // resource, so a failing operation stores nothing. A Parameters body that
-// is not a FHIRPath Patch gives a malformed *ValidationError; an operation
-// whose path selects no element, or several where one is required, gives an
-// invalid one naming the operation's index and path. The patch may not
-// change resourceType or id.
+// is not a FHIRPath Patch returns a malformed *ValidationError. An operation
+// whose path selects no element, or several where one is required, returns
+// an invalid *ValidationError that names the operation's index and path.
+// The patch may not change resourceType or id.
 func (s *Service) FHIRPathPatch(ctx context.Context, p FHIRPathPatchParams) (*Resource, error) {
 	if err := s.checkTypeID(p.Type, p.ID); err != nil {
 		return nil, err
@@ -90,15 +90,15 @@ type patchOperation struct {
 	expr  *fhirpath.Expression
 	name  string
 	value *patchValue
-	// position is the index of insert; source and destination are those
-	// of move.
+	// position is the index of an insert. source and destination are the
+	// indexes of a move.
 	position, source, destination int
 }
 
 // patchValue is the value of an operation: a value[x] with its type
 // suffix, or parts that build a complex value.
 type patchValue struct {
-	suffix string // "String", "CodeableConcept"; empty for parts
+	suffix string // type suffix such as "String" or "CodeableConcept", empty for parts
 	value  any
 	parts  []patchPart
 }
@@ -108,12 +108,14 @@ type patchPart struct {
 	value *patchValue
 }
 
-// location names an operation in errors. String literals in the path are
-// replaced, because they may be identifiers or names of the patient.
+// location names the operation's parameter in errors.
 func (op *patchOperation) location() string {
 	return fmt.Sprintf("Parameters.parameter[%d]", op.index)
 }
 
+// fail returns an invalid *ValidationError for the operation. String
+// literals in the path are redacted, because they may be identifiers or
+// names of the patient.
 func (op *patchOperation) fail(code, format string, args ...any) error {
 	return invalid(op.location(), code, "%s operation with path %s: %s", op.kind, redactLiterals(op.path), fmt.Sprintf(format, args...))
 }
@@ -177,6 +179,7 @@ func parseFHIRPathPatch(params map[string]any) ([]*patchOperation, error) {
 func parseOperation(index int, param map[string]any) (*patchOperation, error) {
 	op := &patchOperation{index: index}
 	location := op.location()
+
 	parts, _ := param["part"].([]any)
 	seen := map[string]bool{}
 	for j, raw := range parts {
@@ -210,6 +213,7 @@ func parseOperation(index int, param map[string]any) (*patchOperation, error) {
 			return nil, err
 		}
 	}
+
 	required := map[string][]string{
 		"add":     {"path", "name", "value"},
 		"insert":  {"path", "value", "index"},
@@ -226,6 +230,7 @@ func parseOperation(index int, param map[string]any) (*patchOperation, error) {
 			return nil, malformed(location, "a %s operation needs a %s part", op.kind, name)
 		}
 	}
+
 	expr, err := fhirpath.Compile(op.path)
 	if err != nil {
 		return nil, malformed(location, "the path of the %s operation is not a supported FHIRPath expression", op.kind)
@@ -333,7 +338,7 @@ func (op *patchOperation) single(nodes []fhirpath.Node) (fhirpath.Node, error) {
 }
 
 // add adds the element name with the value to the one element the path
-// selects: to the end of the list when the element repeats.
+// selects. When the element repeats, the value goes to the end of its list.
 func (op *patchOperation) add(tree map[string]any, nodes []fhirpath.Node) error {
 	target, err := op.single(nodes)
 	if err != nil {
@@ -347,6 +352,7 @@ func (op *patchOperation) add(tree map[string]any, nodes []fhirpath.Node) error 
 		}
 		obj = primitivePartner(target)
 	}
+
 	md := descriptorOf(tree, obj)
 	if md == nil {
 		return op.fail("invalid", "the type of the selected element is not known")
@@ -359,6 +365,7 @@ func (op *patchOperation) add(tree map[string]any, nodes []fhirpath.Node) error 
 	if err != nil {
 		return err
 	}
+
 	if el.repeated() {
 		list, _ := obj[key].([]any)
 		obj[key] = append(list, value)
@@ -548,6 +555,7 @@ func (op *patchOperation) replace(tree map[string]any, nodes []fhirpath.Node) er
 	if n.Parent == nil {
 		return op.fail("invalid", "the path selects the resource itself, which cannot be replaced")
 	}
+
 	md := descriptorOf(tree, n.Parent)
 	if md == nil {
 		return op.fail("invalid", "the type of the selected element is not known")
@@ -567,10 +575,12 @@ func (op *patchOperation) replace(tree map[string]any, nodes []fhirpath.Node) er
 		}
 		el = chosen
 	}
+
 	value, err := op.build(op.value, el)
 	if err != nil {
 		return err
 	}
+
 	if n.Index >= 0 {
 		n.Parent[n.Key].([]any)[n.Index] = value
 		return nil
