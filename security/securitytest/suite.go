@@ -136,17 +136,27 @@ func testJTI(t *testing.T, s security.Store) {
 func testJTIConcurrent(t *testing.T, s security.Store) {
 	ctx := context.Background()
 	const attempts = 20
+	accepted, replays := countReplays(t, attempts, func() error {
+		return s.UseJTI(ctx, "client-a", "shared-jti", Start.Add(5*time.Minute), Start)
+	})
+	assert.Equal(t, 1, accepted, "exactly one use of a jti is accepted")
+	assert.Equal(t, attempts-1, replays)
+}
+
+// countReplays runs use attempts times at once. It returns how many calls
+// succeeded and how many failed with security.ErrReplay, and fails t on
+// any other error.
+func countReplays(t *testing.T, attempts int, use func() error) (accepted, replays int) {
 	var wg sync.WaitGroup
 	errs := make([]error, attempts)
 	for i := range attempts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.UseJTI(ctx, "client-a", "shared-jti", Start.Add(5*time.Minute), Start)
+			errs[i] = use()
 		}()
 	}
 	wg.Wait()
-	accepted, replays := 0, 0
 	for i, err := range errs {
 		switch {
 		case err == nil:
@@ -157,8 +167,7 @@ func testJTIConcurrent(t *testing.T, s security.Store) {
 			t.Errorf("attempt %d: unexpected error: %v", i, err)
 		}
 	}
-	assert.Equal(t, 1, accepted, "exactly one use of a jti is accepted")
-	assert.Equal(t, attempts-1, replays)
+	return accepted, replays
 }
 
 func testAuthCodes(t *testing.T, s security.Store) {
@@ -251,27 +260,9 @@ func testTOTPConcurrent(t *testing.T, s security.Store) {
 	require.NoError(t, s.CreateUser(ctx, security.User{Username: "dr.smith", PasswordHash: "h",
 		Roles: []security.Role{security.RolePhysician}, TOTPSecret: "JBSWY3DPEHPK3PXP", CreatedAt: Start}))
 	const attempts = 20
-	var wg sync.WaitGroup
-	errs := make([]error, attempts)
-	for i := range attempts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.UseTOTPStep(ctx, "dr.smith", 2000)
-		}()
-	}
-	wg.Wait()
-	accepted, replays := 0, 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			accepted++
-		case errors.Is(err, security.ErrReplay):
-			replays++
-		default:
-			t.Errorf("attempt %d: unexpected error: %v", i, err)
-		}
-	}
+	accepted, replays := countReplays(t, attempts, func() error {
+		return s.UseTOTPStep(ctx, "dr.smith", 2000)
+	})
 	assert.Equal(t, 1, accepted, "exactly one sign-in with one code is accepted")
 	assert.Equal(t, attempts-1, replays)
 }

@@ -10,8 +10,6 @@ import (
 	"github.com/nexus-health-360/nexus/security"
 )
 
-func isConflict(err error) bool { return errors.Is(err, security.ErrConflict) }
-
 // SaveAuthCode stores an authorization code.
 func (s *Store) SaveAuthCode(ctx context.Context, c security.AuthCode) error {
 	_, err := s.db.Writer.ExecContext(ctx, s.db.Rebind(`INSERT INTO security_auth_codes

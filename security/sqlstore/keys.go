@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,7 +84,7 @@ func (s *Store) UseJTI(ctx context.Context, issuer, jti string, expiresAt, now t
 		`INSERT INTO security_jti (issuer, jti, expires_at) VALUES (?, ?, ?)`), issuer, jti, micros(expiresAt))
 	if err != nil {
 		err = classify(op, err)
-		if isConflict(err) {
+		if errors.Is(err, security.ErrConflict) {
 			return fmt.Errorf("%s: %w", op, security.ErrReplay)
 		}
 		return err
