@@ -74,7 +74,7 @@
 // resource (contentType application/json-patch+json, the patch in data)
 // or a FHIRPath Patch as a Parameters resource, and honours
 // request.ifMatch. Entries run in the order DELETE, POST, PUT and PATCH,
-// then GET, so a GET sees the transaction's changes.
+// then GET, so a GET reads the transaction's changes.
 //
 // $validate takes the resource, or a Parameters with a resource part and
 // optionally mode create or update, and returns 200 with an
@@ -88,12 +88,12 @@
 // string, token, date, reference, number, quantity and uri parameters, _id,
 // _lastUpdated, _count, _total and _summary=count. Next links carry the
 // whole query with the paging cursor _cursor, so a client that keeps only a
-// next link's query string can page. The cursor is opaque and holds the
+// next link's query string can page. The cursor is opaque and contains the
 // position after the page's last row (see package emr), so rows created or
 // deleted before it do not shift later pages, sorted or not. An altered
-// cursor, or one sent with another search, gets 400. Reads, creates and updates send
-// ETag W/"version" and Last-Modified; If-Match on update, patch and delete
-// gives 412 when the version is not the current one. Prefer:
+// cursor, or one sent with another search, gets 400. Reads, creates and
+// updates send ETag W/"version" and Last-Modified. If-Match on update,
+// patch and delete gives 412 when the version is not the current one. Prefer:
 // return=minimal, return=representation and return=OperationOutcome are
 // honoured on creates, updates and patches, return=minimal on deletes and
 // return=representation in batches and transactions. With Prefer:
@@ -113,12 +113,12 @@
 // # Search
 //
 // Search supports the string, token, date, reference, number, quantity,
-// uri and composite parameters of R4, _id, _lastUpdated and _list, the
-// modifiers :missing, :exact, :contains, :not, :text, :of-type, :below,
-// :above, :identifier and reference types,
-// chained parameters and _has, _sort on any parameter (several keys, "-"
-// for descending), and _include and _revinclude with
-// :iterate, which add entries with search.mode include.
+// uri and composite parameters of R4, _id, _lastUpdated and _list. It
+// supports the modifiers :missing, :exact, :contains, :not, :text,
+// :of-type, :below, :above, :identifier and reference types, chained
+// parameters and _has, and _sort on any parameter (several keys, "-" for
+// descending). _include and _revinclude, with :iterate, add entries with
+// search.mode include.
 //
 // # Bulk Data export
 //
@@ -136,8 +136,8 @@
 // files. Each file downloads from $export-file/[id]/[type].ndjson. With
 // an Authorizer the manifest sets requiresAccessToken, and only the
 // principal that started a job reads its status and files. Jobs and
-// their owners live in the memory of one handler and their files on its
-// disk, so a restart loses them, and another process on the same
+// their owners are kept in the memory of one handler and their files on
+// its disk. A restart loses them, and another process on the same
 // database returns 404 for them. At most Config.MaxExportJobs
 // run at once (429 above), and files are deleted Config.ExportRetention
 // after the job finishes or when the handler is closed (it is an
@@ -315,10 +315,10 @@
 //
 // # Not served yet
 //
-// If-Match on conditional update and delete, the profile
-// parameter and delete mode of $validate, and other operations such as
-// $merge are not served, nor are conditional PATCH entries (Type?criteria)
-// in batches and transactions. Search, read, vread and history take _elements
+// If-Match on conditional update and delete, the profile parameter and
+// delete mode of $validate, and other operations such as $merge are not
+// served, nor are conditional PATCH entries (Type?criteria) in batches and
+// transactions. Search, read, vread and history take _elements
 // (top-level names), _summary=data and _summary=text (the narrative, id,
 // meta and the elements with minimum cardinality 1 in the google/fhir/go
 // descriptors), which leave elements out and tag each resource SUBSETTED.
@@ -327,11 +327,11 @@
 // repository record which elements are isSummary. Search lacks special
 // parameters, wildcard includes (Type:*), and compartment search. The
 // CapabilityStatement lists composite parameters, which search serves, with
-// type composite. _text, _content and _query are
-// rejected because nothing is indexed for them. History lacks _at and
+// type composite. _text, _content and _query are rejected because nothing
+// is indexed for them. History lacks _at and
 // _list, and XML is not supported. A request that uses any of these gets
 // 400 (404 for a path or an operation, 405 for a method, 415 for a patch
-// media type), so no parameter is silently ignored; under Prefer:
+// media type), so no parameter is silently ignored. Under Prefer:
 // handling=lenient the unknown ones are dropped with a warning entry.
 //
 // # Limits
