@@ -253,7 +253,7 @@ type ManualChargeParams struct {
 	// Quantity defaults to 1.
 	Quantity    int64
 	ServiceDate time.Time
-	// Reason is why the charge is entered by hand; required.
+	// Reason is the required reason for entering the charge by hand.
 	Reason string
 	// UnitPrice, when set, overrides the chargemaster price, and
 	// OverrideReason is then required.

@@ -43,6 +43,7 @@ func (s *Service) BuildClaim(ctx context.Context, p BuildClaimParams) (*Claim, e
 	if len(p.Diagnoses) == 0 || len(p.Diagnoses) > 12 {
 		return nil, invalidf("build claim for invoice %s: 1 to 12 diagnoses are required", p.InvoiceID)
 	}
+
 	var diags []Diagnosis
 	for i, d := range p.Diagnoses {
 		code := strings.ToUpper(strings.TrimSpace(d))
@@ -51,9 +52,11 @@ func (s *Service) BuildClaim(ctx context.Context, p BuildClaimParams) (*Claim, e
 		}
 		diags = append(diags, Diagnosis{Sequence: i + 1, Code: code})
 	}
+
 	if p.CoverageOrder == 0 {
 		p.CoverageOrder = 1
 	}
+
 	// The invoice's account is read before the transaction, so that the
 	// transaction locks the account before the invoice, in the order
 	// PostPayment takes them.
@@ -61,6 +64,7 @@ func (s *Service) BuildClaim(ctx context.Context, p BuildClaimParams) (*Claim, e
 	if err != nil {
 		return nil, fmt.Errorf("build claim for invoice %s: %w", p.InvoiceID, err)
 	}
+
 	var out *Claim
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		acct, err := tx.GetAccount(ctx, listed.AccountID)
@@ -77,6 +81,7 @@ func (s *Service) BuildClaim(ctx context.Context, p BuildClaimParams) (*Claim, e
 		if inv.Kind != KindInvoice || (inv.Status != InvoiceIssued && inv.Status != InvoiceBalanced) {
 			return fmt.Errorf("%s %s is %s, not issued: %w", inv.Kind, inv.ID, inv.Status, ErrConflict)
 		}
+
 		var cov *Coverage
 		for _, c := range acct.Coverages {
 			if c.Order == p.CoverageOrder {
@@ -86,10 +91,12 @@ func (s *Service) BuildClaim(ctx context.Context, p BuildClaimParams) (*Claim, e
 		if cov == nil {
 			return fmt.Errorf("account %s has no coverage of order %d: %w", acct.ID, p.CoverageOrder, ErrInvalid)
 		}
+
 		pointers := make([]int, 0, 4)
 		for i := range min(4, len(diags)) {
 			pointers = append(pointers, i+1)
 		}
+
 		charges, err := tx.ListCharges(ctx, ChargeFilter{InvoiceID: inv.ID})
 		if err != nil {
 			return err
@@ -98,6 +105,7 @@ func (s *Service) BuildClaim(ctx context.Context, p BuildClaimParams) (*Claim, e
 		for _, c := range charges {
 			dates[c.ID] = c.ServiceDate
 		}
+
 		now := s.now()
 		c := &Claim{
 			ID: s.cfg.NewID(), AccountID: acct.ID, InvoiceID: inv.ID, PatientID: acct.PatientID, Coverage: *cov,
@@ -111,6 +119,7 @@ func (s *Service) BuildClaim(ctx context.Context, p BuildClaimParams) (*Claim, e
 				Amount: l.Total, DiagnosisPointers: pointers, ServiceDate: dates[l.ChargeID],
 			})
 		}
+
 		if err := tx.PutClaim(ctx, *c); err != nil {
 			return err
 		}
@@ -325,10 +334,12 @@ func remittanceTotals(c *Claim, r Remittance) (paid, adjusted, patient Money, er
 	if len(r.Lines) == 0 {
 		return paid, adjusted, patient, invalidf("remittance has no lines")
 	}
+
 	lines := map[int]ClaimLine{}
 	for _, l := range c.Lines {
 		lines[l.Sequence] = l
 	}
+
 	seen := map[int]bool{}
 	for _, rl := range r.Lines {
 		cl, ok := lines[rl.Sequence]
@@ -336,6 +347,7 @@ func remittanceTotals(c *Claim, r Remittance) (paid, adjusted, patient Money, er
 			return paid, adjusted, patient, invalidf("remittance line %d matches no claim line or repeats", rl.Sequence)
 		}
 		seen[rl.Sequence] = true
+
 		sum := Money{Currency: cur}
 		for _, m := range []Money{rl.Paid, rl.Adjusted, rl.PatientResponsibility} {
 			if m.Currency == "" && m.Amount == 0 {
@@ -351,10 +363,12 @@ func remittanceTotals(c *Claim, r Remittance) (paid, adjusted, patient Money, er
 		if sum.Amount > cl.Amount.Amount {
 			return paid, adjusted, patient, fmt.Errorf("remittance line %d settles %s of %s: %w", rl.Sequence, sum, cl.Amount, ErrOverpayment)
 		}
+
 		paid.Amount += rl.Paid.Amount
 		adjusted.Amount += rl.Adjusted.Amount
 		patient.Amount += rl.PatientResponsibility.Amount
 	}
+
 	for _, claimLevel := range []struct {
 		sum *Money
 		m   Money
@@ -369,6 +383,7 @@ func remittanceTotals(c *Claim, r Remittance) (paid, adjusted, patient Money, er
 			return paid, adjusted, patient, fmt.Errorf("claim-level amount: %w", err)
 		}
 	}
+
 	// Earlier remittances of a partially paid claim count too, so the
 	// claim is never settled beyond its total.
 	open := c.Total.Amount - c.Paid.Amount - c.Adjusted.Amount - c.PatientResponsibility.Amount

@@ -68,16 +68,19 @@ func (s *Service) postPayment(ctx context.Context, tx Tx, p PaymentParams) (*Pay
 	if p.Amount.Currency != acct.Currency {
 		return nil, fmt.Errorf("payment in %s on account in %s: %w", p.Amount.Currency, acct.Currency, ErrCurrencyMismatch)
 	}
+
 	allocs, err := s.allocate(ctx, tx, acct, p)
 	if err != nil {
 		return nil, err
 	}
+
 	now := s.now()
 	pay := &Payment{
 		ID: s.cfg.NewID(), Kind: PaymentReceived, AccountID: acct.ID, Amount: p.Amount, Payer: p.Payer,
 		Method: p.Method, Reference: p.Reference, ClaimID: p.ClaimID, Allocations: allocs,
 		Received: p.Received.UTC(), Posted: now, PostedBy: p.By,
 	}
+
 	journal := "payment-" + pay.ID
 	entries := []Entry{{
 		JournalID: journal, Kind: EntryPayment, Debit: BookCash, Credit: BookUnapplied, Amount: p.Amount,
@@ -93,6 +96,7 @@ func (s *Service) postPayment(ctx context.Context, tx Tx, p PaymentParams) (*Pay
 			return nil, err
 		}
 	}
+
 	pay.Unapplied, err = p.Amount.Sub(applied)
 	if err != nil {
 		return nil, err
@@ -103,6 +107,7 @@ func (s *Service) postPayment(ctx context.Context, tx Tx, p PaymentParams) (*Pay
 	if pay.Unapplied.Amount > 0 && !p.AllowCredit {
 		return nil, fmt.Errorf("payment of %s exceeds the %s it is applied to, and AllowCredit is not set: %w", p.Amount, applied, ErrOverpayment)
 	}
+
 	if err := tx.InsertPayment(ctx, *pay); err != nil {
 		return nil, err
 	}
@@ -327,6 +332,7 @@ func (s *Service) Adjust(ctx context.Context, p AdjustParams) error {
 	if err := requireBy("adjust invoice", p.By); err != nil {
 		return err
 	}
+
 	book := BookAdjustment
 	switch p.Kind {
 	case EntryAdjustment:
@@ -341,6 +347,7 @@ func (s *Service) Adjust(ctx context.Context, p AdjustParams) error {
 	if strings.TrimSpace(p.Reason) == "" {
 		return invalidf("adjust invoice %s: Reason is missing", p.InvoiceID)
 	}
+
 	// The invoice's account is read before the transaction, so that the
 	// transaction locks the account before the invoice, in the order
 	// PostPayment takes them. checkApplicable then checks, under both
@@ -349,6 +356,7 @@ func (s *Service) Adjust(ctx context.Context, p AdjustParams) error {
 	if err != nil {
 		return fmt.Errorf("adjust invoice %s: %w", p.InvoiceID, err)
 	}
+
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		acct, err := tx.GetAccount(ctx, listed.AccountID)
 		if err != nil {
@@ -357,6 +365,7 @@ func (s *Service) Adjust(ctx context.Context, p AdjustParams) error {
 		if err := s.checkApplicable(ctx, tx, acct, p.InvoiceID, p.Amount); err != nil {
 			return err
 		}
+
 		now := s.now()
 		err = tx.Post(ctx, []Entry{{
 			JournalID: string(p.Kind) + "-" + s.cfg.NewID(), Kind: p.Kind, Debit: book, Credit: BookReceivable,
@@ -403,6 +412,7 @@ func (s *Service) Statement(ctx context.Context, accountID string, from, to time
 	if err != nil {
 		return nil, fmt.Errorf("statement of account %s: %w", accountID, err)
 	}
+
 	st := &Statement{AccountID: acct.ID, PatientID: acct.PatientID, Currency: acct.Currency, From: from, To: to}
 	var opening, receivable, credit int64
 	for _, e := range all {
@@ -415,9 +425,11 @@ func (s *Service) Statement(ctx context.Context, accountID string, from, to time
 			st.Entries = append(st.Entries, e)
 		}
 	}
+
 	st.Opening = Money{Amount: opening, Currency: acct.Currency}
 	st.Credit = Money{Amount: credit, Currency: acct.Currency}
 	st.Due = Money{Amount: receivable - credit, Currency: acct.Currency}
+
 	invoices, err := s.store.ListInvoices(ctx, InvoiceFilter{AccountID: accountID})
 	if err != nil {
 		return nil, fmt.Errorf("statement of account %s: %w", accountID, err)
@@ -427,6 +439,7 @@ func (s *Service) Statement(ctx context.Context, accountID string, from, to time
 			st.Invoices = append(st.Invoices, inv)
 		}
 	}
+
 	st.Payments, err = s.store.ListPayments(ctx, PaymentFilter{AccountID: accountID, From: from, To: to})
 	if err != nil {
 		return nil, fmt.Errorf("statement of account %s: %w", accountID, err)

@@ -127,12 +127,11 @@ type InvoiceUpdate struct {
 	By         string
 }
 
-// Tx is the write side of a Store within one transaction. Code that
-// holds a Tx reads only through it, never through the Store: the Tx
-// holds a database connection until it ends, and on PostgreSQL the
-// Store's reads draw from the same pool, so enough concurrent
-// transactions that each wait for a second connection take every
-// connection and never finish.
+// Tx is the write side of a Store within one transaction. Code that has
+// a Tx reads only through it, never through the Store, because the Tx
+// keeps a database connection until it ends. On PostgreSQL the Store's
+// reads draw from the same pool, so enough concurrent transactions that
+// each wait for a second connection take every connection and deadlock.
 type Tx interface {
 	GetChargeDefinition(ctx context.Context, code string, version int64) (*ChargeDefinition, error)
 	// PutChargeDefinition inserts version d.Version of an item; a version
@@ -163,9 +162,9 @@ type Tx interface {
 	// them. A caller that changes one locks it with GetInvoice and
 	// checks it again.
 	ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, error)
-	// UpdateInvoice applies u, guarded as InvoiceUpdate says. Issuing
-	// also checks in the database that the totals equal the sums of the
-	// lines. Cancelling releases the charges the invoice held.
+	// UpdateInvoice applies u under the guard described on InvoiceUpdate.
+	// Issuing also checks in the database that the totals equal the sums
+	// of the lines. Cancelling releases the charges of the invoice.
 	UpdateInvoice(ctx context.Context, u InvoiceUpdate) error
 	// NextNumber returns the next invoice number of a facility and kind.
 	// The counter row stays locked until the transaction ends, and a

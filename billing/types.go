@@ -109,10 +109,9 @@ type Coverage struct {
 // codes name it.
 type ChargeStatus string
 
-// Charge statuses. A charge is billable until an invoice draft takes it
-// and billed while an issued invoice holds it; a charge that was
-// reversed, and its reversal, are entered-in-error once both are on no
-// open draft.
+// Charge statuses. A charge is billable until an invoice draft takes it,
+// and billed while it is on an issued invoice. A reversed charge and its
+// reversal are entered-in-error once neither is on an open draft.
 const (
 	ChargeBillable ChargeStatus = "billable"
 	ChargeBilled   ChargeStatus = "billed"
@@ -220,7 +219,8 @@ type Invoice struct {
 	TotalNet   Money
 	TotalTax   Money
 	TotalGross Money
-	// Balance is what remains due, from the ledger; zero on drafts.
+	// Balance is the amount still due, from the ledger. It is zero on
+	// drafts.
 	Balance Money
 	// Credits is the invoice a credit note cancels; CreditedBy is the
 	// credit note that cancelled this invoice.
@@ -420,8 +420,9 @@ type ClaimLine struct {
 	ServiceDate       time.Time `json:"service_date"`
 }
 
-// Remittance is a payer's answer to a claim: what it pays, what it
-// adjusts off under its contract, and what the patient owes, per line.
+// Remittance is a payer's response to a claim: the amounts it pays,
+// adjusts off under its contract and leaves to the patient, per line and
+// for the whole claim.
 type Remittance struct {
 	ClaimID string
 	// Outcome is "complete", "error" or "partial" as FHIR
@@ -467,8 +468,8 @@ type RemittanceLine struct {
 	PatientResponsibility Money
 }
 
-// Statement is what an account owes over a period: its invoices with
-// balances, payments, and the credit it holds.
+// Statement is the summary of an account over a period: its invoices with
+// balances, its payments, and its credit.
 type Statement struct {
 	AccountID string
 	PatientID string

@@ -136,13 +136,13 @@ func x12Decimal(m Money) string {
 func x12Text(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 
 // Write837P writes a claim as an ASC X12 005010X222A1 (837P) interchange
-// with one functional group and one transaction set: loops 1000A and
-// 1000B, 2000A/2010AA, 2000B with 2010BA and 2010BB, one 2300 claim with
-// its ICD-10 diagnoses in HI, and one 2400 service line per claim line.
-// Segments end with the segment terminator and no line break. A claim
-// without lines, a negative line, more than 12 diagnoses, a control
-// number out of range or a value holding a delimiter is rejected with
-// ErrInvalid, and nothing is written.
+// with one functional group and one transaction set. The transaction set
+// has loops 1000A and 1000B, 2000A/2010AA, 2000B with 2010BA and 2010BB,
+// one 2300 claim with its ICD-10 diagnoses in HI, and one 2400 service
+// line per claim line. Segments end with the segment terminator and no
+// line break. A claim without lines, a negative line, more than 12
+// diagnoses, a control number out of range or a value that contains a
+// delimiter is rejected with ErrInvalid, and nothing is written.
 func Write837P(out io.Writer, p X12Claim837P) error {
 	if err := check837P(&p); err != nil {
 		return err
@@ -270,6 +270,7 @@ func check837P(p *X12Claim837P) error {
 	if p.PlaceOfService == "" {
 		p.PlaceOfService = "11"
 	}
+
 	for _, n := range []struct {
 		name string
 		v    int64
@@ -278,12 +279,14 @@ func check837P(p *X12Claim837P) error {
 			return invalidf("write 837P for claim %s: %s %d is outside 1 to 999999999", c.ID, n.name, n.v)
 		}
 	}
+
 	if e.SenderID == "" || len(e.SenderID) > 15 || e.ReceiverID == "" || len(e.ReceiverID) > 15 {
 		return invalidf("write 837P for claim %s: SenderID and ReceiverID need 1 to 15 characters", c.ID)
 	}
 	if e.Created.IsZero() {
 		return invalidf("write 837P for claim %s: Envelope.Created is missing", c.ID)
 	}
+
 	switch {
 	case c.ID == "" || len(c.ID) > 38:
 		return invalidf("write 837P: the claim id must have 1 to 38 characters (CLM01)")
@@ -298,6 +301,7 @@ func check837P(p *X12Claim837P) error {
 	case p.ProviderNPI == "" || p.SubscriberLast == "":
 		return invalidf("write 837P for claim %s: ProviderNPI and SubscriberLast are required", c.ID)
 	}
+
 	var sum int64
 	for _, l := range c.Lines {
 		if l.Amount.Amount < 0 || l.Quantity < 1 {
@@ -311,6 +315,7 @@ func check837P(p *X12Claim837P) error {
 		}
 		sum += l.Amount.Amount
 	}
+
 	if sum != c.Total.Amount {
 		return invalidf("write 837P for claim %s: the lines sum to %s, not the claim total %s", c.ID, Money{Amount: sum, Currency: c.Total.Currency}, c.Total)
 	}
