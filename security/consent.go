@@ -24,7 +24,8 @@ var launchDescriptions = map[string]string{
 	"offline_access": "Keep access after you sign out.",
 }
 
-// breakGlassConsent words ScopeBreakGlass with the longest grant.
+// breakGlassConsent returns the consent sentence of ScopeBreakGlass,
+// which names maxLifetime as the maximum grant duration.
 func breakGlassConsent(maxLifetime time.Duration) string {
 	limit := strconv.FormatInt(int64(maxLifetime/time.Minute), 10) + " minutes"
 	if maxLifetime%time.Hour == 0 {
@@ -36,7 +37,7 @@ func breakGlassConsent(maxLifetime time.Duration) string {
 
 // consentScopes returns one plain sentence per scope that Authorize would
 // grant client for the requested scope string, so the page shows what the
-// app gets and not what it asked for.
+// app gets and not what it requested.
 func (s *Service) consentScopes(client Client, requested string) []string {
 	parsed := ParseScopes(requested)
 	var resource []Scope
@@ -61,7 +62,7 @@ func (s *Service) consentScopes(client Client, requested string) []string {
 	return out
 }
 
-// describeScope words a resource scope, such as "Read and search
+// describeScope returns the consent sentence of a resource scope, such as "Read and search
 // Observation records of the selected patient (patient/Observation.rs)".
 func describeScope(sc Scope) string {
 	var verbs []string
@@ -72,15 +73,15 @@ func describeScope(sc Scope) string {
 	}
 	text := joinWords(verbs)
 	text = strings.ToUpper(text[:1]) + text[1:]
-	what := sc.Type + " records"
+	records := sc.Type + " records"
 	if sc.Type == "*" {
-		what = "all records"
+		records = "all records"
 	}
-	whose := "of the selected patient"
+	reach := "of the selected patient"
 	if sc.Context == ContextUser {
-		whose = "that you may see"
+		reach = "that you may see"
 	}
-	return text + " " + what + " " + whose + " (" + sc.String() + ")"
+	return text + " " + records + " " + reach + " (" + sc.String() + ")"
 }
 
 // joinWords joins words as "a, b and c".

@@ -56,6 +56,7 @@ func (s *Service) ClientCredentials(ctx context.Context, assertionType, assertio
 		s.recordDenial(ctx, Event{Type: EventTokenDenied, Time: s.cfg.Clock(), ClientID: claims.Issuer, Reason: "invalid_client"})
 		return Token{}, err
 	}
+
 	parsed := ParseScopes(scope)
 	ceiling := ParseScopes(client.Scopes).Resource
 	var requested []Scope
@@ -69,6 +70,7 @@ func (s *Service) ClientCredentials(ctx context.Context, assertionType, assertio
 		s.recordDenial(ctx, Event{Type: EventTokenDenied, Time: s.cfg.Clock(), ClientID: client.ID, Reason: "invalid_scope"})
 		return Token{}, tokenError("invalid_scope", "no requested system/ scope is allowed for this client", ErrForbidden)
 	}
+
 	p := Principal{Subject: client.ID, ClientID: client.ID, Kind: KindSystem, Roles: client.Roles}
 	tok, err := s.issue(ctx, p, FormatScopes(granted, nil))
 	if err != nil {
@@ -221,6 +223,7 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (string, err
 	if err != nil {
 		return "", err
 	}
+
 	parsed := ParseScopes(p.Scope)
 	var requested []Scope
 	for _, sc := range parsed.Resource {
@@ -232,6 +235,7 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (string, err
 	if len(granted) == 0 {
 		return "", tokenError("invalid_scope", "no requested scope is allowed for this client", ErrForbidden)
 	}
+
 	patient := ""
 	if self, ok := strings.CutPrefix(user.FHIRUser, "Patient/"); ok {
 		patient = self
@@ -249,6 +253,7 @@ func (s *Service) Authorize(ctx context.Context, p AuthorizeParams) (string, err
 			return "", tokenError("invalid_request", "patient/ scopes need a patient: request launch/patient and pick one", ErrInvalid)
 		}
 	}
+
 	code := randomToken(32)
 	err = s.store.SaveAuthCode(ctx, AuthCode{
 		CodeHash: hashCode(code), ClientID: client.ID, RedirectURI: p.RedirectURI,
@@ -284,6 +289,7 @@ func (s *Service) ExchangeCode(ctx context.Context, code, clientID, redirectURI,
 	if ac.ClientID != clientID || ac.RedirectURI != redirectURI {
 		return Token{}, invalid
 	}
+
 	if len(verifier) < 43 || len(verifier) > 128 {
 		return Token{}, tokenError("invalid_grant", "code_verifier must be 43 to 128 characters", ErrUnauthenticated)
 	}
@@ -291,10 +297,12 @@ func (s *Service) ExchangeCode(ctx context.Context, code, clientID, redirectURI,
 	if base64.RawURLEncoding.EncodeToString(sum[:]) != ac.Challenge {
 		return Token{}, tokenError("invalid_grant", "code_verifier does not match code_challenge", ErrUnauthenticated)
 	}
+
 	user, err := s.store.User(ctx, ac.Username)
 	if err != nil || user.Disabled {
 		return Token{}, invalid
 	}
+
 	parsed := ParseScopes(ac.Scope)
 	p := Principal{Subject: user.Username, ClientID: clientID, Kind: KindUser, Roles: user.Roles,
 		Patient: ac.Patient, FHIRUser: user.FHIRUser, Location: user.Location}
@@ -308,11 +316,11 @@ func (s *Service) ExchangeCode(ctx context.Context, code, clientID, redirectURI,
 	return tok, nil
 }
 
-// recordDenial records a refused token request. The request fails either
+// recordDenial records a rejected token request. The request fails either
 // way, so a recording failure is logged instead of returned.
 func (s *Service) recordDenial(ctx context.Context, e Event) {
 	if err := s.record(ctx, e); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "recording a refused token request failed", "client_id", e.ClientID, "err", err)
+		s.cfg.Logger.ErrorContext(ctx, "recording a rejected token request failed", "client_id", e.ClientID, "err", err)
 	}
 }
 

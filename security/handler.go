@@ -70,6 +70,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.writeBodyError(w, r, err, "body must be application/x-www-form-urlencoded")
 		return
 	}
+
 	f := r.PostForm
 	var tok Token
 	var err error
@@ -81,6 +82,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = tokenError("unsupported_grant_type", "grant_type must be client_credentials or authorization_code", ErrInvalid)
 	}
+
 	if err != nil {
 		var te *TokenError
 		if errors.As(err, &te) {
@@ -92,6 +94,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeTokenError(w, err)
 		return
 	}
+
 	body := map[string]any{"access_token": tok.AccessToken, "token_type": "Bearer",
 		"expires_in": tok.ExpiresIn, "scope": tok.Scope}
 	if tok.Patient != "" {
