@@ -132,14 +132,17 @@ func listAccounts(ctx context.Context, c conn, f billing.AccountFilter) ([]billi
 		cond, cargs := identifierCondition(identifiersOfAccount, "billing_accounts.id", f.Identifier)
 		where, args = append(where, cond), append(args, cargs...)
 	}
+
 	query := `SELECT ` + accountColumns + ` FROM billing_accounts` + whereClause(where) + ` ORDER BY created_at, id`
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+
 	var rows []accountRow
 	if err := c.sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
+
 	out := make([]billing.Account, 0, len(rows))
 	for _, r := range rows {
 		a, err := r.account()
@@ -265,14 +268,17 @@ func listCharges(ctx context.Context, c conn, f billing.ChargeFilter) ([]billing
 		cond, cargs := identifierCondition(identifiersOfCharge, "c.id", f.Identifier)
 		where, args = append(where, cond), append(args, cargs...)
 	}
+
 	query := chargeSelect + whereClause(where) + ` ORDER BY c.entered_at, c.id`
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+
 	var rows []chargeRow
 	if err := c.sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list charges: %w", err)
 	}
+
 	out := make([]billing.Charge, len(rows))
 	for i, r := range rows {
 		var err error

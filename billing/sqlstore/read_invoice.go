@@ -160,14 +160,17 @@ func listInvoices(ctx context.Context, c conn, f billing.InvoiceFilter) ([]billi
 		cond, cargs := identifierCondition(identifiersOfInvoice, "i.id", f.Identifier)
 		where, args = append(where, cond), append(args, cargs...)
 	}
+
 	query := invoiceSelect + whereClause(where) + ` ORDER BY i.created_at, i.id`
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+
 	var rows []invoiceRow
 	if err := c.sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list invoices: %w", err)
 	}
+
 	out := make([]billing.Invoice, len(rows))
 	ptrs := make([]*billing.Invoice, len(rows))
 	for i, r := range rows {
@@ -177,6 +180,7 @@ func listInvoices(ctx context.Context, c conn, f billing.InvoiceFilter) ([]billi
 		}
 		ptrs[i] = &out[i]
 	}
+
 	if err := withLines(ctx, c, ptrs); err != nil {
 		return nil, err
 	}
@@ -245,6 +249,7 @@ func (s *Store) ListEntries(ctx context.Context, f billing.EntryFilter) ([]billi
 	if !f.To.IsZero() {
 		where, args = append(where, "posted_at < ?"), append(args, micros(f.To))
 	}
+
 	var rows []entryRow
 	err := s.reader().sel(ctx, &rows, `SELECT id, journal_id, kind, debit_book, credit_book, amount, currency,
 		account_id, invoice_id, payment_id, posted_at, posted_by, memo FROM billing_ledger_entries`+
@@ -252,6 +257,7 @@ func (s *Store) ListEntries(ctx context.Context, f billing.EntryFilter) ([]billi
 	if err != nil {
 		return nil, fmt.Errorf("list ledger entries: %w", err)
 	}
+
 	out := make([]billing.Entry, len(rows))
 	for i, r := range rows {
 		out[i] = billing.Entry{
@@ -321,14 +327,17 @@ func (s *Store) ListPayments(ctx context.Context, f billing.PaymentFilter) ([]bi
 	if !f.To.IsZero() {
 		where, args = append(where, "received_at < ?"), append(args, micros(f.To))
 	}
+
 	query := `SELECT ` + paymentColumns + ` FROM billing_payments` + whereClause(where) + ` ORDER BY received_at, id`
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+
 	var rows []paymentRow
 	if err := s.reader().sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list payments: %w", err)
 	}
+
 	out := make([]billing.Payment, 0, len(rows))
 	for _, r := range rows {
 		p, err := r.payment()

@@ -64,6 +64,7 @@ func (t *txn) PutAccount(ctx context.Context, a billing.Account) error {
 	if err != nil {
 		return err
 	}
+
 	if a.Version == 1 {
 		_, err = t.c.exec(ctx, `INSERT INTO billing_accounts (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Version, a.PatientID, a.EncounterID, a.Currency, string(a.Status), string(guarantors),
@@ -82,9 +83,11 @@ func (t *txn) PutAccount(ctx context.Context, a billing.Account) error {
 	if err != nil {
 		return fmt.Errorf("put account %s: %w", a.ID, err)
 	}
+
 	if err := t.putIdentifiers(ctx, identifiersOfAccount, a.ID, a.Identifiers, a.Version > 1); err != nil {
 		return err
 	}
+
 	snapshot, _ := json.Marshal(map[string]any{
 		"status": a.Status, "guarantors": json.RawMessage(guarantors), "coverages": json.RawMessage(coverages),
 		"identifiers": json.RawMessage(identifiers),
@@ -214,6 +217,7 @@ func (t *txn) UpdateInvoice(ctx context.Context, u billing.InvoiceUpdate) error 
 	args := []any{string(u.Status), u.Version, micros(u.At), u.By}
 	guard := `id = ? AND status = ? AND version = ?`
 	gargs := []any{u.ID, string(u.FromStatus), u.Version - 1}
+
 	if u.Status == billing.InvoiceIssued {
 		set += `, number = ?, issued_at = ?, issued_by = ?`
 		args = append(args, u.Number, micros(u.At), u.By)
@@ -227,6 +231,7 @@ func (t *txn) UpdateInvoice(ctx context.Context, u billing.InvoiceUpdate) error 
 	if u.Reason != "" && u.Status == billing.InvoiceCancelled {
 		set, args = set+`, reason = ?`, append(args, u.Reason)
 	}
+
 	res, err := t.c.exec(ctx, `UPDATE billing_invoices SET `+set+` WHERE `+guard, append(args, gargs...)...)
 	if err != nil {
 		return fmt.Errorf("update invoice %s: %w", u.ID, err)
@@ -235,6 +240,7 @@ func (t *txn) UpdateInvoice(ctx context.Context, u billing.InvoiceUpdate) error 
 		return fmt.Errorf("update invoice %s: not %s at version %d, or totals differ from its lines: %w",
 			u.ID, u.FromStatus, u.Version-1, billing.ErrConflict)
 	}
+
 	if u.Status == billing.InvoiceCancelled {
 		if _, err := t.c.exec(ctx, `DELETE FROM billing_invoiced_charges WHERE invoice_id = ?`, u.ID); err != nil {
 			return fmt.Errorf("release charges of invoice %s: %w", u.ID, err)
