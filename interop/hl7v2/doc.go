@@ -108,7 +108,7 @@
 // # Cost
 //
 // Parse splits each segment into fields in one pass over its bytes and
-// builds no strings: every value is a substring of one copy of the
+// builds no strings, because every value is a substring of one copy of the
 // message. A field with separators but no escape character is split into
 // repetitions and components when it is first read, because splitting it
 // cannot find an error. A field with an escape character is split and
@@ -119,8 +119,8 @@
 // # Concurrency
 //
 // Parse, ParseFile, ParseHeader and BuildACK are safe for concurrent use. A
-// Message may be read from several goroutines: the first read of an
-// unsplit field splits it under a lock of its Message. Set and SetNull
+// Message may be read from several goroutines, because the first read of
+// an unsplit field splits it under a lock of its Message. Set and SetNull
 // must not run concurrently with any other use of the same Message.
 //
 // # Known gaps

@@ -48,7 +48,7 @@
 // rejection by the clinical record (an identifier that matches two stored
 // patients, an invalid or forbidden resource), as a located
 // *hl7v2.ParseError, which gets an AE or CE with its ERR segment. Only an
-// Applier error that is not located (a database that is down, say) is
+// Applier error that is not located, such as a database that is down, is
 // returned without an ACK, so the sender retries later. The MLLP server
 // then closes the connection after the ACKs it already wrote (see mllp). The Applier
 // commits before it returns, so an AA or CA is sent only for committed
@@ -61,10 +61,11 @@
 // acknowledged again without being applied twice. A reused control id
 // with other content is applied. Without a Group, the SeenStore records
 // the message after Apply returns, so a crash between the two applies the
-// message again when it is resent; mappings that write with conditional
+// message again when it is resent. Mappings that write with conditional
 // updates make this harmless. With a Group, the record is written in the
-// transaction of the message's effects. RecordSeen keeps the record in the clinical record
-// as MessageHeader resources and MemorySeen keeps it in memory.
+// transaction of the message's effects. RecordSeen stores the record in
+// the clinical record as MessageHeader resources, and MemorySeen keeps it
+// in memory.
 //
 // Messages of one sender are applied one at a time, in the order they
 // arrive, even across connections. Messages of different senders run

@@ -40,14 +40,14 @@
 // resends. The server then sends FIN first and discards further input for
 // up to 2 seconds before it closes, so that the ACKs of earlier messages
 // reach a sender that pipelines, instead of being lost to a TCP reset.
-// Delivery is therefore at least once: a receiver should discard
+// Delivery is therefore at least once, so a receiver should discard
 // duplicates by their control id (MSH-10).
 //
-// A handler that implements ReplyHandler may return several replies, which
-// the server writes in order as separate frames: the commit ACK and then
-// the application ACK of HL7 enhanced mode, say. It may also return none,
-// for a message whose sender requested no ACK. Client.SendReplies reads a given number of
-// replies, and Client.Receive reads one more frame.
+// A handler that implements ReplyHandler may return several replies, such
+// as the commit ACK and then the application ACK of HL7 enhanced mode. The
+// server writes them in order as separate frames. It may also return none,
+// for a message whose sender requested no ACK. Client.SendReplies reads a
+// given number of replies, and Client.Receive reads one more frame.
 //
 // # Limits
 //

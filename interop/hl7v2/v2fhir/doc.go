@@ -96,8 +96,8 @@
 // Apply writes only what changes the stored version, so a resend makes no
 // new versions.
 //
-// An ADT message updates a stored Patient or Encounter field by field: an
-// empty field keeps the stored element and "" deletes it. A result is a
+// An ADT message updates a stored Patient or Encounter field by field. An
+// empty field keeps the stored element, and "" deletes it. A result is a
 // new version instead, so an OBX or OBR replaces every element it maps
 // (value[x], dataAbsentReason, interpretation, referenceRange, status,
 // issued, effective[x], performer, device) and an empty OBX-7 or OBX-8
@@ -148,11 +148,12 @@
 // content, located at the segment and field of the entry concerned. The
 // code is 204 when no stored patient matches MRG-1 or an A40's PID-3. It
 // is 205 when the identifiers of one entry (such as the repetitions of
-// PID-3) match more than one stored resource or one held by another. It
+// PID-3) match more than one stored resource or one used by another. It
 // is 207 when the clinical record rejects the mapped resource
-// (emr.ErrInvalid, ErrConflict, ErrForbidden). The *Error wraps the emr error. Other errors,
-// such as a failed database or a concurrent transaction, are returned
-// wrapped and are internal: a resend may succeed.
+// (emr.ErrInvalid, ErrConflict, ErrForbidden). The *Error wraps the emr
+// error. Other errors, such as a failed database or a concurrent
+// transaction, are returned wrapped and are internal, so a resend may
+// succeed.
 //
 // # Concurrency
 //
