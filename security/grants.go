@@ -17,8 +17,8 @@ import (
 const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // assertionAlgorithms are the JWS algorithms accepted on client
-// assertions. SMART Backend Services requires RS384 and ES384; the others
-// are the same families with other hash sizes.
+// assertions. SMART Backend Services requires RS384 and ES384, and the
+// others are the same families with other hash sizes.
 var assertionAlgorithms = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
 
 // curveOfAlgorithm is the curve each ECDSA algorithm needs.
@@ -272,7 +272,7 @@ func hashCode(code string) string {
 }
 
 // ExchangeCode redeems an authorization code for an access token. The
-// code is deleted at the first attempt, so it works once; the client id,
+// code is deleted at the first attempt, so it works once. The client id,
 // redirect URI and PKCE verifier must match the authorization request.
 func (s *Service) ExchangeCode(ctx context.Context, code, clientID, redirectURI, verifier string) (Token, error) {
 	invalid := tokenError("invalid_grant", "authorization code is invalid, expired or used", ErrUnauthenticated)

@@ -65,6 +65,7 @@ func (h *handler) serveRoute(x *exchange) {
 			return
 		}
 	}
+
 	if x.route.pattern == shapeExportFile.pattern {
 		// Export files stream from disk and may be large, so the download
 		// is recorded before it starts rather than buffered.
@@ -76,6 +77,7 @@ func (h *handler) serveRoute(x *exchange) {
 		x.route.serve(h, x)
 		return
 	}
+
 	buf := newBufferedResponse(x.w.ResponseWriter)
 	real := x.w.ResponseWriter
 	x.w.ResponseWriter = buf
@@ -107,6 +109,7 @@ func (h *handler) authorize(x *exchange) ([]security.Grant, error) {
 	case shapeExportStatus.pattern, shapeExportFile.pattern:
 		return nil, h.checkExportOwner(x, p)
 	}
+
 	requests, instance, err := h.requestsOf(x)
 	if err != nil {
 		return nil, err
@@ -125,6 +128,7 @@ func (h *handler) authorize(x *exchange) ([]security.Grant, error) {
 		}
 		decisions = append(decisions, d)
 	}
+
 	access, grants := accessOf(decisions, requests)
 	if h.ownedByDomain(x.path.typ) && !access.AllPatients {
 		// NOTE: the scheduling and billing backends do not filter by
@@ -132,6 +136,7 @@ func (h *handler) authorize(x *exchange) ([]security.Grant, error) {
 		// use them.
 		return nil, h.denied(x, instance, security.Request{Type: x.path.typ, Interaction: requests[0].Interaction})
 	}
+
 	x.ctx = emr.ContextWithAccess(x.ctx, access)
 	x.ctx = emr.ContextWithWriteCheck(x.ctx, h.writeCheck(p))
 	if err := h.limitWrites(x, p, requests, access); err != nil {
@@ -158,7 +163,7 @@ func (h *handler) ownedByDomain(typ string) bool {
 	return (h.cfg.Scheduling != nil && isSchedulingType(typ)) || (h.cfg.Billing != nil && isBillingType(typ))
 }
 
-// denied returns the error for a refused interaction. On a single
+// denied returns the error for a rejected interaction. On a single
 // resource it is the not-found error of a missing one, so a caller cannot
 // tell a resource it may not see from one that does not exist.
 func (h *handler) denied(x *exchange, instance bool, req security.Request) error {
@@ -302,8 +307,8 @@ func interactionsOf(pattern, method, typ string, conditional bool) []security.Re
 	case shapeEverything.pattern, shapeInstanceHistory.pattern, shapeVersion.pattern:
 		return single(typ, security.Read)
 	}
-	// A route that reached here has no interaction of its own, such as a
-	// 405 or 404 route; it still needs some read access.
+	// A route that reached here, such as a 405 or 404 route, has no
+	// interaction of its own but still needs some read access.
 	return single("*", security.Search)
 }
 
@@ -332,7 +337,7 @@ func bundleRequests(body []byte) ([]security.Request, error) {
 		path := "/" + strings.TrimPrefix(u.Path, "/")
 		r, values := matchRoute(e.Request.Method, path)
 		if r.pattern == "unmatched" || r.pattern == shapeBase.pattern {
-			// emr rejects the entry itself; it still needs access to
+			// emr rejects the entry itself, but it still needs access to
 			// something.
 			out = append(out, security.Request{Type: "*", Interaction: security.Search})
 			continue
@@ -411,7 +416,7 @@ func hasMetaSecurity(resource []byte) bool {
 }
 
 // checkExportOwner lets only the principal that started an export job
-// read its status and files; others get the not-found of an unknown job.
+// read its status and files. Others get the not-found of an unknown job.
 func (h *handler) checkExportOwner(x *exchange, p *security.Principal) error {
 	h.authz.mu.Lock()
 	owner, ok := h.authz.owners[x.path.id]
@@ -439,8 +444,8 @@ func (h *handler) trackExportOwner(x *exchange, buf *bufferedResponse) {
 		return
 	}
 	h.authz.mu.Lock()
-	// NOTE: owners are kept until the handler closes; export jobs are few
-	// and each entry is small.
+	// NOTE: owners are kept until the handler closes, because export jobs
+	// are few and each entry is small.
 	h.authz.owners[loc[i+1:]] = principalKey(security.PrincipalFrom(x.r.Context()))
 	h.authz.mu.Unlock()
 }

@@ -24,9 +24,9 @@
 // Writes in the same transaction. The clinical record and scheduling write
 // an outbox event in the same database transaction as every change. A
 // Follower reads those events through EventSource and appends, in
-// position order, one entry per patient whose record the event changed
-// (one entry when it changed none), so a deletion is in the access log of
-// the patients of the version deleted. The entries and their outbox positions
+// position order, one entry per patient whose record the event changed,
+// or one entry when it changed none. A deletion is therefore in the
+// access log of the patients of the deleted version. The entries and their outbox positions
 // commit together in one append transaction, and the Follower resumes
 // after the highest stored position, so a crash neither loses nor repeats
 // an event. The audit entry therefore follows its write by a short delay

@@ -46,15 +46,15 @@ const (
 )
 
 // Event types, as AuditEvent.type codes. RESTful interactions use the
-// code rest of http://terminology.hl7.org/CodeSystem/audit-event-type; the
-// others are DICOM codes (http://dicom.nema.org/resources/ontology/DCM),
+// code rest of http://terminology.hl7.org/CodeSystem/audit-event-type, and
+// the others are DICOM codes (http://dicom.nema.org/resources/ontology/DCM),
 // which IHE BALP uses.
 const (
 	TypeRest           = "rest"
 	TypeLogin          = "110114" // User Authentication
 	TypeExport         = "110106" // Export
 	TypeQuery          = "110112" // Query
-	TypeEmergency      = "110113" // Security Alert; used for break-the-glass
+	TypeEmergency      = "110113" // Security Alert, used for break-the-glass
 	typeSystemRest     = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 	typeSystemDICOM    = "http://dicom.nema.org/resources/ontology/DCM"
 	subtypeSystemFHIR  = "http://hl7.org/fhir/restful-interaction"
@@ -80,7 +80,7 @@ type Agent struct {
 type Entry struct {
 	// Seq is the entry's position in the chain, assigned on append.
 	Seq int64
-	// Recorded is when the action happened; the Log's clock fills it in
+	// Recorded is the time of the action. The Log's clock fills it in
 	// when zero. It is stored with microsecond precision in UTC.
 	Recorded time.Time
 	// Type is an AuditEvent.type code, such as TypeRest or TypeLogin.

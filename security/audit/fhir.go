@@ -9,7 +9,7 @@ import (
 )
 
 // restfulInteractions are the subtypes that are FHIR R4 restful-interaction
-// codes; other subtypes get the local code system.
+// codes. Other subtypes get the local code system.
 var restfulInteractions = map[string]bool{
 	"read": true, "vread": true, "update": true, "patch": true, "delete": true, "history": true,
 	"history-instance": true, "history-type": true, "history-system": true, "create": true,
@@ -84,7 +84,7 @@ type sourceJSON struct {
 
 // AuditEventJSON renders r as a FHIR R4 AuditEvent with the entry's Seq as
 // its id. The patient is an entity with type Person and role Patient, as
-// IHE BALP records it; a search query is the entity's base64 query.
+// IHE BALP records it, and a search query is the entity's base64 query.
 func AuditEventJSON(r Record) ([]byte, error) {
 	ev := auditEventJSON{
 		ResourceType: "AuditEvent", ID: strconv.FormatInt(r.Seq, 10),
@@ -103,6 +103,7 @@ func AuditEventJSON(r Record) ([]byte, error) {
 	if r.Purpose != "" {
 		ev.PurposeOfEvent = []concept{{Text: r.Purpose}}
 	}
+
 	user := agentJSON{Who: reference{Identifier: &identifier{Value: r.Agent.Who}}, Requestor: true}
 	for _, role := range r.Agent.Roles {
 		user.Role = append(user.Role, concept{Text: role})
@@ -118,6 +119,7 @@ func AuditEventJSON(r Record) ([]byte, error) {
 			Who:  reference{Identifier: &identifier{Value: r.Agent.Client}},
 		})
 	}
+
 	if r.Patient != "" {
 		ev.Entity = append(ev.Entity, entityJSON{
 			What: reference{Reference: "Patient/" + r.Patient},
@@ -132,6 +134,7 @@ func AuditEventJSON(r Record) ([]byte, error) {
 		}
 		ev.Entity = append(ev.Entity, entity)
 	}
+
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("audit: render entry %d as AuditEvent: %w", r.Seq, err)

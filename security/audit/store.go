@@ -61,7 +61,7 @@ type Store interface {
 	ByPatient(ctx context.Context, patient string, before int64, limit int) ([]Record, error)
 	// SigningKey returns the current signing key, or ErrNotFound.
 	SigningKey(ctx context.Context) (SigningKey, error)
-	// PutSigningKey stores the first signing key; ErrConflict when another
-	// writer stored one first.
+	// PutSigningKey stores the first signing key. It fails with
+	// ErrConflict when another writer stored one first.
 	PutSigningKey(ctx context.Context, k SigningKey) error
 }

@@ -75,6 +75,7 @@ func (s *Store) PutSigningKey(ctx context.Context, k audit.SigningKey) error {
 	if err != nil {
 		return err
 	}
+
 	tx, err := s.db.Writer.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin storing audit signing key: %w", mapErr(err))
@@ -85,6 +86,7 @@ func (s *Store) PutSigningKey(ctx context.Context, k audit.SigningKey) error {
 			return fmt.Errorf("take audit append lock: %w", mapErr(err))
 		}
 	}
+
 	var n int
 	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM audit_signing_keys`); err != nil {
 		return fmt.Errorf("count audit signing keys: %w", mapErr(err))
@@ -92,6 +94,7 @@ func (s *Store) PutSigningKey(ctx context.Context, k audit.SigningKey) error {
 	if n > 0 {
 		return fmt.Errorf("store audit signing key %s: a key exists: %w", k.ID, audit.ErrConflict)
 	}
+
 	_, err = tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO audit_signing_keys (id, public_key, seed, created_at) VALUES (?, ?, ?, ?)`),
 		k.ID, k.Public, seed, k.CreatedAt.UnixMicro())
 	if err != nil {
