@@ -28,12 +28,14 @@ func (s *Service) OpenAccount(ctx context.Context, p OpenAccountParams) (*Accoun
 	if strings.TrimSpace(p.PatientID) == "" {
 		return nil, invalidf("open account: PatientID is missing")
 	}
+
 	if p.Currency == "" {
 		p.Currency = s.cfg.Currency
 	}
 	if err := ValidCurrency(p.Currency); err != nil {
 		return nil, fmt.Errorf("open account: %w", err)
 	}
+
 	covs, err := normalCoverages(p.Coverages)
 	if err != nil {
 		return nil, fmt.Errorf("open account: %w", err)
@@ -44,12 +46,14 @@ func (s *Service) OpenAccount(ctx context.Context, p OpenAccountParams) (*Accoun
 	if err := ValidIdentifiers(p.Identifiers); err != nil {
 		return nil, fmt.Errorf("open account: %w", err)
 	}
+
 	now := s.now()
 	a := Account{
 		ID: s.cfg.NewID(), PatientID: p.PatientID, EncounterID: p.EncounterID, Currency: p.Currency,
 		Status: AccountActive, Identifiers: slices.Clone(p.Identifiers), Guarantors: slices.Clone(p.Guarantors),
 		Coverages: covs, Version: 1, Created: now, Updated: now, UpdatedBy: p.By,
 	}
+
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		if err := tx.PutAccount(ctx, a); err != nil {
 			return err

@@ -72,7 +72,7 @@
 // are serialised by the single writer on SQLite. Payments, credit,
 // refunds, adjustments and claims lock the account before any of its
 // invoices, so concurrent payments on one account run one after another
-// and each sees the balances the one before it left. A payment that no
+// and each reads the balances the one before it left. A payment that no
 // longer fits fails with ErrOverpayment. Payments on different accounts
 // wait for each other only at commit on PostgreSQL, where one lock
 // orders the outbox writes.

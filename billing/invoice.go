@@ -189,10 +189,12 @@ func (s *Service) issue(ctx context.Context, tx Tx, invoiceID, by string) (*Invo
 	if err := checkTotals(inv); err != nil {
 		return nil, err
 	}
+
 	number, err := tx.NextNumber(ctx, inv.FacilityID, inv.Kind)
 	if err != nil {
 		return nil, err
 	}
+
 	now := s.now()
 	if err := tx.UpdateInvoice(ctx, InvoiceUpdate{
 		ID: inv.ID, FromStatus: InvoiceDraft, Status: InvoiceIssued, Version: inv.Version + 1,
@@ -203,6 +205,7 @@ func (s *Service) issue(ctx context.Context, tx Tx, invoiceID, by string) (*Invo
 	if err := tx.Post(ctx, issueEntries(inv, now, by)); err != nil {
 		return nil, err
 	}
+
 	out, err := tx.GetInvoice(ctx, inv.ID)
 	if err != nil {
 		return nil, err

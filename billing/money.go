@@ -172,6 +172,7 @@ func ParseDecimal(s string, places int) (int64, error) {
 	case strings.HasPrefix(s, "+"):
 		s = s[1:]
 	}
+
 	whole, frac, _ := strings.Cut(s, ".")
 	if whole == "" && frac == "" {
 		return 0, invalidf("decimal %q has no digits", orig)
@@ -183,6 +184,7 @@ func ParseDecimal(s string, places int) (int64, error) {
 		}
 		frac = frac[:places]
 	}
+
 	digits := whole + frac + strings.Repeat("0", places-len(frac))
 	for _, c := range digits {
 		if c < '0' || c > '9' {
@@ -192,6 +194,7 @@ func ParseDecimal(s string, places int) (int64, error) {
 	if digits == "" {
 		digits = "0"
 	}
+
 	v, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil {
 		return 0, invalidf("decimal %q is out of range", orig)

@@ -20,6 +20,7 @@ func PriceLine(unitPrice Money, quantity int64, discount, taxRate Rate) (LineAmo
 	if taxRate < 0 || taxRate > RateScale {
 		return LineAmounts{}, invalidf("price line: tax rate %s is outside 0%% to 100%%", taxRate)
 	}
+
 	gross, err := unitPrice.Mul(quantity)
 	if err != nil {
 		return LineAmounts{}, fmt.Errorf("price line: %w", err)

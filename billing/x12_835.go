@@ -38,6 +38,7 @@ func Read835(r io.Reader, currency string) ([]Remittance, error) {
 	if err := ValidCurrency(currency); err != nil {
 		return nil, fmt.Errorf("read 835: %w", err)
 	}
+
 	raw, err := io.ReadAll(io.LimitReader(r, maxX12Bytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read 835: %w", err)
@@ -45,10 +46,12 @@ func Read835(r io.Reader, currency string) ([]Remittance, error) {
 	if len(raw) > maxX12Bytes {
 		return nil, invalidf("read 835: the interchange is larger than %d bytes", maxX12Bytes)
 	}
+
 	text := strings.TrimLeft(string(raw), " \t\r\n\ufeff")
 	if len(text) < 106 || !strings.HasPrefix(text, "ISA") {
 		return nil, invalidf("read 835: the interchange does not start with a 106-character ISA segment")
 	}
+
 	element, component, terminator := text[3], text[104], text[105]
 	p := &reader835{element: string(element), component: string(component), currency: currency}
 	for i, seg := range strings.Split(text, string(terminator)) {
@@ -60,6 +63,7 @@ func Read835(r io.Reader, currency string) ([]Remittance, error) {
 			return nil, fmt.Errorf("read 835 segment %d: %w", i+1, err)
 		}
 	}
+
 	if err := p.closeClaim(); err != nil {
 		return nil, fmt.Errorf("read 835: %w", err)
 	}

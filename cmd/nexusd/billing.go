@@ -284,10 +284,12 @@ func (r *claimRecorder) ClaimResponse(ctx context.Context, id string) (*billing.
 	if err != nil {
 		return nil, err
 	}
+
 	var cr claimResponse
 	if err := json.Unmarshal(res.Body, &cr); err != nil {
 		return nil, fmt.Errorf("read ClaimResponse %s: %w", id, billing.ErrInvalid)
 	}
+
 	claimID, ok := strings.CutPrefix(cr.Request.Reference, "Claim/")
 	if !ok {
 		return nil, fmt.Errorf("ClaimResponse %s: request does not reference a Claim: %w", id, billing.ErrInvalid)
@@ -296,10 +298,12 @@ func (r *claimRecorder) ClaimResponse(ctx context.Context, id string) (*billing.
 	if err != nil {
 		return nil, fmt.Errorf("ClaimResponse %s: read its Claim: %w", id, err)
 	}
+
 	var ids struct {
 		Identifier []fhirID `json:"identifier"`
 	}
 	_ = json.Unmarshal(claim.Body, &ids)
+
 	rem := &billing.Remittance{Outcome: cr.Outcome, Reason: cr.Disposition, Reference: id}
 	for _, i := range ids.Identifier {
 		if i.System == claimSystem {
@@ -309,6 +313,7 @@ func (r *claimRecorder) ClaimResponse(ctx context.Context, id string) (*billing.
 	if rem.ClaimID == "" {
 		return nil, fmt.Errorf("ClaimResponse %s: Claim %s was not written by billing: %w", id, claimID, billing.ErrInvalid)
 	}
+
 	if cr.Payment.Identifier != nil && cr.Payment.Identifier.Value != "" {
 		rem.Reference = cr.Payment.Identifier.Value
 	}
@@ -317,6 +322,7 @@ func (r *claimRecorder) ClaimResponse(ctx context.Context, id string) (*billing.
 	} else if t, err := time.Parse(time.RFC3339, cr.Created); err == nil {
 		rem.Received = t
 	}
+
 	for _, item := range cr.Item {
 		line := billing.RemittanceLine{Sequence: item.ItemSequence}
 		var submitted, eligible *billing.Money

@@ -75,10 +75,12 @@ func export837P(c *cli.Context) error {
 		return err
 	}
 	defer closeDB()
+
 	claim, err := bill.GetClaim(c.Context, c.Args().First())
 	if err != nil {
 		return fmt.Errorf("export-837p: %w", err)
 	}
+
 	p := billing.X12Claim837P{
 		Envelope: billing.X12Envelope{
 			SenderID: c.String("sender"), ReceiverID: c.String("receiver"), InterchangeControl: c.Int64("control"),
@@ -90,6 +92,7 @@ func export837P(c *cli.Context) error {
 		ProviderName: c.String("provider-name"), ProviderNPI: c.String("provider-npi"), ProviderTaxID: c.String("provider-tax-id"),
 		PayerName: c.String("payer-name"), Claim: *claim,
 	}
+
 	if contact := c.String("contact"); contact != "" {
 		i := strings.LastIndex(contact, ",")
 		if i < 0 {
@@ -97,6 +100,7 @@ func export837P(c *cli.Context) error {
 		}
 		p.ContactName, p.ContactPhone = contact[:i], contact[i+1:]
 	}
+
 	if err := subscriberFromRecord(c.Context, svc, claim.PatientID, &p); err != nil {
 		return fmt.Errorf("export-837p: %w", err)
 	}

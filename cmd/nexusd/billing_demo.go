@@ -163,9 +163,9 @@ func demoInsuredVisit(ctx context.Context, bill *billing.Service, svc *emr.Servi
 }
 
 // demoClaimResponse returns a FHIR ClaimResponse to claim c that settles
-// every line: the payer allows the share allowed of it, the patient pays
-// copay of that (at most all of it), the payer the rest, and what is not
-// allowed is a contractual adjustment.
+// every line. The payer allows the share allowed of each line, the
+// patient pays copay of that (at most all of it) and the payer pays the
+// rest. The part not allowed is a contractual adjustment.
 func demoClaimResponse(c *billing.Claim, allowed billing.Rate, copay billing.Money) ([]byte, error) {
 	adjudication := func(code string, m billing.Money) map[string]any {
 		return map[string]any{
