@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nexus-health-360/nexus/billing"
@@ -133,10 +134,7 @@ func listAccounts(ctx context.Context, c conn, f billing.AccountFilter) ([]billi
 		where, args = append(where, cond), append(args, cargs...)
 	}
 
-	query := `SELECT ` + accountColumns + ` FROM billing_accounts` + whereClause(where) + ` ORDER BY created_at, id`
-	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
+	query := `SELECT ` + accountColumns + ` FROM billing_accounts` + whereClause(where) + ` ORDER BY created_at, id` + limitClause(f.Limit)
 
 	var rows []accountRow
 	if err := c.sel(ctx, &rows, query, args...); err != nil {
@@ -159,6 +157,15 @@ func whereClause(conds []string) string {
 		return ""
 	}
 	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// limitClause returns the LIMIT clause for at most n rows, or no clause
+// when n is 0 or less.
+func limitClause(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(n)
 }
 
 func (s *Store) GetAccount(ctx context.Context, id string) (*billing.Account, error) {
@@ -269,10 +276,7 @@ func listCharges(ctx context.Context, c conn, f billing.ChargeFilter) ([]billing
 		where, args = append(where, cond), append(args, cargs...)
 	}
 
-	query := chargeSelect + whereClause(where) + ` ORDER BY c.entered_at, c.id`
-	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
+	query := chargeSelect + whereClause(where) + ` ORDER BY c.entered_at, c.id` + limitClause(f.Limit)
 
 	var rows []chargeRow
 	if err := c.sel(ctx, &rows, query, args...); err != nil {

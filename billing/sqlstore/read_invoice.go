@@ -161,10 +161,7 @@ func listInvoices(ctx context.Context, c conn, f billing.InvoiceFilter) ([]billi
 		where, args = append(where, cond), append(args, cargs...)
 	}
 
-	query := invoiceSelect + whereClause(where) + ` ORDER BY i.created_at, i.id`
-	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
+	query := invoiceSelect + whereClause(where) + ` ORDER BY i.created_at, i.id` + limitClause(f.Limit)
 
 	var rows []invoiceRow
 	if err := c.sel(ctx, &rows, query, args...); err != nil {
@@ -328,10 +325,7 @@ func (s *Store) ListPayments(ctx context.Context, f billing.PaymentFilter) ([]bi
 		where, args = append(where, "received_at < ?"), append(args, micros(f.To))
 	}
 
-	query := `SELECT ` + paymentColumns + ` FROM billing_payments` + whereClause(where) + ` ORDER BY received_at, id`
-	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
+	query := `SELECT ` + paymentColumns + ` FROM billing_payments` + whereClause(where) + ` ORDER BY received_at, id` + limitClause(f.Limit)
 
 	var rows []paymentRow
 	if err := s.reader().sel(ctx, &rows, query, args...); err != nil {
@@ -419,10 +413,7 @@ func listClaims(ctx context.Context, c conn, f billing.ClaimFilter) ([]billing.C
 	if len(f.Statuses) > 0 {
 		where, args = append(where, "status IN ("+in(len(f.Statuses))+")"), append(args, anyOf(f.Statuses)...)
 	}
-	query := `SELECT ` + claimColumns + ` FROM billing_claims` + whereClause(where) + ` ORDER BY created_at, id`
-	if f.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
+	query := `SELECT ` + claimColumns + ` FROM billing_claims` + whereClause(where) + ` ORDER BY created_at, id` + limitClause(f.Limit)
 	var rows []claimRow
 	if err := c.sel(ctx, &rows, query, args...); err != nil {
 		return nil, fmt.Errorf("list claims: %w", err)
