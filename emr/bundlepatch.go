@@ -32,6 +32,7 @@ func parsePatchEntry(path string, tree map[string]any) (*entryPatch, error) {
 	if tree == nil {
 		return nil, malformed(path+".resource", "PATCH entry has no resource: send a Binary with a JSON Patch or a Parameters with a FHIRPath Patch")
 	}
+
 	switch tree["resourceType"] {
 	case "Parameters":
 		if _, err := parseFHIRPathPatch(tree); err != nil {
@@ -53,10 +54,10 @@ func parsePatchEntry(path string, tree map[string]any) (*entryPatch, error) {
 		}
 		var ops []any
 		if err := json.Unmarshal(raw, &ops); err != nil {
-			return nil, malformed(path+".resource.data", "invalid JSON Patch: Binary.data must hold an array of operations")
+			return nil, malformed(path+".resource.data", "invalid JSON Patch: Binary.data must contain an array of operations")
 		}
 		if _, err := jsonpatch.DecodePatch(raw); err != nil {
-			return nil, malformed(path+".resource.data", "invalid JSON Patch: Binary.data must hold an array of operations")
+			return nil, malformed(path+".resource.data", "invalid JSON Patch: Binary.data must contain an array of operations")
 		}
 		return &entryPatch{jsonPatch: ops}, nil
 	}
@@ -93,6 +94,7 @@ func (s *Service) runPatchEntry(ctx context.Context, tx Tx, e *bundleEntry, mapp
 		}
 		apply = func(tree map[string]any) error { return applyJSONPatch(tree, patch, e.typ, e.id) }
 	}
+
 	res, err := s.patchInTx(ctx, tx, e.typ, e.id, e.ifMatch, apply)
 	if err != nil {
 		return nil, err

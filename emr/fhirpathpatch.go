@@ -272,6 +272,7 @@ func parseValue(part map[string]any, location string) (*patchValue, error) {
 		}
 		found = &patchValue{suffix: key[len("value"):], value: v}
 	}
+
 	sub, _ := part["part"].([]any)
 	if found != nil && len(sub) > 0 {
 		return nil, malformed(location, "the part has both a value[x] and parts")
@@ -282,6 +283,7 @@ func parseValue(part map[string]any, location string) (*patchValue, error) {
 	if len(sub) == 0 {
 		return nil, malformed(location, "the part needs a value[x] or parts")
 	}
+
 	out := &patchValue{}
 	for j, raw := range sub {
 		p, _ := raw.(map[string]any)
@@ -625,10 +627,12 @@ func (op *patchOperation) build(v *patchValue, el elementField) (any, error) {
 	if v.parts == nil {
 		return v.value, nil
 	}
+
 	md := el.typ
 	if md == nil || isPrimitiveType(md) {
 		return nil, op.fail("invalid", "the value has parts, but the element is not of a complex type")
 	}
+
 	obj := map[string]any{}
 	for _, part := range v.parts {
 		name := part.name

@@ -91,6 +91,7 @@ func writeVersionAccess(b *sqlBuilder, acc *emr.Access, v, typ string) {
 	if acc == nil {
 		return
 	}
+
 	if typ != "" {
 		if !acc.TypeAllowed(typ) {
 			b.write(" AND 1 = 0")
@@ -106,9 +107,11 @@ func writeVersionAccess(b *sqlBuilder, acc *emr.Access, v, typ string) {
 		}
 		b.write(" AND "+v+".res_type IN ("+placeholders(len(acc.Types))+")", stringArgs(acc.Types)...)
 	}
+
 	if acc.AllPatients {
 		return
 	}
+
 	x := b.alias()
 	patientTest := "EXISTS (SELECT 1 FROM version_patients " + x + " WHERE " + x + ".seq = " + v + ".seq AND " +
 		x + ".patient_id IN (" + placeholders(len(acc.Patients)) + "))"
@@ -119,6 +122,7 @@ func writeVersionAccess(b *sqlBuilder, acc *emr.Access, v, typ string) {
 		b.write(" AND "+patientTest, stringArgs(acc.Patients)...)
 		return
 	}
+
 	types := compartmentTypes()
 	b.write(" AND ("+v+".res_type NOT IN ("+placeholders(len(types))+")", stringArgs(types)...)
 	b.write(" OR "+patientTest+")", stringArgs(acc.Patients)...)

@@ -309,6 +309,7 @@ func (s *Store) hashPlaintextIndex(ctx context.Context, tx querier, rid, seq int
 	if s.db.Dialect == storage.Postgres {
 		lock = " FOR UPDATE"
 	}
+
 	var current int64
 	if err := tx.GetContext(ctx, &current, s.db.Rebind(`SELECT seq FROM resources WHERE rid = ?`+lock), rid); err != nil {
 		return fmt.Errorf("lock resource row: %w", mapErr(err))
@@ -319,6 +320,7 @@ func (s *Store) hashPlaintextIndex(ctx context.Context, tx querier, rid, seq int
 	if err := s.rehashIdentifiers(ctx, tx, rid, typ, body); err != nil {
 		return err
 	}
+
 	var ids []emr.Identifier
 	if err := tx.SelectContext(ctx, &ids, s.db.Rebind(`SELECT system, value FROM patient_identifiers WHERE rid = ?`), rid); err != nil {
 		return fmt.Errorf("read patient identifiers: %w", mapErr(err))
@@ -329,6 +331,7 @@ func (s *Store) hashPlaintextIndex(ctx context.Context, tx querier, rid, seq int
 			return fmt.Errorf("write patient identifier of system %s: %w", id.System, mapErr(err))
 		}
 	}
+
 	var keys []string
 	if err := tx.SelectContext(ctx, &keys, s.db.Rebind(`SELECT key FROM mpi_keys WHERE rid = ?`), rid); err != nil {
 		return fmt.Errorf("read match keys: %w", mapErr(err))

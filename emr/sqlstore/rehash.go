@@ -84,15 +84,18 @@ func (x identifierIndex) RewrapBatch(ctx context.Context, p storage.RewrapParams
 	if s.codec().cipher == nil || s.codec().hasher == nil {
 		return storage.RewrapResult{}, fmt.Errorf("rehash identifier index: %w", storage.ErrNoCipher)
 	}
+
 	limit := p.Limit
 	if limit <= 0 {
 		limit = 200
 	}
+
 	tx, err := s.db.Writer.BeginTxx(ctx, nil)
 	if err != nil {
 		return storage.RewrapResult{}, fmt.Errorf("rehash identifier index: begin: %w", mapErr(err))
 	}
 	defer tx.Rollback()
+
 	// On PostgreSQL the rows are locked, so that a concurrent write of the
 	// same resource waits and then replaces the rows written here.
 	lock := ""
@@ -107,6 +110,7 @@ func (x identifierIndex) RewrapBatch(ctx context.Context, p storage.RewrapParams
 	if err != nil {
 		return storage.RewrapResult{}, fmt.Errorf("rehash identifier index: select resources after %d: %w", p.After, mapErr(err))
 	}
+
 	res := storage.RewrapResult{Next: p.After, Examined: len(rows), Done: len(rows) < limit}
 	for _, row := range rows {
 		r := emr.Resource{Type: row.Type, ID: row.ID, VersionID: row.Version, Body: row.Body}
@@ -119,6 +123,7 @@ func (x identifierIndex) RewrapBatch(ctx context.Context, p storage.RewrapParams
 		res.Next = row.Rid.Int64
 		res.Rewrapped++
 	}
+
 	if err := tx.Commit(); err != nil {
 		return storage.RewrapResult{}, fmt.Errorf("rehash identifier index: commit: %w", mapErr(err))
 	}
