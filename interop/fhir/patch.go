@@ -24,6 +24,7 @@ func (h *handler) patch(x *exchange) {
 		h.fail(x, invalidID())
 		return
 	}
+
 	format, err := patchFormat(x.r)
 	if err != nil {
 		h.fail(x, err)
@@ -34,6 +35,7 @@ func (h *handler) patch(x *exchange) {
 		h.fail(x, err)
 		return
 	}
+
 	body, err := h.readLimited(x)
 	if err != nil {
 		h.fail(x, err)
@@ -44,6 +46,7 @@ func (h *handler) patch(x *exchange) {
 			" or a FHIRPath Patch Parameters resource as "+fhirJSONType))
 		return
 	}
+
 	var res *emr.Resource
 	if format == fhirPathPatch {
 		patcher, ok := h.svc.(fhirPathPatcher)
@@ -60,6 +63,7 @@ func (h *handler) patch(x *exchange) {
 			Type: x.path.typ, ID: x.path.id, JSONPatch: body, IfMatch: ifMatch,
 		})
 	}
+
 	if err != nil {
 		h.fail(x, err)
 		return

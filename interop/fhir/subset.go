@@ -125,6 +125,7 @@ func (s *subset) apply(body []byte) ([]byte, error) {
 	if err := json.Unmarshal(body, &members); err != nil {
 		return nil, err
 	}
+
 	var mandatory map[string]bool
 	if s.textOnly {
 		var typ string
@@ -136,6 +137,7 @@ func (s *subset) apply(body []byte) ([]byte, error) {
 			mandatory[name] = true
 		}
 	}
+
 	out := map[string]json.RawMessage{}
 	for name, value := range members {
 		switch {
@@ -151,6 +153,7 @@ func (s *subset) apply(body []byte) ([]byte, error) {
 			out[name] = value
 		}
 	}
+
 	meta := map[string]json.RawMessage{}
 	if raw, ok := out["meta"]; ok {
 		if err := json.Unmarshal(raw, &meta); err != nil {
@@ -163,6 +166,7 @@ func (s *subset) apply(body []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+
 	tag, err := json.Marshal(subsetTag)
 	if err != nil {
 		return nil, err
@@ -174,6 +178,7 @@ func (s *subset) apply(body []byte) ([]byte, error) {
 	if out["meta"], err = json.Marshal(meta); err != nil {
 		return nil, err
 	}
+
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
