@@ -354,6 +354,7 @@ func importMessages(ctx context.Context, h *inbound.Handler, files []string, out
 			}
 		}
 	}
+
 	fmt.Fprintf(out, "%d messages: %d accepted (%d already applied), %d failed\n", total, accepted, duplicates, failed)
 	if failed > 0 || unreadable > 0 {
 		return fmt.Errorf("hl7 import: %d messages failed and %d files could not be read", failed, unreadable)

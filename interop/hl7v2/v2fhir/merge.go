@@ -16,6 +16,7 @@ func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
 			delete(out, k)
 		}
 	}
+
 	for k := range sent {
 		// A choice element has one type at a time, so a sent
 		// deceasedBoolean drops a stored deceasedDateTime.
@@ -27,6 +28,7 @@ func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
 			}
 		}
 	}
+
 	for k, v := range sent {
 		switch {
 		case k == "resourceType" || k == "id" || k == "meta":
@@ -47,6 +49,7 @@ func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
 			out[k] = emr.CloneValue(v)
 		}
 	}
+
 	if e.location != locationNone {
 		var sentLocation map[string]any
 		if list, ok := sent["location"].([]any); ok && len(list) > 0 {
@@ -60,6 +63,7 @@ func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
 			delete(out, "location")
 		}
 	}
+
 	for _, path := range e.Clear {
 		deletePath(out, strings.Split(path, "."))
 	}
@@ -125,11 +129,17 @@ func unionList(storedValue, sentValue any, identifiers bool) any {
 // mergeLocations applies the event's location policy to the stored
 // Encounter.location list.
 func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []any {
+	var sentKey []byte
+	if sent != nil {
+		sentKey, _ = marshalJSON(sent["location"])
+	}
 	same := func(item any) bool {
+		if sent == nil {
+			return false
+		}
 		m, _ := item.(map[string]any)
-		a, _ := marshalJSON(m["location"])
-		b, _ := marshalJSON(sent["location"])
-		return sent != nil && string(a) == string(b)
+		key, _ := marshalJSON(m["location"])
+		return string(key) == string(sentKey)
 	}
 	setStatus := func(item any, status string) {
 		if m, ok := item.(map[string]any); ok {
@@ -141,6 +151,7 @@ func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []an
 		s, _ := m["status"].(string)
 		return s
 	}
+
 	if policy == locationCancelTransfer {
 		if n := len(list); n > 0 && status(list[n-1]) == "active" && !same(list[n-1]) {
 			list = list[:n-1]
@@ -149,6 +160,7 @@ func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []an
 			setStatus(list[len(list)-1], "active")
 		}
 	}
+
 	if sent != nil {
 		if n := len(list); n > 0 && same(list[n-1]) {
 			list[n-1] = sent
@@ -161,6 +173,7 @@ func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []an
 			list = append(list, sent)
 		}
 	}
+
 	if policy == locationDischarge {
 		for _, item := range list {
 			setStatus(item, "completed")
@@ -169,7 +182,8 @@ func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []an
 	return list
 }
 
-// deletePath removes the element at path; an object left empty goes too.
+// deletePath removes the element at path and every object that the
+// removal leaves empty.
 func deletePath(tree map[string]any, path []string) {
 	if len(path) == 1 {
 		delete(tree, path[0])
