@@ -161,10 +161,10 @@ func openAuditAdmin(c *cli.Context) (*storage.DB, *audit.Log, error) {
 	return openAuditFor(c, true)
 }
 
-// openAuditFor is openAuditAdmin. Without create, a database without an
-// audit signing key is an error instead of getting a new, empty log, so
-// that verify never passes a log whose key, entries and head were all
-// removed.
+// openAuditFor opens the database and audit log for an audit command.
+// Without create, a database without an audit signing key is an error
+// instead of getting a new, empty log, so that verify never passes a log
+// whose key, entries and head were all removed.
 func openAuditFor(c *cli.Context, create bool) (*storage.DB, *audit.Log, error) {
 	logger, err := newLogger(c)
 	if err != nil {
@@ -205,7 +205,7 @@ func auditCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:  "verify",
-				Usage: "check every entry's hash, link and MAC, and that every clinical record outbox event the log reached has an entry; exits non-zero at the first problem",
+				Usage: "check every entry's hash, link and MAC and that every clinical record outbox event the log reached has an entry (non-zero exit status at the first problem)",
 				Flags: dbFlags,
 				Action: func(c *cli.Context) error {
 					db, log, err := openAuditFor(c, false)
@@ -231,7 +231,7 @@ func auditCommand() *cli.Command {
 				Name:  "checkpoint",
 				Usage: "sign the current head of the audit log and write it, with the public key, to a JSON file",
 				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "out", Required: true, Usage: "checkpoint file to write; it must not exist"},
+					&cli.StringFlag{Name: "out", Required: true, Usage: "checkpoint file to write, which must not exist yet"},
 					&cli.StringFlag{Name: "export", Usage: "also write the entries up to the checkpoint to this NDJSON file"},
 				}, dbFlags...),
 				Action: runCheckpoint,
@@ -266,6 +266,7 @@ func runCheckpoint(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
+
 	cp, err := log.Checkpoint(c.Context)
 	if err != nil {
 		return err
@@ -281,6 +282,7 @@ func runCheckpoint(c *cli.Context) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("audit checkpoint: %w", err)
 	}
+
 	if path := c.String("export"); path != "" {
 		out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
@@ -317,6 +319,7 @@ func runCheck(c *cli.Context) error {
 		}
 		trusted = key
 	}
+
 	var src audit.Scanner
 	if path := c.String("log"); path != "" {
 		lf, err := os.Open(path)
@@ -337,6 +340,7 @@ func runCheck(c *cli.Context) error {
 		defer db.Close()
 		src = auditStore(db)
 	}
+
 	rep, err := audit.CheckCheckpoint(c.Context, cp, trusted, src)
 	if err != nil {
 		return err

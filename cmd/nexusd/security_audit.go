@@ -25,7 +25,9 @@ const careEncounterLimit = 1000
 // those with the user's Practitioner as a participant.
 type emrCareRelations struct{ svc *emr.Service }
 
-// PatientsOf runs up to two Encounter searches per decision.
+// PatientsOf runs up to two Encounter searches. security's Middleware
+// stores the result for the request, so the decisions of one request
+// share it.
 // NOTE: a ward with more than careEncounterLimit in-progress encounters
 // reaches only the patients of the first ones.
 func (c emrCareRelations) PatientsOf(ctx context.Context, p *security.Principal) ([]string, error) {
@@ -95,6 +97,7 @@ func (a accessAudit) RecordAccess(ctx context.Context, e fhir.AccessEvent) error
 	if e.ResourceID != "" {
 		base.What += "/" + e.ResourceID
 	}
+
 	switch e.Action {
 	case "export", "export-status", "export-file":
 		base.Type = audit.TypeExport
@@ -104,10 +107,12 @@ func (a accessAudit) RecordAccess(ctx context.Context, e fhir.AccessEvent) error
 	if e.Status >= http.StatusBadRequest {
 		base.OutcomeDescription = http.StatusText(e.Status)
 	}
+
 	if len(e.Patients) == 0 {
 		base.Purpose = breakGlassPurpose(e.BreakGlass)
 		return a.log.Record(ctx, base)
 	}
+
 	// Concurrent Record calls share one append transaction.
 	errs := make([]error, len(e.Patients))
 	var wg sync.WaitGroup

@@ -71,15 +71,8 @@ func openProtected(c *cli.Context) (*storage.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := storage.Open(c.Context, c.String("db"), storage.Options{})
+	db, err := openChecked(c.Context, c.String("db"))
 	if err != nil {
-		return nil, err
-	}
-	if err := db.CheckSchema(c.Context, schema()...); err != nil {
-		db.Close()
-		if errors.Is(err, storage.ErrSchemaOutdated) {
-			return nil, fmt.Errorf("%w; run `nexusd migrate --db ...` with the same --db value first", err)
-		}
 		return nil, err
 	}
 	if _, err := protectDB(c.Context, db, masterKeyFrom(c), log); err != nil {
