@@ -10,7 +10,9 @@ import (
 // CareRelations returns the ids of the patients a user cares for, such as
 // the patients with an in-progress Encounter on the user's ward
 // (p.Location) or with the user (p.FHIRUser) as an Encounter participant.
-// cmd/nexusd implements it on the clinical record.
+// cmd/nexusd implements it on the clinical record. Decisions under the
+// context of a request that Middleware authenticated call it once per
+// request and principal.
 type CareRelations interface {
 	PatientsOf(ctx context.Context, p *Principal) ([]string, error)
 }
