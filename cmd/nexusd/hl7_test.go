@@ -22,6 +22,7 @@ import (
 	"github.com/nexus-health-360/nexus/interop/hl7v2/inbound"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/v2fhir"
+	"github.com/nexus-health-360/nexus/storage"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
@@ -69,7 +70,13 @@ func (a patientApplier) Apply(ctx context.Context, msg *hl7v2.Message) (inbound.
 
 func newTestService(t *testing.T) *emr.Service {
 	t.Helper()
-	db := storagetest.SQLite(t)
+	return migratedService(t, storagetest.SQLite(t))
+}
+
+// migratedService applies the clinical record migrations to db and
+// returns a service with the default configuration on it.
+func migratedService(t testing.TB, db *storage.DB) *emr.Service {
+	t.Helper()
 	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
 	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
 	require.NoError(t, err)
@@ -105,9 +112,7 @@ func countPatients(t *testing.T, base, query string) int {
 
 func TestServeMLLPAppliesMessage(t *testing.T) {
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	base, addr := startHL7Server(t, serveOptions{db: db, svc: svc, mllp: mllpOptions{applier: patientApplier{svc: svc}}})
 	client := dialMLLP(t, addr)
 
@@ -123,16 +128,14 @@ func TestServeMLLPAppliesMessage(t *testing.T) {
 
 	query := "identifier=" + url.QueryEscape(testIdentifierSystem+"|MRN-SERVE-1")
 	assert.Equal(t, 1, countPatients(t, base, query), "the resent message is applied once")
-	_, err = svc.Read(context.Background(), "MessageHeader",
+	_, err := svc.Read(context.Background(), "MessageHeader",
 		inbound.ContentKey(&hl7v2.Header{SendingApplication: "ADT", SendingFacility: "HOSP", ControlID: "SERVE1"}, message))
 	assert.NoError(t, err, "the applied message is recorded in the clinical record")
 }
 
 func TestServeMLLPWithMapping(t *testing.T) {
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	base, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
 	client := dialMLLP(t, addr)
 
@@ -156,9 +159,7 @@ func TestServeMLLPWithMapping(t *testing.T) {
 
 func TestServeMLLPShutdownFinishesMessage(t *testing.T) {
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	applying := make(chan string, 1)
 	proceed := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -274,9 +275,7 @@ func TestHL7ImportCommandReportsFailures(t *testing.T) {
 
 func TestHL7SendToListener(t *testing.T) {
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	base, addr := startHL7Server(t, serveOptions{db: db, svc: svc, mllp: mllpOptions{applier: patientApplier{svc: svc}}})
 	good := writeMessageFile(t, "good.hl7", admitMessage("SEND1", "MRN-SEND-1"), admitMessage("SEND2", "MRN-SEND-2"))
 	bad := writeMessageFile(t, "bad.hl7", strings.Replace(admitMessage("SEND3", "MRN-SEND-3"), "|P|2.5", "|P|3.0", 1))
@@ -294,7 +293,7 @@ func TestHL7SendToListener(t *testing.T) {
 	}
 
 	stdout.Reset()
-	err = app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", addr, good, bad})
+	err := app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", addr, good, bad})
 	require.Error(t, err)
 	assert.Contains(t, stdout.String(), "bad.hl7 #1: control id SEND3: AR ERR MSH^1^12 code 203 (Unsupported version id)\n")
 	assert.Contains(t, stdout.String(), "3 messages sent, 2 accepted, 1 failed\n")

@@ -7,8 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nexus-health-360/nexus/emr"
-	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
@@ -18,9 +16,7 @@ import (
 // connection carries the next message.
 func TestServeMLLPTwoPatientsGetAE(t *testing.T) {
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
 	client := dialMLLP(t, addr)
 

@@ -12,8 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/nexus-health-360/nexus/emr"
-	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
@@ -44,9 +42,7 @@ func BenchmarkMLLPAdmit(b *testing.B) {
 	for _, backend := range storagetest.Backends() {
 		b.Run(backend.Name, func(b *testing.B) {
 			db := backend.Open(b)
-			require.NoError(b, db.Migrate(context.Background(), sqlstore.Migrations()))
-			svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-			require.NoError(b, err)
+			svc := migratedService(b, db)
 			addr := startBenchMLLP(b, serveOptions{db: db, svc: svc})
 			for _, r := range mllpBenchRuns {
 				senders := 1

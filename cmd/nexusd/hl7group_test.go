@@ -12,8 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nexus-health-360/nexus/emr"
-	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/v2fhir"
 	"github.com/nexus-health-360/nexus/storage"
@@ -28,9 +26,7 @@ func enhancedAdmit(controlID, mrn, acceptAck, appAck string) string {
 
 func TestServeMLLPGroupCommit(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-		svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-		require.NoError(t, err)
+		svc := migratedService(t, db)
 		base, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
 
 		const clients, perClient = 4, 5
@@ -89,9 +85,7 @@ func TestServeMLLPGroupCommit(t *testing.T) {
 
 func TestHL7SendEnhancedModes(t *testing.T) {
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
 	file := writeMessageFile(t, "enhanced.hl7",
 		enhancedAdmit("EN1", "MRN-EN-1", "AL", "AL"),
@@ -124,9 +118,7 @@ func glucoseORU(controlID, sent, status, value string) string {
 
 func TestServeMLLPLateFinalKeepsCorrection(t *testing.T) {
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
 	client := dialMLLP(t, addr)
 

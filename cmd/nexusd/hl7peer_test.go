@@ -15,8 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nexus-health-360/nexus/emr"
-	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
@@ -46,9 +44,7 @@ func TestSimpleHL7Peer(t *testing.T) {
 	}
 
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	base, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
 	host, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)

@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nexus-health-360/nexus/emr"
-	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
@@ -18,9 +15,7 @@ import (
 // last, must count as failed and make the command fail.
 func TestHL7SendCountsErrorOnlyFailures(t *testing.T) {
 	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := migratedService(t, db)
 	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
 
 	unsupported := func(controlID string) string {
@@ -36,7 +31,7 @@ func TestHL7SendCountsErrorOnlyFailures(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	app := newApp()
 	app.Writer, app.ErrWriter = &stdout, &stderr
-	err = app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", addr, file})
+	err := app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", addr, file})
 	require.Error(t, err, "a rejected message makes the command fail")
 	assert.Contains(t, stdout.String(), "errors.hl7 #2: control id ER2: CR")
 	assert.Contains(t, stdout.String(), "errors.hl7 #4: control id ER4: CR")
