@@ -14,12 +14,19 @@ import (
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
-func TestSeenStores(t *testing.T) {
-	t.Parallel()
+// newRecordService returns a clinical record on a fresh SQLite database.
+func newRecordService(t *testing.T) *emr.Service {
+	t.Helper()
 	db := storagetest.SQLite(t)
 	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
 	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
 	require.NoError(t, err)
+	return svc
+}
+
+func TestSeenStores(t *testing.T) {
+	t.Parallel()
+	svc := newRecordService(t)
 	stores := []struct {
 		name  string
 		store inbound.SeenStore
@@ -49,10 +56,7 @@ func TestSeenStores(t *testing.T) {
 
 func TestRecordSeenAcrossHandlers(t *testing.T) {
 	t.Parallel()
-	db := storagetest.SQLite(t)
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
+	svc := newRecordService(t)
 	applier := &fakeApplier{}
 	message := admission("ADT", "HOSP", "R1", "", "")
 	for range 2 {

@@ -13,6 +13,7 @@ import (
 	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/interop/hl7v2"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/v2fhir"
+	"github.com/nexus-health-360/nexus/storage"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
@@ -67,7 +68,13 @@ func resource(t *testing.T, plan *v2fhir.Plan, typ string) map[string]any {
 // newService returns a clinical record on a fresh SQLite database.
 func newService(t *testing.T) *emr.Service {
 	t.Helper()
-	db := storagetest.SQLite(t)
+	return serviceOn(t, storagetest.SQLite(t))
+}
+
+// serviceOn applies the clinical record migrations to db and returns a
+// service on it.
+func serviceOn(t *testing.T, db *storage.DB) *emr.Service {
+	t.Helper()
 	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
 	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package v2fhir_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nexus-health-360/nexus/emr"
-	"github.com/nexus-health-360/nexus/emr/sqlstore"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/v2fhir"
 	"github.com/nexus-health-360/nexus/storage"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
@@ -33,14 +31,6 @@ func currentGlucose(t *testing.T, svc *emr.Service) (emr.Resource, map[string]an
 	stored := search(t, svc, "Observation", "code=http://loinc.org|2345-7")
 	require.Len(t, stored, 1)
 	return stored[0], decode(t, stored[0].Body)
-}
-
-func serviceOn(t *testing.T, db *storage.DB) *emr.Service {
-	t.Helper()
-	require.NoError(t, db.Migrate(context.Background(), sqlstore.Migrations()))
-	svc, err := emr.NewService(sqlstore.New(db), emr.Config{})
-	require.NoError(t, err)
-	return svc
 }
 
 func TestLateFinalKeepsCorrection(t *testing.T) {
