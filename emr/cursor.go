@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"strings"
 )
 
@@ -41,14 +42,59 @@ func searchDigest(q Query) []byte {
 		Type  string
 		Where []Clause
 		Sort  []SortKey
-	}{q.Type, q.Where, q.Sort})
+	}{q.Type, finiteClauses(q.Where), q.Sort})
 	if err != nil {
-		// Query holds only strings, numbers, booleans and pointers to
-		// them, which always marshal.
+		// Query contains only strings, finite numbers after
+		// finiteClauses, booleans and pointers to them, which always
+		// marshal.
 		panic("emr: marshal search digest: " + err.Error())
 	}
 	sum := sha256.Sum256(shape)
 	return sum[:12]
+}
+
+// finiteClauses returns a copy of where in which the infinite number bounds
+// are replaced by ±math.MaxFloat64, because JSON has no infinity. A number
+// search at the float64 maximum, such as lt1.7976931348623157e308, has an
+// infinite upper bound.
+func finiteClauses(where []Clause) []Clause {
+	if where == nil {
+		return nil
+	}
+	out := make([]Clause, len(where))
+	for i, clause := range where {
+		out[i] = finiteConds(clause)
+	}
+	return out
+}
+
+func finiteConds(conds []Cond) []Cond {
+	if conds == nil {
+		return nil
+	}
+	out := make([]Cond, len(conds))
+	for i, c := range conds {
+		c.Num, c.NumLo, c.NumHi = finite(c.Num), finite(c.NumLo), finite(c.NumHi)
+		c.Composite = finiteConds(c.Composite)
+		if c.Chain != nil {
+			c.Chain = &Nested{Type: c.Chain.Type, Where: finiteConds(c.Chain.Where)}
+		}
+		if c.Has != nil {
+			c.Has = &Nested{Type: c.Has.Type, Where: finiteConds(c.Has.Where)}
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func finite(f float64) float64 {
+	switch {
+	case math.IsInf(f, 1):
+		return math.MaxFloat64
+	case math.IsInf(f, -1):
+		return -math.MaxFloat64
+	}
+	return f
 }
 
 // encodeCursor returns the opaque _cursor of the page after the row rid
