@@ -1,8 +1,9 @@
 // Package emr is the clinical record: FHIR R4 resources with all their
 // versions, validated, indexed by the R4 search parameters and searched
 // with FHIR search, plus patient registration with a master patient index.
-// Service holds the rules and Store the data. emr/sqlstore implements
-// Store on SQLite and PostgreSQL, and emr/emrtest is its conformance suite.
+// Service applies the rules and Store keeps the data. emr/sqlstore
+// implements Store on SQLite and PostgreSQL, and emr/emrtest is its
+// conformance suite.
 //
 // Every create, update, patch and delete, including bundle entries and
 // imports, appends an emr.resource.created, emr.resource.updated or

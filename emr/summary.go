@@ -114,8 +114,9 @@ func isPrimitiveType(md protoreflect.MessageDescriptor) bool {
 	return ok && fd.Kind() != protoreflect.MessageKind
 }
 
-// isResourceHolder reports whether md holds any resource (ContainedResource
-// or google.protobuf.Any), whose type the value's resourceType gives.
+// isResourceHolder reports whether md can contain any resource
+// (ContainedResource or google.protobuf.Any). The value's resourceType
+// gives the type.
 func isResourceHolder(md protoreflect.MessageDescriptor) bool {
 	if md == nil {
 		return true
