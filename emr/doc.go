@@ -15,13 +15,14 @@
 // The store applies it in its queries on every read path, and writes check
 // it before they store anything.
 //
-// Search pages by keyset. The _cursor of a next link holds the last row's
+// Search pages by keyset. The _cursor of a next link contains the last row's
 // sort key values and row key, so rows inserted or deleted before it
 // between requests shift no row of later pages. A row whose sort value
-// changes between pages may be skipped or seen twice. The cursor is
+// changes between pages may be skipped or returned twice. The cursor is
 // base64url JSON with an HMAC-SHA256 over it (Config.CursorKey), bound to
 // the search's type, conditions and _sort. ParseSearch rejects an altered
-// cursor, or one from another search, with ErrInvalid; _count may change.
+// cursor, or one from another search, with ErrInvalid. _count may change
+// between pages.
 //
 // Concurrency: a Service is safe for concurrent use. Writes run in store
 // transactions that are retried when a concurrent writer won a race for
@@ -29,14 +30,14 @@
 //
 // Limits:
 //   - Versions stored before the version_patients table existed have no
-//     compartment rows. A restricted caller cannot see them in history or
+//     compartment rows. A restricted caller does not get them from history or
 //     version reads, and reads such a deleted resource as ErrNotFound.
 //   - A delete by a restricted caller checks the compartments of the
 //     content it deletes, but an update checks only the new content. So a
 //     caller limited to patient A may update a resource that is in the
 //     compartments of A and B into one that is in A's only.
-//   - Store.Events is not restricted by Access; it serves the outbox
-//     consumers, not end users.
+//   - Store.Events is not restricted by Access, because it serves the
+//     outbox consumers, not end users.
 //   - Without Config.CursorKey, cursors are signed with a key built into
 //     the package: tampering is detected, but a client that knows the key
 //     can forge a cursor. A forged cursor picks only the starting row of
