@@ -37,7 +37,7 @@ func hl7Command() *cli.Command {
 func lenientFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "hl7-lenient", Value: true, EnvVars: []string{"NEXUS_HL7_LENIENT"},
 		Usage: "accept the common deviations from the HL7 v2 standard (LF line ends, blank lines, short " +
-			"time zone offsets, unknown 2.x versions); --hl7-lenient=false answers them with AE"}
+			"time zone offsets, unknown 2.x versions); --hl7-lenient=false rejects them with AE"}
 }
 
 // newInboundHandler returns the handler that both the MLLP listener and
@@ -57,7 +57,7 @@ func hl7SendCommand() *cli.Command {
 		Usage:     "send the messages of HL7 v2 files to an MLLP receiver and check each ACK",
 		ArgsUsage: "FILE...",
 		Description: "Sends every message of each FILE in order over one MLLP connection and waits for its ACK.\n" +
-			"LF and CRLF line ends are sent as CR. AA and CA count as success; any other ACK is\n" +
+			"LF and CRLF line ends are sent as CR. AA and CA count as success. Any other ACK is\n" +
 			"reported with the file, the message number (from 1), MSA-1 and the ERR locations, and\n" +
 			"makes the exit status non-zero. A message whose MSH-15 and MSH-16 request an ACK only\n" +
 			"on error (ER) counts as failed when its AE, AR, CE or CR arrives before the next\n" +
@@ -72,7 +72,7 @@ func hl7SendCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
-				return errors.New("hl7 send: name at least one file")
+				return errors.New("hl7 send: missing FILE argument: name at least one HL7 v2 file")
 			}
 			log, err := newLogger(c)
 			if err != nil {
@@ -303,7 +303,7 @@ func hl7ImportCommand() *cli.Command {
 		Flags: []cli.Flag{dbFlag(), lenientFlag(), timezoneFlag(), masterKeyFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
-				return errors.New("hl7 import: name at least one file")
+				return errors.New("hl7 import: missing FILE argument: name at least one HL7 v2 file")
 			}
 			zone, err := facilityZone(c.String("timezone"))
 			if err != nil {
