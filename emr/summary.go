@@ -1,6 +1,7 @@
 package emr
 
 import (
+	"iter"
 	"reflect"
 	"sort"
 	"strings"
@@ -146,34 +147,56 @@ func findDescriptor(obj map[string]any, md protoreflect.MessageDescriptor, targe
 		if !ok {
 			continue
 		}
-		var items []any
-		switch v := value.(type) {
-		case map[string]any:
-			items = []any{v}
-		case []any:
-			items = v
-		}
-		for _, item := range items {
-			child, ok := item.(map[string]any)
-			if !ok {
-				continue
-			}
-			// For "_birthDate", the primitive's id and extensions, el.typ is
-			// the primitive type, whose message also has those fields.
-			childType := el.typ
-			if isResourceHolder(childType) {
-				rt, _ := child["resourceType"].(string)
-				childType = resourceDescriptors()[rt]
-				if childType == nil {
-					continue
-				}
-			}
-			if found := findDescriptor(child, childType, target); found != nil {
+		// For "_birthDate", the primitive's id and extensions, el.typ is
+		// the primitive type, whose message also has those fields.
+		for child := range childObjects(value, el) {
+			if found := findDescriptor(child.obj, child.typ, target); found != nil {
 				return found
 			}
 		}
 	}
 	return nil
+}
+
+// childObject is one JSON object in the value of an element, with its
+// message type. index is its position in a JSON array, or -1 when the value
+// is a single object.
+type childObject struct {
+	index int
+	obj   map[string]any
+	typ   protoreflect.MessageDescriptor
+}
+
+// childObjects yields the objects in value, the JSON value of element el.
+// A contained resource gets the type its resourceType names, and one of an
+// unknown type is left out.
+func childObjects(value any, el elementField) iter.Seq[childObject] {
+	return func(yield func(childObject) bool) {
+		items, isArray := value.([]any)
+		if !isArray {
+			items = []any{value}
+		}
+		for i, item := range items {
+			obj, ok := item.(map[string]any)
+			if !ok {
+				continue
+			}
+			typ := el.typ
+			if isResourceHolder(typ) {
+				rt, _ := obj["resourceType"].(string)
+				if typ = resourceDescriptors()[rt]; typ == nil {
+					continue
+				}
+			}
+			index := -1
+			if isArray {
+				index = i
+			}
+			if !yield(childObject{index: index, obj: obj, typ: typ}) {
+				return
+			}
+		}
+	}
 }
 
 // requiredElements returns the JSON names of the top-level elements of a

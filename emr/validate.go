@@ -277,40 +277,17 @@ func checkURLs(obj map[string]any, md protoreflect.MessageDescriptor, path strin
 			}
 			continue
 		}
-		var items []any
-		switch v := obj[key].(type) {
-		case map[string]any:
-			items = []any{v}
-		case []any:
-			items = v
-		}
-		for i, item := range items {
-			child, ok := item.(map[string]any)
-			if !ok {
-				continue
-			}
-			childType := el.typ
-			if isResourceHolder(childType) {
-				rt, _ := child["resourceType"].(string)
-				if childType = resourceDescriptors()[rt]; childType == nil {
-					continue
-				}
-			}
+		for child := range childObjects(obj[key], el) {
 			itemPath := p
-			if len(items) > 1 || isList(obj[key]) {
-				itemPath = fmt.Sprintf("%s[%d]", p, i)
+			if child.index >= 0 {
+				itemPath = fmt.Sprintf("%s[%d]", p, child.index)
 			}
-			if err := checkURLs(child, childType, itemPath, inExtension || isExtension, opts); err != nil {
+			if err := checkURLs(child.obj, child.typ, itemPath, inExtension || isExtension, opts); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func isList(v any) bool {
-	_, ok := v.([]any)
-	return ok
 }
 
 func sortedKeys(m map[string]any) []string {
