@@ -42,6 +42,7 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 		c.add(limitError("MaxFileBytes", len(data), opts.Limits.MaxFileBytes, 0))
 		return nil, c.result()
 	}
+
 	f := &File{}
 	var current *Batch
 	delims := DefaultDelimiters
@@ -51,6 +52,7 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 			Message: "batch segment out of order",
 		})
 	}
+
 	for _, it := range splitFile(data, c) {
 		if it.segments != nil {
 			size := messageSize(it.segments)
@@ -68,6 +70,7 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 			current.Messages = append(current.Messages, m)
 			continue
 		}
+
 		s := it.envelope
 		id := string(s.data[:3])
 		if id == "FHS" || id == "BHS" {
@@ -97,6 +100,7 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 			f.Trailer = seg
 		}
 	}
+
 	if len(f.Messages()) == 0 && !c.errs.HasKind(KindMissingMSH) {
 		c.add(&ParseError{Kind: KindMissingMSH, Offset: 0, Message: "input has no MSH segment"})
 	}

@@ -151,6 +151,7 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 	segs := make([]rawSegment, 0, bytes.Count(data, []byte{'\r'})+1)
 	var pendingBlank []int
 	reported := false
+
 	emit := func(seg []byte, offset int) {
 		if isBlank(seg) {
 			if !c.lenient {
@@ -168,6 +169,7 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 		pendingBlank = pendingBlank[:0]
 		segs = append(segs, rawSegment{data: seg, offset: offset})
 	}
+
 	// badTerminator reports the first segment ended by LF or CRLF, with its
 	// id and position so the ACK's ERR-2 can locate it.
 	badTerminator := func(offset int, what string, segment []byte) {
@@ -188,6 +190,7 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 			c.add(e)
 		}
 	}
+
 	start, i := 0, 0
 	for i < len(data) {
 		j := bytes.IndexAny(data[i:], "\r\n")
@@ -214,6 +217,7 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 		emit(data[start:end], base+start)
 		start = i
 	}
+
 	if start < len(data) {
 		tail := data[start:]
 		if !c.lenient && !isBlank(tail) {

@@ -324,12 +324,14 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 		c.add(e)
 		segs = segs[:opts.Limits.MaxSegments]
 	}
+
 	head := segs[0]
 	fs := head.data[3]
 	d, problem := parseEncoding(fs, string(mshField(head.data, fs, 2)))
 	if problem != "" {
 		c.add(&ParseError{Kind: KindEncodingCharacters, SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 2, Offset: head.offset + 4, Message: problem})
 	}
+
 	arena := &messageArena{}
 	m := &arena.msg
 	m.delimiters, m.lenient, m.offset = d, opts.Lenient, head.offset
@@ -351,6 +353,7 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 	lazy.d, lazy.u = &m.delimiters, u
 	lazy.pool = elementPool{next: 16, block: 64, nextPointers: 32, pointerBlock: 128}
 	arena.classes.set(&m.delimiters)
+
 	p := &arena.parser
 	for i, s := range segs {
 		text := texts[i]
@@ -373,6 +376,7 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 		seg.fields = p.parseFields()
 		m.segments = append(m.segments, seg)
 	}
+
 	if len(m.segments) > 0 && m.segments[0].id == "MSH" {
 		checkHeader(m, c)
 	}

@@ -148,6 +148,7 @@ func Convert(msg *hl7v2.Message, opts Options) (*Plan, error) {
 	if msg == nil || msg.Header() == nil {
 		return nil, ErrorList{{Code: CodeSegmentSequence, SegmentID: "MSH", Message: "message has no MSH segment"}}
 	}
+
 	c := &converter{msg: msg, opts: opts, hdr: msg.Header(), byRef: map[string]*planEntry{}}
 	plan := &Plan{Key: MessageKey{
 		SendingApplication: c.hdr.SendingApplication,
@@ -157,6 +158,7 @@ func Convert(msg *hl7v2.Message, opts Options) (*Plan, error) {
 	if plan.Key.ControlID == "" {
 		c.fail(CodeRequiredField, "MSH", 1, 10, "MSH-10 message control id is missing")
 	}
+
 	code := c.hdr.MessageCode
 	event := c.hdr.TriggerEvent
 	if event == "" {
@@ -175,12 +177,14 @@ func Convert(msg *hl7v2.Message, opts Options) (*Plan, error) {
 	default:
 		c.fail(CodeUnsupportedMessage, "MSH", 1, 9, "only ADT and ORU^R01 messages are supported")
 	}
+
 	if len(c.errs) > 0 {
 		return nil, c.errs
 	}
+
 	bundle, err := c.bundle()
 	if err != nil {
-		return nil, ErrorList{{Code: CodeInternal, SegmentID: "MSH", Message: "bundle cannot be encoded"}}
+		return nil, ErrorList{{Code: CodeInternal, SegmentID: "MSH", Message: "encoding the bundle failed"}}
 	}
 	plan.Bundle = bundle
 	for _, e := range c.entries {
