@@ -262,7 +262,7 @@ type Event struct {
 // record live in Service. Implementations are safe for concurrent use.
 //
 // Every read method of Store and Tx (Read, ReadVersion, History, Search,
-// MatchCandidates) applies AccessFromContext(ctx) inside its query: a
+// MatchCandidates) applies AccessFromContext(ctx) inside its query. A
 // resource the Access hides is left out of results, and a read of one by
 // id returns ErrNotFound as if it did not exist. Current versions are
 // visible through their reference index rows, and other versions through

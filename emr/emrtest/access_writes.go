@@ -125,7 +125,7 @@ func testAccessWrites(t *testing.T, newStore NewStore) {
 		for _, e := range resp.Entries {
 			statuses = append(statuses, e.Status)
 		}
-		// A DELETE of a resource the caller cannot see answers 204, as for
+		// A DELETE of a resource the caller cannot read returns 204, as for
 		// one that does not exist.
 		assert.Equal(t, []int{404, 200, 404, 403, 204, 404}, statuses)
 		_, err = svc.Read(all, "Condition", "cb")

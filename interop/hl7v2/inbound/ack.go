@@ -103,7 +103,7 @@ func (h *Handler) negative(res *Result, reject bool, errs []*hl7v2.ParseError) (
 
 // respond builds the ACKs of a message with verdict v. Original mode gets
 // one ACK. Enhanced mode gets a commit ACK when MSH-15 requests one and an
-// application ACK when MSH-16 does; both are built only once the message's
+// application ACK when MSH-16 does. Both are built only once the message's
 // effects are committed, so neither CA nor AA can run ahead of the commit.
 func (h *Handler) respond(res *Result, v verdict, errs []*hl7v2.ParseError, u *unsupported) (*Result, error) {
 	res.Errors = errs
