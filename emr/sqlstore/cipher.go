@@ -348,7 +348,7 @@ func (s *Store) hashPlaintextIndex(ctx context.Context, tx querier, rid, seq int
 }
 
 // KeyVersionUsage counts resource versions by the key version of their
-// sealed body; key version 0 counts plaintext bodies. Deletions have no
+// sealed body. Key version 0 counts plaintext bodies. Deletions have no
 // body and are not counted. It reads the header of every body.
 func (s *Store) KeyVersionUsage(ctx context.Context) (map[uint32]int64, error) {
 	var groups []struct {

@@ -28,7 +28,7 @@ func writeComposite(b *sqlBuilder, a, typ string, c emr.Cond) error {
 			b.write(" AND EXISTS (SELECT 1 FROM "+table+" "+x+" WHERE "+x+".rid = "+prev+".rid AND "+x+".res_type = ? AND "+
 				x+".param = substr("+prev+".param, 1, length("+prev+".param) - 1) || ? AND ", typ, strconv.Itoa(k+1))
 		}
-		// The value test names its columns unqualified; inside this
+		// The value test names its columns unqualified, so inside this
 		// subquery they resolve to x.
 		if part.Not {
 			b.write("NOT (")

@@ -23,7 +23,7 @@ type sqlBuilder struct {
 	// correlated makes writeCond write the top-level index test as a
 	// correlated EXISTS instead of rid IN (...).
 	correlated bool
-	// access restricts the query and its nested searches; nil means
+	// access restricts the query and its nested searches. Nil means
 	// unrestricted.
 	access *emr.Access
 }

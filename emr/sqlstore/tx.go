@@ -30,7 +30,7 @@ type txn struct {
 	// versionPatients are version_patients rows written at the next
 	// flush, as sequence number and patient id pairs.
 	versionPatients []any
-	// unflushed holds "type/id" of the resources written since the last
+	// unflushed contains "type/id" of the resources written since the last
 	// flush, whose index and compartment rows a restricted read needs.
 	unflushed map[string]bool
 }
