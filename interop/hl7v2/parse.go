@@ -179,14 +179,7 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 				Kind: KindSegmentTerminator, Offset: offset, Segment: len(segs) + 1,
 				Message: "non-CR segment terminator (" + what + "); HL7 v2 segments end with CR",
 			}
-			if len(segment) >= 3 && validSegmentID(string(segment[:3])) {
-				e.SegmentID, e.Occurrence = string(segment[:3]), 1
-				for _, seg := range segs {
-					if bytes.HasPrefix(seg.data, segment[:3]) {
-						e.Occurrence++
-					}
-				}
-			}
+			e.SegmentID, e.Occurrence = segmentOccurrence(segment, segs)
 			c.add(e)
 		}
 	}

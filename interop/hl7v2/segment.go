@@ -304,6 +304,22 @@ func mshField(b []byte, fs byte, n int) []byte {
 	return rest
 }
 
+// segmentOccurrence returns the id of the raw segment data and its 1-based
+// occurrence among the earlier segments, as ERR-2 reports it. It returns
+// "" and 0 when data does not start with a valid segment id.
+func segmentOccurrence(data []byte, earlier []rawSegment) (string, int) {
+	if len(data) < 3 || !validSegmentID(string(data[:3])) {
+		return "", 0
+	}
+	occurrence := 1
+	for _, seg := range earlier {
+		if bytes.HasPrefix(seg.data, data[:3]) {
+			occurrence++
+		}
+	}
+	return string(data[:3]), occurrence
+}
+
 // parseMessage builds a message from its raw segments, the first of which
 // is an MSH.
 func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
@@ -313,14 +329,7 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 			Segment: opts.Limits.MaxSegments + 1,
 			Message: "message has more segments than limit MaxSegments",
 		}
-		if first := segs[opts.Limits.MaxSegments].data; len(first) >= 3 && validSegmentID(string(first[:3])) {
-			e.SegmentID = string(first[:3])
-			for _, seg := range segs[:opts.Limits.MaxSegments+1] {
-				if bytes.HasPrefix(seg.data, first[:3]) {
-					e.Occurrence++
-				}
-			}
-		}
+		e.SegmentID, e.Occurrence = segmentOccurrence(segs[opts.Limits.MaxSegments].data, segs[:opts.Limits.MaxSegments])
 		c.add(e)
 		segs = segs[:opts.Limits.MaxSegments]
 	}
