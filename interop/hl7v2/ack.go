@@ -45,7 +45,10 @@ func (e *ParseError) HL7Code() string {
 //   - one ERR per entry of errs, with ERR-2 locating it as
 //     segment^sequence^field^repetition^component^subcomponent, ERR-3 the
 //     table 0357 code and ERR-4 the severity (E or W). ERR never carries a
-//     value of the message.
+//     value of the message. A segment whose id is a standard id in the
+//     wrong case ("pid") is named as sent. Another segment without a
+//     valid id has an empty segment id and its position in the message as
+//     sequence, and a fault of the whole message is located at MSH^1.
 //
 // The ACK is encoded in the header's character set. When MSH-1 or MSH-2
 // of the message is invalid (see Header.ValidEncoding), the ACK cannot
@@ -131,12 +134,22 @@ func errSegment(e *ParseError, fs, cs string) string {
 		}
 		return strconv.Itoa(n)
 	}
-	segmentID := e.SegmentID
-	if !validSegmentID(segmentID) {
+	segmentID, occurrence := e.SegmentID, e.Occurrence
+	if !validSegmentID(segmentID) && !(e.Kind == KindSegmentID && standardSegmentIDs[strings.ToUpper(segmentID)]) {
 		segmentID = ""
 	}
+	switch {
+	case segmentID == "" && e.Segment > 0:
+		// A segment without a readable id is located by its position in
+		// the message.
+		occurrence = e.Segment
+	case segmentID == "":
+		// A fault of the whole message, such as its size, is located at
+		// the header that identifies the message.
+		segmentID, occurrence = "MSH", 1
+	}
 	location := strings.Join([]string{
-		segmentID, number(e.Occurrence), number(e.Field),
+		segmentID, number(occurrence), number(e.Field),
 		number(e.Repetition), number(e.Component), number(e.Subcomponent),
 	}, cs)
 	location = strings.TrimRight(location, cs)

@@ -28,6 +28,11 @@ var DefaultDelimiters = Delimiters{
 // first character that cannot be a delimiter, or "" when all are valid.
 func parseEncoding(fs byte, enc string) (Delimiters, string) {
 	d := Delimiters{Field: fs, Encoding: enc}
+	if enc == "" {
+		// The standard requires MSH-2, and without a component separator
+		// neither the message nor its ACK can locate a component.
+		return d, "MSH-2 (encoding characters) is empty"
+	}
 	if len(enc) > 5 {
 		return d, "MSH-2 has more than 5 encoding characters"
 	}

@@ -78,8 +78,8 @@
 //   - a short MSH-7 offset (+08), missing required MSH fields, an unknown
 //     2.x version, and the truncation character before 2.7.
 //
-// Both modes reject invalid segment ids, invalid encoding characters, an
-// MSH-12 that is not an HL7 v2 version (such as 1.0), input without MSH and
+// Both modes reject invalid segment ids, invalid encoding characters (an
+// empty MSH-2 included), an MSH-12 that is not an HL7 v2 version (such as 1.0), input without MSH and
 // exceeded limits. Output always uses CR.
 //
 // # Errors and limits
@@ -93,6 +93,15 @@
 // MiB), MaxSegments (10,000), MaxFieldBytes (64 KiB), MaxFileBytes (64
 // MiB, for ParseFile) and MaxErrors (100). Raise MaxFieldBytes and
 // MaxMessageBytes for messages that embed documents.
+//
+// BuildACK writes one ERR per error, with ERR-2 as segment id, occurrence,
+// field, repetition and component. A segment whose id is a standard id in
+// the wrong case ("pid") is named as sent, with its occurrence among
+// segments of that spelling. Any other segment without a valid id has an
+// empty segment id and its position in the message in place of the
+// occurrence, because its first characters may be patient data cut off by
+// a stray terminator. A fault of the whole message, such as its size, is
+// located at MSH^1.
 //
 // # Timestamps
 //

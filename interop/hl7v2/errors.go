@@ -37,6 +37,9 @@ const (
 	// KindDuplicateKey: a key that names more than one stored record or
 	// one already in use, table 0357 code 205.
 	KindDuplicateKey
+	// KindTableValue: a coded value that is not in the HL7 table of its
+	// field, table 0357 code 103.
+	KindTableValue
 )
 
 var kindNames = map[Kind]string{
@@ -58,6 +61,7 @@ var kindNames = map[Kind]string{
 	KindSegmentSequence:    "segment sequence",
 	KindUnknownKey:         "unknown key",
 	KindDuplicateKey:       "duplicate key",
+	KindTableValue:         "table value",
 }
 
 // String returns the kind's name.
@@ -82,6 +86,8 @@ func (k Kind) HL7Code() string {
 		return "204"
 	case KindDuplicateKey:
 		return "205"
+	case KindTableValue:
+		return "103"
 	case KindLimit, KindOther:
 		return "207"
 	default:
@@ -95,6 +101,7 @@ var hl7CodeText = map[string]string{
 	"100": "Segment sequence error",
 	"101": "Required field missing",
 	"102": "Data type error",
+	"103": "Table value not found",
 	"104": "Value too long",
 	"203": "Unsupported version id",
 	"204": "Unknown key identifier",

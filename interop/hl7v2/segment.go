@@ -282,6 +282,38 @@ func validSegmentID(id string) bool {
 	return true
 }
 
+// miscasedSegmentID returns the id of a segment that starts with a
+// standard segment id in the wrong case ("pid|"), as sent, so that an ERR
+// can name it. Other invalid ids are not returned, because the start of a
+// segment cut off by a stray terminator may be patient data.
+func miscasedSegmentID(text string, fs byte) (string, bool) {
+	if len(text) < 3 || (len(text) > 3 && text[3] != fs) {
+		return "", false
+	}
+	id := text[:3]
+	for i := 0; i < 3; i++ {
+		if !isAlnum(id[i]) {
+			return "", false
+		}
+	}
+	return id, standardSegmentIDs[strings.ToUpper(id)]
+}
+
+// standardSegmentIDs are segment ids that HL7 v2 defines, for
+// miscasedSegmentID. The list covers the segments of the common message
+// types and is not complete.
+var standardSegmentIDs = map[string]bool{
+	"ACC": true, "AIG": true, "AIL": true, "AIP": true, "AIS": true, "AL1": true, "BHS": true,
+	"BTS": true, "CTD": true, "CTI": true, "DB1": true, "DG1": true, "DRG": true, "ERR": true,
+	"EVN": true, "FHS": true, "FT1": true, "FTS": true, "GT1": true, "IN1": true, "IN2": true,
+	"IN3": true, "MFE": true, "MFI": true, "MRG": true, "MSA": true, "MSH": true, "NK1": true,
+	"NTE": true, "OBR": true, "OBX": true, "ORC": true, "PD1": true, "PDA": true, "PID": true,
+	"PR1": true, "PV1": true, "PV2": true, "QAK": true, "QPD": true, "QRD": true, "RCP": true,
+	"RGS": true, "ROL": true, "RXA": true, "RXC": true, "RXD": true, "RXE": true, "RXO": true,
+	"RXR": true, "SCH": true, "SFT": true, "SPM": true, "TQ1": true, "TXA": true, "UB1": true,
+	"UB2": true,
+}
+
 // mshField returns field n (1-based) of raw MSH bytes, before decoding.
 func mshField(b []byte, fs byte, n int) []byte {
 	if len(b) < 4 {
@@ -371,7 +403,11 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 			maxField: opts.Limits.MaxFieldBytes, index: i + 1, offset: s.offset, text: text,
 		}
 		if len(text) < 3 || !validSegmentID(text[:3]) || (len(text) > 3 && text[3] != fs) {
-			c.add(p.errorAt(KindSegmentID, location{}, 0, "segment id must be three uppercase letters or digits followed by the field separator"))
+			e := p.errorAt(KindSegmentID, location{}, 0, "segment id must be three uppercase letters or digits followed by the field separator")
+			if id, ok := miscasedSegmentID(text, fs); ok {
+				e.SegmentID, e.Occurrence = id, occurrences.add(id)
+			}
+			c.add(e)
 			continue
 		}
 		p.id = text[:3]

@@ -214,8 +214,8 @@ func (c *converter) participants(pv1 seg) []any {
 		code  string
 		text  string
 	}{{7, "ATND", "attender"}, {8, "REF", "referrer"}, {9, "CON", "consultant"}, {17, "ADM", "admitter"}} {
-		for _, r := range pv1.reps(p.field) {
-			ref := c.practitioner(r)
+		for _, r := range pv1.numberedReps(p.field) {
+			ref := c.practitioner(r.rep, pv1.at(p.field, r.number))
 			if ref == nil {
 				continue
 			}

@@ -263,7 +263,7 @@ func TestConvertSexCodes(t *testing.T) {
 		{"unknown", "U", "unknown"},
 		{"ambiguous", "A", "other"},
 		{"not applicable", "N", "other"},
-		{"unmapped code", "Z", nil},
+		{"lowercase", "f", "female"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,6 +50,19 @@
 //     profile after it and the vital-signs category, and MDC units become
 //     UCUM. An EUI-64 in OBX-18 identifies the Device.
 //
+// Each OBX gives its own Observation, because the mapping guide's segment
+// map from OBX to Observation makes one resource of each OBX segment. An OBX
+// with the identity of an earlier OBX of the message (see Idempotency) is
+// kept as a second Observation. An OBR with the order number of an
+// earlier OBR names the same DiagnosticReport: its results join that
+// report, its own OBR-4, OBR-7 and OBR-25 are not mapped, and Plan.Warnings
+// locates it with code 205.
+//
+// Coded fields with an HL7 table must hold a code of it. A value outside
+// table 0001 in PID-8, table 0125 in OBX-2 or table 0085 in OBX-11 fails
+// the message with code 103 at that field. Codes are matched without
+// regard to case. An empty field is not an error.
+//
 // Text is the parser's decoded text, so each escape sequence is decoded
 // once, and the Bundle is encoded with encoding/json, which escapes
 // backslashes and control characters.
@@ -62,6 +75,9 @@
 //     and PV1-45.
 //   - A missing or unknown PV1-2 gives class U of the v2 table 0004,
 //     because Encounter.class is required.
+//   - An OBR-25 outside table 0123 gives status unknown rather than an
+//     error, because senders put OBX-11 codes such as W there, and a
+//     report of status unknown never replaces a stored one.
 //   - OBX-11 codes that the guide leaves unmapped take the nearest status:
 //     I and O registered, R and S preliminary, U and V final, B amended, N
 //     cancelled. A missing OBX-11 or OBR-25 gives status unknown.
@@ -85,7 +101,8 @@
 //   - Observation: the order number, OBX-1 (else the position in the OBR
 //     group), OBX-3 and OBX-4; with OBX-18 also the effective time, so a
 //     monitor that sends every reading under one order number makes one
-//     Observation per reading.
+//     Observation per reading. The second and later OBX with the same
+//     identity in one message add their ordinal among those OBX.
 //   - Procedure: a hash of the first patient identifier, PR1-3 and PR1-5.
 //
 // Every system and value placed into a search (Entry.Criteria, the
@@ -145,7 +162,12 @@
 // message, so it can go into an ACK's ERR segments. Parts that are
 // skipped, such as an OBX without OBX-3 or a missing PV1, are in
 // Plan.Warnings. Apply returns an *Error for every fault of the message's
-// content, located at the segment and field of the entry concerned. The
+// content, located at the segment and field of the entry concerned. A
+// Practitioner is located at the repetition of PV1-7, PV1-8, PV1-9, PV1-17
+// or OBX-16 that first names it, and a Device at OBX-18. A Patient is
+// located at PID-3, an Encounter at PV1-19, a DiagnosticReport at OBR-3,
+// and an Observation or Procedure at its segment. A failed transaction that the clinical record
+// does not tie to one entry is located at MSH. The
 // code is 204 when no stored patient matches MRG-1 or an A40's PID-3. It
 // is 205 when the identifiers of one entry (such as the repetitions of
 // PID-3) match more than one stored resource or one used by another. It

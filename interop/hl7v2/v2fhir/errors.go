@@ -72,8 +72,10 @@ func (e *Error) ParseError() *hl7v2.ParseError {
 		kind = hl7v2.KindSegmentSequence
 	case CodeRequiredField:
 		kind = hl7v2.KindRequiredField
-	case CodeDataType, CodeTableValue:
+	case CodeDataType:
 		kind = hl7v2.KindDataType
+	case CodeTableValue:
+		kind = hl7v2.KindTableValue
 	case CodeUnknownKey:
 		kind = hl7v2.KindUnknownKey
 	case CodeDuplicateKey:
@@ -113,6 +115,7 @@ type source struct {
 	segment    string
 	occurrence int
 	field      int
+	repetition int
 }
 
 // contentError returns err as a located *Error when the clinical record
@@ -147,5 +150,6 @@ func contentError(err error, at source, subject string) *Error {
 	default:
 		return nil
 	}
-	return &Error{Code: code, SegmentID: at.segment, Occurrence: at.occurrence, Field: at.field, Message: message, cause: err}
+	return &Error{Code: code, SegmentID: at.segment, Occurrence: at.occurrence, Field: at.field,
+		Repetition: at.repetition, Message: message, cause: err}
 }

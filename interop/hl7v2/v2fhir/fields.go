@@ -39,6 +39,35 @@ func (g seg) reps(n int) []*hl7v2.Repetition {
 	return out
 }
 
+// numberedRep is a repetition that holds a value, with its 1-based
+// position in its field.
+type numberedRep struct {
+	rep    *hl7v2.Repetition
+	number int
+}
+
+// numberedReps returns the repetitions of field n that hold a value, as
+// reps does, with their positions, so that an error can name one.
+func (g seg) numberedReps(n int) []numberedRep {
+	f := g.s.Field(n)
+	if f == nil {
+		return nil
+	}
+	var out []numberedRep
+	for i, r := range f.Repetitions() {
+		if r.Raw() != "" && r.Raw() != `""` {
+			out = append(out, numberedRep{rep: r, number: i + 1})
+		}
+	}
+	return out
+}
+
+// at returns the source of repetition rep of field n, for an entry that
+// the field maps.
+func (g seg) at(n, rep int) source {
+	return source{segment: g.id(), occurrence: g.occurrence, field: n, repetition: rep}
+}
+
 // first returns the first repetition of field n that holds a value, or nil.
 func (g seg) first(n int) *hl7v2.Repetition {
 	if reps := g.reps(n); len(reps) > 0 {

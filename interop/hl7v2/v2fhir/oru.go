@@ -126,6 +126,15 @@ func (c *converter) orderNumber(obr seg) (identifier, string) {
 	return identifier{}, ""
 }
 
+// orderField returns the OBR field that an order number of type typ
+// (FILL or PLAC) comes from.
+func orderField(typ string) int {
+	if typ == "PLAC" {
+		return 2
+	}
+	return 3
+}
+
 // authority2 returns the assigning authority of an EI: the namespace id
 // (EI-2), else the universal id (EI-3).
 func authority2(r *hl7v2.Repetition) string {
@@ -152,6 +161,9 @@ func (c *converter) diagnosticReport(r *report) {
 		id = identifier{System: obxSystem, Value: derivedValue(c.hdr.SendingApplication, c.hdr.SendingFacility,
 			c.hdr.ControlID, "OBR", strconv.Itoa(r.obr.occurrence))}
 	}
+	// A code outside table 0123 is not an error: senders put OBX-11
+	// codes such as W here, and a report of status unknown never
+	// replaces a stored one.
 	status, ok := reportStatuses[strings.ToUpper(r.obr.text(25))]
 	if !ok {
 		status = "unknown"
@@ -171,7 +183,19 @@ func (c *converter) diagnosticReport(r *report) {
 	if len(r.results) > 0 {
 		d["result"] = r.results
 	}
-	c.add(Entry{Type: "DiagnosticReport", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
+	criteria := identifierCriteria([]identifier{id})
+	if earlier, ok := c.byRef["DiagnosticReport?"+criteria]; ok {
+		// An OBR with the order number of an earlier OBR names the same
+		// report, so its results join that report's.
+		if len(r.results) > 0 {
+			results, _ := earlier.resource["result"].([]any)
+			earlier.resource["result"] = append(results, r.results...)
+		}
+		c.warn(CodeDuplicateKey, "OBR", r.obr.occurrence, orderField(r.orderType),
+			"the order number repeats an earlier OBR, so its results join that DiagnosticReport")
+		return
+	}
+	c.add(Entry{Type: "DiagnosticReport", Criteria: criteria, Mode: ModeUpdate,
 		union: []string{"identifier", "result"}, replace: reportElements,
 		from: source{segment: "OBR", occurrence: r.obr.occurrence, field: 3}}, d)
 }
@@ -193,7 +217,11 @@ func (c *converter) observation(obx seg, patient patientRef, r *report, position
 	}
 	o["code"] = code
 	status, ok := observationStatuses[strings.ToUpper(obx.text(11))]
-	if !ok {
+	switch {
+	case ok:
+	case obx.text(11) != "":
+		c.fail(CodeTableValue, "OBX", obx.occurrence, 11, "OBX-11 observation result status is not a code of HL7 table 0085")
+	default:
 		status = "unknown"
 	}
 	o["status"] = status
@@ -227,15 +255,15 @@ func (c *converter) observation(obx seg, patient patientRef, r *report, position
 		o["interpretation"] = interpretations
 	}
 	var performers []any
-	for _, rep := range obx.reps(16) {
-		if ref := c.practitioner(rep); ref != nil {
+	for _, r := range obx.numberedReps(16) {
+		if ref := c.practitioner(r.rep, obx.at(16, r.number)); ref != nil {
 			performers = append(performers, ref)
 		}
 	}
 	if len(performers) > 0 {
 		o["performer"] = performers
 	}
-	device := c.device(obx.first(18))
+	device := c.device(obx)
 	if device != nil {
 		o["device"] = device
 	}
@@ -262,7 +290,16 @@ func (c *converter) observation(obx seg, patient patientRef, r *report, position
 		// so the time of the reading separates its observations.
 		parts = append(parts, effective)
 	}
-	id := identifier{System: obxSystem, Value: derivedValue(parts...)}
+	key := derivedValue(parts...)
+	// Every OBX is its own Observation, as in the mapping guide. An OBX
+	// with the identity of an earlier one in the message (same order,
+	// OBX-1, OBX-3 and OBX-4) gets its ordinal among them, so a resend
+	// still finds each one.
+	c.observationKeys[key]++
+	if n := c.observationKeys[key]; n > 1 {
+		key = derivedValue(append(parts, "repeat", strconv.Itoa(n))...)
+	}
+	id := identifier{System: obxSystem, Value: key}
 	o["identifier"] = []any{identifierJSON(id, "")}
 	return c.add(Entry{Type: "Observation", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
 		union: []string{"identifier"}, replace: observationElements,
@@ -343,10 +380,25 @@ func (c *converter) observationValue(obx seg, o map[string]any, unit map[string]
 			o["valueDateTime"] = t
 		}
 	default:
+		if typ != "" && !valueTypes[typ] {
+			c.fail(CodeTableValue, "OBX", obx.occurrence, 2, "OBX-2 value type is not a code of HL7 table 0125")
+			return
+		}
 		o["dataAbsentReason"] = map[string]any{"coding": []any{map[string]any{
 			"system": dataAbsentCodes, "code": "unsupported",
 		}}}
 	}
+}
+
+// valueTypes are the codes of HL7 table 0125 (OBX-2 value type) from
+// v2.3 to v2.9, the ones that versions later withdrew (CE, CK, CN, TN,
+// TS) included.
+var valueTypes = map[string]bool{
+	"AD": true, "CE": true, "CF": true, "CK": true, "CN": true, "CNE": true, "CP": true,
+	"CWE": true, "CX": true, "DR": true, "DT": true, "DTM": true, "ED": true, "FT": true,
+	"GTS": true, "ID": true, "IS": true, "MA": true, "MO": true, "NA": true, "NM": true,
+	"PN": true, "RP": true, "SN": true, "ST": true, "TM": true, "TN": true, "TS": true,
+	"TX": true, "XAD": true, "XCN": true, "XON": true, "XPN": true, "XTN": true,
 }
 
 // comparators are the SN comparators that FHIR Quantity.comparator has.
@@ -489,10 +541,15 @@ func interpretation(code string) map[string]any {
 	return map[string]any{"coding": []any{map[string]any{"system": system, "code": code}}}
 }
 
-// device adds the Device of an OBX-18 EI and returns a Reference to it.
-// An EUI-64 (EI-4) is kept under its own system; other ids take the
-// system of their namespace.
-func (c *converter) device(r *hl7v2.Repetition) map[string]any {
+// device adds the Device of the first OBX-18 EI and returns a Reference
+// to it. An EUI-64 (EI-4) is kept under its own system; other ids take
+// the system of their namespace.
+func (c *converter) device(obx seg) map[string]any {
+	reps := obx.numberedReps(18)
+	if len(reps) == 0 {
+		return nil
+	}
+	r := reps[0].rep
 	value := comp(r, 1)
 	if value == "" {
 		value = comp(r, 3)
@@ -511,6 +568,7 @@ func (c *converter) device(r *hl7v2.Repetition) map[string]any {
 		id = identifier{System: c.opts.identifierSystem(auth), Value: value}
 	}
 	d := map[string]any{"identifier": []any{identifierJSON(id, "")}}
-	ref := c.add(Entry{Type: "Device", Criteria: identifierCriteria([]identifier{id}), Mode: ModeCreate}, d)
+	ref := c.add(Entry{Type: "Device", Criteria: identifierCriteria([]identifier{id}), Mode: ModeCreate,
+		from: obx.at(18, reps[0].number)}, d)
 	return map[string]any{"reference": ref}
 }

@@ -86,8 +86,13 @@ func (c *converter) patient(pid seg, mode Mode) (patientRef, bool) {
 	}
 	set("birthDate", birth, pid.isNull(7))
 	var gender any
-	if g, ok := genders[strings.ToUpper(pid.text(8))]; ok {
-		gender = g
+	if sex := pid.text(8); sex != "" {
+		g, ok := genders[strings.ToUpper(sex)]
+		if !ok {
+			c.fail(CodeTableValue, "PID", pid.occurrence, 8, "PID-8 administrative sex is not a code of HL7 table 0001")
+		} else {
+			gender = g
+		}
 	}
 	set("gender", gender, pid.isNull(8))
 	set("address", addresses(pid, 11), pid.isNull(11))
@@ -288,10 +293,10 @@ func maritalStatus(r *hl7v2.Repetition) any {
 	return out
 }
 
-// practitioner adds the Practitioner of an XCN repetition and returns a
-// FHIR Reference to it. An XCN without an id gives a reference with only
-// a display and no Practitioner.
-func (c *converter) practitioner(r *hl7v2.Repetition) map[string]any {
+// practitioner adds the Practitioner of an XCN repetition found at from
+// and returns a FHIR Reference to it. An XCN without an id gives a
+// reference with only a display and no Practitioner.
+func (c *converter) practitioner(r *hl7v2.Repetition, from source) map[string]any {
 	name := humanName(r, 2)
 	display := ""
 	if name != nil {
@@ -322,7 +327,7 @@ func (c *converter) practitioner(r *hl7v2.Repetition) map[string]any {
 	if name != nil {
 		p["name"] = []any{name}
 	}
-	ref := c.add(Entry{Type: "Practitioner", Criteria: identifierCriteria([]identifier{id}), Mode: ModeCreate}, p)
+	ref := c.add(Entry{Type: "Practitioner", Criteria: identifierCriteria([]identifier{id}), Mode: ModeCreate, from: from}, p)
 	out := map[string]any{"reference": ref}
 	if display != "" {
 		out["display"] = display

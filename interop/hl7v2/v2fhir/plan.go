@@ -149,7 +149,7 @@ func Convert(msg *hl7v2.Message, opts Options) (*Plan, error) {
 		return nil, ErrorList{{Code: CodeSegmentSequence, SegmentID: "MSH", Message: "message has no MSH segment"}}
 	}
 
-	c := &converter{msg: msg, opts: opts, hdr: msg.Header(), byRef: map[string]*planEntry{}}
+	c := &converter{msg: msg, opts: opts, hdr: msg.Header(), byRef: map[string]*planEntry{}, observationKeys: map[string]int{}}
 	plan := &Plan{Key: MessageKey{
 		SendingApplication: c.hdr.SendingApplication,
 		SendingFacility:    c.hdr.SendingFacility,
@@ -209,6 +209,9 @@ type converter struct {
 	entries  []*planEntry
 	byRef    map[string]*planEntry
 	merges   []MergeStep
+	// observationKeys counts the OBX segments of each Observation
+	// identity, so that repeats get identities of their own.
+	observationKeys map[string]int
 }
 
 type planEntry struct {

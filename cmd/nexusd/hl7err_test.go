@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/interop/hl7v2"
+	"github.com/nexus-health-360/nexus/storage"
+	"github.com/nexus-health-360/nexus/storage/storagetest"
+)
+
+// errPatientName and errRecordNumber are the fake patient data of the ERR
+// tests, which no ACK may contain.
+const (
+	errPatientName  = "ZZERRFAMILY"
+	errRecordNumber = "MRN-ERR-7"
+)
+
+// ambiguousPractitioner and ambiguousDevice are identifiers that two
+// stored resources each hold, so that a message naming one fails with
+// HL7 error 205 at the field that names it.
+const (
+	ambiguousPractitioner = "DOC-TWICE"
+	ambiguousDevice       = "DEV-TWICE"
+)
+
+// seedAmbiguous stores two Practitioners and two Devices with the same
+// identifiers, in the system that v2fhir gives ids of sender HOSP.
+func seedAmbiguous(t *testing.T, svc *emr.Service) {
+	t.Helper()
+	ctx := emr.ContextWithActor(context.Background(), "test")
+	for range 2 {
+		for typ, value := range map[string]string{"Practitioner": ambiguousPractitioner, "Device": ambiguousDevice} {
+			body := `{"resourceType":"` + typ + `","identifier":[{"system":"urn:nexus-health-360:hl7v2:aa:HOSP","value":"` + value + `"}]}`
+			_, err := svc.Create(ctx, typ, []byte(body))
+			require.NoError(t, err)
+		}
+	}
+}
+
+func TestHL7ErrLocations(t *testing.T) {
+	const adt = `MSH|^~\&|ADT|HOSP|NEXUS|HOSP|20240301101500-0500||ADT^A01^ADT_A01|ERR1|P|2.5`
+	const oru = `MSH|^~\&|LIS|HOSP|NEXUS|HOSP|20240301101500-0500||ORU^R01^ORU_R01|ERR2|P|2.5`
+	const pid = `PID|1||` + errRecordNumber + `^^^HOSP^MR||` + errPatientName + `^AVA||19800101|F`
+	const obr = `OBR|1||FIL-ERR^LIS|2345-7^Glucose^LN|||20240301100000-0500`
+	const obx = `OBX|1|NM|2345-7^Glucose^LN||5.4|mmol/L^^UCUM|||||F|||20240301100000-0500`
+	cases := []struct {
+		name     string
+		segments []string
+		code     string // MSA-1
+		location string // ERR-2
+		errCode  string // ERR-3.1
+	}{
+		{"empty MSH-2", []string{`MSH||ADT|HOSP|NEXUS|HOSP|20240301101500-0500||ADT^A01|ERR3|P|2.5`, pid},
+			"AR", "MSH^1^2", "102"},
+		{"lowercase segment id", []string{adt, strings.Replace(pid, "PID", "pid", 1)},
+			"AE", "pid^1", "100"},
+		{"four-character segment id", []string{adt, pid, `PV1X|1|I`},
+			"AE", "^3", "100"},
+		{"two-character segment id", []string{adt, pid, `PV|1|I`},
+			"AE", "^3", "100"},
+		{"missing PID-3", []string{adt, `PID|1||||` + errPatientName + `^AVA`},
+			"AE", "PID^1^3", "101"},
+		{"second PID in an admit", []string{adt, pid, `PID|2||MRN-ERR-8^^^HOSP^MR`},
+			"AE", "PID^2", "100"},
+		{"PV1-7 names two practitioners", []string{adt, pid, `PV1|1|I|W1^101||||` + ambiguousPractitioner + `^DOC^ANNA`},
+			"AE", "PV1^1^7^1", "205"},
+		{"PV1-17 second repetition", []string{adt, pid,
+			`PV1|1|I|W1^101||||||||||||||DOC-ONE^DOC^BEN~` + ambiguousPractitioner + `^DOC^ANNA`},
+			"AE", "PV1^1^17^2", "205"},
+		{"OBX-16 names two practitioners", []string{oru, pid, obr, obx,
+			`OBX|2|NM|2951-2^Sodium^LN||140|mmol/L^^UCUM|||||F|||20240301100000-0500||` + ambiguousPractitioner},
+			"AE", "OBX^2^16^1", "205"},
+		{"OBX-18 names two devices", []string{oru, pid, obr,
+			`OBX|1|NM|2345-7^Glucose^LN||5.4|mmol/L^^UCUM|||||F|||20240301100000-0500||||` + ambiguousDevice},
+			"AE", "OBX^1^18^1", "205"},
+		{"PID-8 outside table 0001", []string{adt, strings.Replace(pid, "|19800101|F", "|19800101|Q", 1)},
+			"AE", "PID^1^8", "103"},
+		{"OBX-2 outside table 0125", []string{oru, pid, obr, strings.Replace(obx, "|NM|", "|QQ|", 1)},
+			"AE", "OBX^1^2", "103"},
+		{"OBX-11 outside table 0085", []string{oru, pid, obr, strings.Replace(obx, "|||||F|", "|||||Q|", 1)},
+			"AE", "OBX^1^11", "103"},
+		{"OBX-5 not a number", []string{oru, pid, obr, strings.Replace(obx, "|5.4|", "|five|", 1)},
+			"AE", "OBX^1^5", "102"},
+		{"unsupported message type", []string{strings.Replace(adt, "ADT^A01^ADT_A01", "MDM^T02", 1), pid},
+			"AR", "MSH^1^9^1^1", "200"},
+		{"unsupported version", []string{strings.Replace(adt, "|P|2.5", "|P|3.0", 1), pid},
+			"AR", "MSH^1^12", "203"},
+	}
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		svc := migratedService(t, db)
+		seedAmbiguous(t, svc)
+		h := newInboundHandler(svc, slog.New(slog.DiscardHandler), true, nil)
+		ctx := emr.ContextWithActor(context.Background(), hl7Actor)
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				res, err := h.Process(ctx, []byte(strings.Join(tc.segments, "\r")+"\r"))
+				require.NoError(t, err)
+				require.NotNil(t, res.ACK)
+				// The ACK of an unsupported version repeats MSH-12, which
+				// the parser rejects, but the message is still read.
+				ack, _ := hl7v2.Parse(res.ACK, hl7v2.ParseOptions{Lenient: true})
+				require.NotNil(t, ack)
+				assert.Equal(t, tc.code, ack.Get("MSA-1"))
+				require.Len(t, ack.SegmentsByID("ERR"), 1, "one ERR segment")
+				assert.Equal(t, tc.location, ack.Get("ERR-2"))
+				assert.Equal(t, tc.errCode, ack.Get("ERR-3.1"))
+				assert.Equal(t, "HL70357", ack.Get("ERR-3.3"))
+				assert.Equal(t, "E", ack.Get("ERR-4"))
+				assert.NotContains(t, string(res.ACK), errPatientName)
+				assert.NotContains(t, string(res.ACK), errRecordNumber)
+			})
+		}
+	})
+}
