@@ -118,7 +118,16 @@ func readForWrite(ctx context.Context, tx Tx, typ, id string) (*Resource, error)
 }
 
 func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode) (*Resource, Outcome, error) {
-	cur, err := readForWrite(ctx, tx, p.typ, p.id)
+	var cur *Resource
+	var err error
+	if mode.mustCreate {
+		// A create writes under an id that Config.NewID has just made, so
+		// it has no current version to read. Should the id be taken all
+		// the same, Put fails on the unique key of version 1.
+		err = fmt.Errorf("create %s/%s: %w", p.typ, p.id, ErrNotFound)
+	} else {
+		cur, err = readForWrite(ctx, tx, p.typ, p.id)
+	}
 	if errors.Is(err, errHidden) {
 		return nil, "", err
 	}
@@ -146,9 +155,6 @@ func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode)
 	case err != nil:
 		return nil, "", err
 	default:
-		if mode.mustCreate {
-			return nil, "", fmt.Errorf("create %s/%s: id already exists: %w", p.typ, p.id, ErrConflict)
-		}
 		if mode.ifMatch > 0 && cur.VersionID != mode.ifMatch {
 			return nil, "", fmt.Errorf("update %s/%s: current version is %d, not %d: %w", p.typ, p.id, cur.VersionID, mode.ifMatch, ErrVersionMismatch)
 		}
@@ -176,6 +182,9 @@ func (s *Service) write(ctx context.Context, tx Tx, p *prepared, mode writeMode)
 	err = tx.Put(ctx, Put{Resource: res, ContentHash: p.enc.hash, Index: p.index, Identifiers: p.identifiers,
 		MatchKeys: p.matchKeys, Patients: patients})
 	if err != nil {
+		if mode.mustCreate && errors.Is(err, ErrConflict) && !errors.Is(err, ErrIdentifierInUse) {
+			return nil, "", fmt.Errorf("create %s/%s: id already exists: %w", p.typ, p.id, ErrConflict)
+		}
 		if errors.Is(err, ErrConflict) && !errors.Is(err, ErrIdentifierInUse) && mode.ifMatch == 0 && version == 1 {
 			// Another writer created the same id first; try again as an
 			// update.

@@ -74,6 +74,12 @@ type Options struct {
 	// StatementTimeout bounds one PostgreSQL statement, unless the data
 	// source name sets statement_timeout itself. Default 60s.
 	StatementTimeout time.Duration
+	// StatementCacheSize is how many prepared statements each connection
+	// keeps by query text (see cachingConnector). Default
+	// DefaultStatementCacheSize; a negative value turns the cache off,
+	// which a PostgreSQL pooler in transaction mode needs, because it
+	// does not keep a connection's prepared statements.
+	StatementCacheSize int
 }
 
 // WithDefaults returns o with zero fields set to their defaults.
@@ -86,6 +92,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.StatementTimeout <= 0 {
 		o.StatementTimeout = 60 * time.Second
+	}
+	if o.StatementCacheSize == 0 {
+		o.StatementCacheSize = DefaultStatementCacheSize
 	}
 	switch {
 	case o.MmapBytes == 0:
@@ -164,10 +173,16 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	// _txlock=immediate takes the write lock at BEGIN, so two writers never
 	// both read and then fail to upgrade their lock.
-	writerDSN := "file:" + path + "?" + q.Encode() + "&_txlock=immediate"
 	readerDSN := "file:" + path + "?" + q.Encode()
+	// The writer keeps its statement journals in memory. SQLite writes one
+	// for each statement of a transaction that changes pages the
+	// transaction already changed, so that the statement alone can be
+	// undone, and a file for it costs a write system call per page. Readers
+	// keep temporary files on disk, so large sorts stay out of memory.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	writerDSN := "file:" + path + "?" + q.Encode() + "&_txlock=immediate"
 
-	writer, err := sqlx.Open("sqlite", writerDSN)
+	writer, err := openPool("sqlite", writerDSN, opts)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
@@ -179,7 +194,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 	}
-	reader, err := sqlx.Open("sqlite", readerDSN)
+	reader, err := openPool("sqlite", readerDSN, opts)
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
@@ -200,7 +215,7 @@ func openPostgres(ctx context.Context, conn string, opts Options) (*DB, error) {
 			conn = u.String()
 		}
 	}
-	db, err := sqlx.Open("postgres", conn)
+	db, err := openPool("postgres", conn, opts)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open postgres: %w", redact(err))
 	}
@@ -211,6 +226,19 @@ func openPostgres(ctx context.Context, conn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("storage: connect to postgres: %w", redact(err))
 	}
 	return &DB{Dialect: Postgres, Writer: db, Reader: db}, nil
+}
+
+// openPool opens a pool of the driver registered as driverName, with the
+// statement cache unless opts turns it off.
+func openPool(driverName, dsn string, opts Options) (*sqlx.DB, error) {
+	if opts.StatementCacheSize < 0 {
+		return sqlx.Open(driverName, dsn)
+	}
+	db, err := openCaching(driverName, dsn, opts.StatementCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	return sqlx.NewDb(db, driverName), nil
 }
 
 // Close closes every connection.

@@ -61,6 +61,11 @@ func TestSQLitePragmas(t *testing.T) {
 	require.NoError(t, db.Reader.GetContext(ctx, &fk, "PRAGMA foreign_keys"))
 	assert.Equal(t, 1, fk)
 	assert.Equal(t, 1, db.Writer.Stats().MaxOpenConnections, "one writer connection")
+	var writerTemp, readerTemp int
+	require.NoError(t, db.Writer.GetContext(ctx, &writerTemp, "PRAGMA temp_store"))
+	assert.Equal(t, 2, writerTemp, "the writer keeps statement journals in memory")
+	require.NoError(t, db.Reader.GetContext(ctx, &readerTemp, "PRAGMA temp_store"))
+	assert.Equal(t, 0, readerTemp, "readers keep temporary files on disk")
 }
 
 func twoStep(second bool) storage.Migrations {

@@ -24,6 +24,7 @@ type NewStore func(t *testing.T) emr.Store
 // Run runs every area of the suite.
 func Run(t *testing.T, newStore NewStore) {
 	t.Run("versions", func(t *testing.T) { testVersions(t, newStore) })
+	t.Run("taken id", func(t *testing.T) { testTakenID(t, newStore) })
 	t.Run("unknown elements", func(t *testing.T) { testUnknownElements(t, newStore) })
 	t.Run("unchanged update", func(t *testing.T) { testUnchangedUpdate(t, newStore) })
 	t.Run("history", func(t *testing.T) { testHistory(t, newStore) })

@@ -142,3 +142,28 @@ func testUnchangedUpdate(t *testing.T, newStore NewStore) {
 	_, _, err = svc.Update(ctx, emr.UpdateParams{Type: "Organization", ID: "same", Body: body, IfMatch: 7})
 	assert.ErrorIs(t, err, emr.ErrVersionMismatch, "If-Match is checked first")
 }
+
+// testTakenID checks a create whose new id is already taken, as when
+// Config.NewID repeats itself: it fails with ErrConflict, because a create
+// does not read before it writes, and the stored resource stays as it was.
+func testTakenID(t *testing.T, newStore NewStore) {
+	ctx := ctxFor("user/alice")
+	svc, err := emr.NewService(newStore(t), emr.Config{NewID: func() string { return "same-id" }})
+	require.NoError(t, err)
+
+	first, err := svc.Create(ctx, "Patient", []byte(patientJSON))
+	require.NoError(t, err)
+	require.Equal(t, "same-id", first.ID)
+
+	_, err = svc.Create(ctx, "Patient", []byte(`{"resourceType":"Patient","gender":"male"}`))
+	require.ErrorIs(t, err, emr.ErrConflict)
+
+	bundle := `{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","gender":"male"},"request":{"method":"POST","url":"Patient"}}]}`
+	_, err = svc.ProcessBundle(ctx, []byte(bundle))
+	require.ErrorIs(t, err, emr.ErrConflict)
+
+	stored, err := svc.Read(ctx, "Patient", "same-id")
+	require.NoError(t, err)
+	assert.Equal(t, string(first.Body), string(stored.Body), "the first create stays current")
+	assert.Equal(t, int64(1), stored.VersionID)
+}

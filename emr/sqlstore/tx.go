@@ -308,20 +308,24 @@ func (t *txn) flush(ctx context.Context) error {
 	return nil
 }
 
-// rowBatch builds one multi-row INSERT.
+// rowBatch collects the rows of multi-row INSERTs.
 type rowBatch struct {
 	prefix string
 	// suffix follows the VALUES list.
 	suffix string
 	width  int
 	tuple  string
-	sb     strings.Builder
 	args   []any
 	rows   int
 }
 
-// maxBatchArgs stays below SQLite's default limit of 32766 host parameters.
+// maxBatchArgs bounds the arguments collected before the rows are written.
 const maxBatchArgs = 30000
+
+// maxChunkArgs bounds the arguments of one INSERT. exec writes the rows in
+// chunks of a power of two rows each, so an INSERT has one of a few
+// shapes per table and the connection's statement cache can keep them.
+const maxChunkArgs = 512
 
 func (b *rowBatch) start(prefix string, width int) {
 	b.prefix = prefix
@@ -330,10 +334,6 @@ func (b *rowBatch) start(prefix string, width int) {
 }
 
 func (b *rowBatch) add(args ...any) {
-	if b.rows > 0 {
-		b.sb.WriteByte(',')
-	}
-	b.sb.WriteString(b.tuple)
 	b.args = append(b.args, args...)
 	b.rows++
 }
@@ -348,14 +348,22 @@ func (b *rowBatch) addFlush(ctx context.Context, t *txn, args ...any) error {
 }
 
 func (b *rowBatch) exec(ctx context.Context, t *txn) error {
-	if b.rows == 0 {
-		return nil
+	maxRows := 1
+	for (maxRows*2)*b.width <= maxChunkArgs {
+		maxRows *= 2
 	}
-	query := t.db.Rebind(b.prefix + b.sb.String() + b.suffix)
-	if _, err := t.tx.ExecContext(ctx, query, b.args...); err != nil {
-		return fmt.Errorf("write search index: %w", mapErr(err))
+	done := 0
+	for done < b.rows {
+		n := maxRows
+		for n > b.rows-done {
+			n /= 2
+		}
+		query := t.db.Rebind(b.prefix + strings.Repeat(b.tuple+",", n-1) + b.tuple + b.suffix)
+		if _, err := t.tx.ExecContext(ctx, query, b.args[done*b.width:(done+n)*b.width]...); err != nil {
+			return fmt.Errorf("write search index: %w", mapErr(err))
+		}
+		done += n
 	}
-	b.sb.Reset()
 	b.args = b.args[:0]
 	b.rows = 0
 	return nil

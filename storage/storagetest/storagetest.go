@@ -33,8 +33,14 @@ const SkipMessage = "postgres test skipped: " + EnvPostgresURL + " is not set"
 // cleanup.
 func SQLite(t testing.TB) *storage.DB {
 	t.Helper()
+	return SQLiteWith(t, storage.Options{})
+}
+
+// SQLiteWith is SQLite with opts.
+func SQLiteWith(t testing.TB, opts storage.Options) *storage.DB {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
-	db, err := storage.Open(context.Background(), "sqlite:"+path, storage.Options{})
+	db, err := storage.Open(context.Background(), "sqlite:"+path, opts)
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
@@ -46,6 +52,16 @@ func SQLite(t testing.TB) *storage.DB {
 // NEXUS_TEST_POSTGRES_URL, or skips the test when it is not set.
 func Postgres(t testing.TB) *storage.DB {
 	t.Helper()
+	return PostgresWith(t, storage.Options{})
+}
+
+// PostgresWith is Postgres with opts. A pool size of 0 means 8
+// connections.
+func PostgresWith(t testing.TB, opts storage.Options) *storage.DB {
+	t.Helper()
+	if opts.MaxReaders == 0 {
+		opts.MaxReaders = 8
+	}
 	base := os.Getenv(EnvPostgresURL)
 	if base == "" {
 		t.Skip(SkipMessage)
@@ -77,7 +93,7 @@ func Postgres(t testing.TB) *storage.DB {
 	if err != nil {
 		t.Fatalf("postgres url: %v", err)
 	}
-	db, err := storage.Open(ctx, dsn, storage.Options{MaxReaders: 8})
+	db, err := storage.Open(ctx, dsn, opts)
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
