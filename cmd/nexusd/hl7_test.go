@@ -210,6 +210,10 @@ func TestMLLPFlagsRejectNonLoopback(t *testing.T) {
 		{name: "non-loopback", args: []string{"--mllp-addr", "0.0.0.0:2575"}, want: "--mllp-addr"},
 		{name: "key without certificate", args: []string{"--mllp-addr", "127.0.0.1:0", "--mllp-tls-key", "k.pem"},
 			want: "--mllp-tls-cert and --mllp-tls-key go together"},
+		{name: "no connection per IP", args: []string{"--mllp-addr", "127.0.0.1:0", "--mllp-max-connections-per-ip", "0"},
+			want: "invalid --mllp-max-connections-per-ip 0: use a count from 1 to 256"},
+		{name: "more per IP than in all", args: []string{"--mllp-addr", "127.0.0.1:0", "--mllp-max-connections-per-ip", "300"},
+			want: "invalid --mllp-max-connections-per-ip 300"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

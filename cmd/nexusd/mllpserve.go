@@ -38,6 +38,10 @@ func mllpFlags() []cli.Flag {
 			Usage: "PEM certificate file; with --mllp-tls-key, the MLLP listener accepts TLS only"},
 		&cli.StringFlag{Name: "mllp-tls-key", EnvVars: []string{"NEXUS_MLLP_TLS_KEY"},
 			Usage: "PEM private key file of --mllp-tls-cert"},
+		&cli.IntFlag{Name: "mllp-max-connections-per-ip", Value: mllp.DefaultMaxConnectionsPerIP,
+			EnvVars: []string{"NEXUS_MLLP_MAX_CONNECTIONS_PER_IP"},
+			Usage: fmt.Sprintf("maximum open MLLP connections from one remote IP address, from 1 to %d; "+
+				"a connection beyond it is closed at once", mllpMaxConnections)},
 		lenientFlag(),
 	}
 }
@@ -49,6 +53,8 @@ type mllpOptions struct {
 	tlsCert string
 	tlsKey  string
 	lenient bool
+	// maxPerIP is Server.MaxConnectionsPerIP; zero means its default.
+	maxPerIP int
 	// zone completes HL7 v2 times without a UTC offset when not nil.
 	zone *time.Location
 	// ready, when set, receives the bound address once listening.
@@ -60,7 +66,10 @@ type mllpOptions struct {
 func mllpOptionsFromFlags(c *cli.Context) (mllpOptions, error) {
 	o := mllpOptions{
 		addr: c.String("mllp-addr"), tlsCert: c.String("mllp-tls-cert"), tlsKey: c.String("mllp-tls-key"),
-		lenient: c.Bool("hl7-lenient"),
+		lenient: c.Bool("hl7-lenient"), maxPerIP: c.Int("mllp-max-connections-per-ip"),
+	}
+	if o.maxPerIP < 1 || o.maxPerIP > mllpMaxConnections {
+		return o, fmt.Errorf("invalid --mllp-max-connections-per-ip %d: use a count from 1 to %d", o.maxPerIP, mllpMaxConnections)
 	}
 	zone, err := facilityZone(c.String("timezone"))
 	if err != nil {
@@ -103,8 +112,9 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 		WriteTimeout: 30 * time.Second,
 		// Bounds on what idle or hostile peers can hold: an interface
 		// engine keeps a few connections open, not hundreds.
-		IdleTimeout:    mllpIdleTimeout,
-		MaxConnections: mllpMaxConnections,
+		IdleTimeout:         mllpIdleTimeout,
+		MaxConnections:      mllpMaxConnections,
+		MaxConnectionsPerIP: o.mllp.maxPerIP,
 	}
 	if o.mllp.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.mllp.tlsCert, o.mllp.tlsKey)

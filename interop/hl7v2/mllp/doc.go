@@ -65,8 +65,11 @@
 //     stops a sender that drips one byte per idle period. Both are off by
 //     default, because MLLP senders often keep a connection open and idle
 //     for hours. Set ReadTimeout on servers reachable by untrusted peers.
-//   - Server.MaxConnections bounds the open connections. A connection
-//     accepted beyond it is closed at once.
+//   - Server.MaxConnections bounds the open connections, and
+//     Server.MaxConnectionsPerIP (default DefaultMaxConnectionsPerIP, 32)
+//     the open connections from one remote IP address. A connection
+//     accepted beyond either is closed at once, with a warning logged at
+//     most once a second that counts the rejections.
 //   - ClientOptions.AckTimeout (default DefaultAckTimeout, 30 s) bounds one
 //     Send.
 //

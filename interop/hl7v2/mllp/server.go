@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,26 +106,43 @@ type Server struct {
 	// at most once a second with their count. Zero means no limit.
 	MaxConnections int
 
+	// MaxConnectionsPerIP is the maximum number of open connections from
+	// one remote IP address, so that one peer cannot take every
+	// connection that MaxConnections allows. A connection accepted beyond
+	// it is closed at once, and rejections are logged at most once a
+	// second with their count. Zero means DefaultMaxConnectionsPerIP, and
+	// a negative value means no limit.
+	MaxConnectionsPerIP int
+
 	initOnce sync.Once
 	ctx      context.Context // passed to the handler
 	cancel   context.CancelFunc
 	closing  atomic.Bool
 	nextID   atomic.Uint64
 
-	rejected      atomic.Int64   // connections rejected since the last log line
-	lastRejectLog atomic.Int64   // Unix nanoseconds of that line
-	wg            sync.WaitGroup // one per open connection
+	rejected rejectLog      // connections rejected at MaxConnections
+	perIP    rejectLog      // connections rejected at MaxConnectionsPerIP
+	wg       sync.WaitGroup // one per open connection
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
+	// peers counts the open connections of each remote IP address.
+	peers map[netip.Addr]int
 }
+
+// DefaultMaxConnectionsPerIP is the limit of Server.MaxConnectionsPerIP
+// when it is zero. An interface engine usually opens one connection per
+// outbound channel, so 32 is an estimate that leaves room for many
+// channels from one host.
+const DefaultMaxConnectionsPerIP = 32
 
 func (s *Server) init() {
 	s.initOnce.Do(func() {
 		s.ctx, s.cancel = context.WithCancel(context.Background())
 		s.listeners = make(map[net.Listener]struct{})
 		s.conns = make(map[*serverConn]struct{})
+		s.peers = make(map[netip.Addr]int)
 	})
 }
 
@@ -243,38 +261,77 @@ func (s *Server) startConn(nc net.Conn) {
 	if s.MaxConnections > 0 && len(s.conns) >= s.MaxConnections {
 		s.mu.Unlock()
 		nc.Close()
-		s.logRejected(log)
+		s.rejected.log(log, "mllp: connection rejected: maximum connections reached",
+			"max_connections", s.MaxConnections)
 		return
 	}
-	c := &serverConn{server: s, nc: nc, log: log, info: ConnInfo{
+	ip, hasIP := remoteIP(nc)
+	if limit := s.maxConnectionsPerIP(); hasIP && limit > 0 && s.peers[ip] >= limit {
+		s.mu.Unlock()
+		nc.Close()
+		s.perIP.log(log, "mllp: connection rejected: maximum connections from one IP address reached",
+			"max_connections_per_ip", limit)
+		return
+	}
+	c := &serverConn{server: s, nc: nc, log: log, ip: ip, hasIP: hasIP, info: ConnInfo{
 		ID:         id,
 		RemoteAddr: nc.RemoteAddr(),
 		LocalAddr:  nc.LocalAddr(),
 	}}
 	s.conns[c] = struct{}{}
+	if hasIP {
+		s.peers[ip]++
+	}
 	s.wg.Add(1)
 	s.mu.Unlock()
 
 	go c.serve()
 }
 
-// logRejected logs a connection rejected at MaxConnections. It writes at
-// most one line a second, with the number of connections rejected since
-// the previous line, so that a flood of connections does not flood the log.
-func (s *Server) logRejected(log *slog.Logger) {
-	s.rejected.Add(1)
+func (s *Server) maxConnectionsPerIP() int {
+	if s.MaxConnectionsPerIP == 0 {
+		return DefaultMaxConnectionsPerIP
+	}
+	return s.MaxConnectionsPerIP
+}
+
+// remoteIP returns the IP address of the connection's peer, with an IPv4
+// address mapped into IPv6 unmapped, so both forms count as one peer.
+func remoteIP(nc net.Conn) (netip.Addr, bool) {
+	addr, err := netip.ParseAddrPort(nc.RemoteAddr().String())
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return addr.Addr().Unmap(), true
+}
+
+// rejectLog rate-limits the log lines of rejected connections.
+type rejectLog struct {
+	count atomic.Int64 // connections rejected since the last line
+	last  atomic.Int64 // Unix nanoseconds of that line
+}
+
+// log counts one rejected connection and logs it at most once a second,
+// with the number rejected since the previous line, so that a flood of
+// connections does not flood the log.
+func (r *rejectLog) log(log *slog.Logger, message string, args ...any) {
+	r.count.Add(1)
 	now := time.Now().UnixNano()
-	last := s.lastRejectLog.Load()
-	if now-last < int64(time.Second) || !s.lastRejectLog.CompareAndSwap(last, now) {
+	last := r.last.Load()
+	if now-last < int64(time.Second) || !r.last.CompareAndSwap(last, now) {
 		return
 	}
-	log.Warn("mllp: connection rejected: maximum connections reached",
-		"max_connections", s.MaxConnections, "rejected", s.rejected.Swap(0))
+	log.Warn(message, append(args, "rejected", r.count.Swap(0))...)
 }
 
 func (s *Server) removeConn(c *serverConn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	if c.hasIP {
+		if s.peers[c.ip]--; s.peers[c.ip] <= 0 {
+			delete(s.peers, c.ip)
+		}
+	}
 	s.mu.Unlock()
 	s.wg.Done()
 }

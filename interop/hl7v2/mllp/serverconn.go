@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -18,6 +19,9 @@ type serverConn struct {
 	nc     net.Conn
 	log    *slog.Logger
 	info   ConnInfo
+	// ip is the peer's address that Server.peers counts, when hasIP.
+	ip    netip.Addr
+	hasIP bool
 
 	mu             sync.Mutex
 	busy           bool // a message is being handled or its ACK written
