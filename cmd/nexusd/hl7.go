@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,17 +61,21 @@ func hl7SendCommand() *cli.Command {
 			"makes the exit status non-zero. A message whose MSH-15 and MSH-16 request an ACK only\n" +
 			"on error (ER) counts as failed when its AE, AR, CE or CR arrives before the next\n" +
 			"message's ACK or within 2s after the last message. A timeout or a lost\n" +
-			"connection is retried.",
+			"connection is retried up to --attempts times. Each FILE must exist before anything is\n" +
+			"sent. A summary line follows each file and the whole run.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to", Required: true, Usage: "HOST:PORT of the MLLP receiver"},
+			&cli.StringFlag{Name: "to", Required: true, Usage: "HOST:PORT of the MLLP receiver, such as 127.0.0.1:2575"},
 			&cli.StringFlag{Name: "tls-ca", Usage: "connect with TLS and trust the PEM certificates in this file"},
 			&cli.DurationFlag{Name: "ack-timeout", Value: mllp.DefaultAckTimeout,
-				Usage: "how long to wait for each ACK"},
-			&cli.IntFlag{Name: "attempts", Value: 3, Usage: "sends of one message, the first included, before giving up"},
+				Usage: "maximum wait for each ACK, a positive duration such as 30s"},
+			&cli.IntFlag{Name: "attempts", Value: 3, Usage: "sends of one message, the first included, before giving up (1 or more)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return errors.New("hl7 send: missing FILE argument: name at least one HL7 v2 file")
+			if err := checkSendFlags(c.String("to"), c.Duration("ack-timeout"), c.Int("attempts")); err != nil {
+				return err
+			}
+			if err := checkFiles("hl7 send", c.Args().Slice()); err != nil {
+				return err
 			}
 			log, err := newLogger(c)
 			if err != nil {
@@ -108,7 +111,7 @@ func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy
 	files []string, out, errOut io.Writer) error {
 	client, err := mllp.Dial(ctx, addr, opts)
 	if err != nil {
-		return fmt.Errorf("hl7 send: %w", err)
+		return dialError(addr, err)
 	}
 	defer client.Close()
 	var sent, failed, unreadable int
@@ -120,18 +123,21 @@ func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy
 			fmt.Fprintf(errOut, "%s: %v\n", file, err)
 			continue
 		}
+		fileFailed := 0
 		for i, message := range messages {
 			sent++
 			line, ok := sendOne(ctx, client, message, policy, state, fmt.Sprintf("%s #%d", file, i+1))
 			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)
 			if !ok {
-				failed++
+				fileFailed++
 			}
-			failed += state.reportLate(out)
+			fileFailed += state.reportLate(out)
 			if ctx.Err() != nil {
 				return fmt.Errorf("hl7 send: %w", context.Cause(ctx))
 			}
 		}
+		failed += fileFailed
+		fmt.Fprintf(out, "%s: %d messages sent, %d accepted, %d failed\n", file, len(messages), len(messages)-fileFailed, fileFailed)
 	}
 	if len(state.silent) > 0 {
 		// A negative ACK of the last messages sent without an expected
@@ -298,12 +304,17 @@ func hl7ImportCommand() *cli.Command {
 		ArgsUsage: "FILE...",
 		Description: "Applies every message of each FILE in order, through the same steps as the MLLP\n" +
 			"listener of `nexusd serve`: a message already applied is not applied again, and errors\n" +
-			"are located as in an ACK. Prints one line per message and a summary; the exit status\n" +
-			"is non-zero when any message was not accepted.",
+			"are located as in an ACK. Prints one line per message, a summary per file and one for\n" +
+			"the run. The exit status is non-zero when any message was not accepted. --db has the\n" +
+			"default of `nexusd serve`. Without --db or NEXUS_DB, a missing default database is an\n" +
+			"error rather than created, so that messages never go into a new, empty record by mistake.",
 		Flags: []cli.Flag{dbFlag(), lenientFlag(), timezoneFlag(), masterKeyFlag()},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return errors.New("hl7 import: missing FILE argument: name at least one HL7 v2 file")
+			if err := checkFiles("hl7 import", c.Args().Slice()); err != nil {
+				return err
+			}
+			if err := checkImportDB(c.String("db"), c.IsSet("db")); err != nil {
+				return err
 			}
 			zone, err := facilityZone(c.String("timezone"))
 			if err != nil {
@@ -335,6 +346,7 @@ func importMessages(ctx context.Context, h *inbound.Handler, files []string, out
 			fmt.Fprintf(errOut, "%s: %v\n", file, err)
 			continue
 		}
+		var fileAccepted, fileDuplicates int
 		for i, message := range messages {
 			total++
 			res, err := h.Process(ctx, message)
@@ -342,17 +354,20 @@ func importMessages(ctx context.Context, h *inbound.Handler, files []string, out
 			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)
 			switch {
 			case !ok:
-				failed++
 			case res.Duplicate:
-				duplicates++
-				accepted++
+				fileDuplicates++
+				fileAccepted++
 			default:
-				accepted++
+				fileAccepted++
 			}
 			if ctx.Err() != nil {
 				return fmt.Errorf("hl7 import: %w", context.Cause(ctx))
 			}
 		}
+		fileFailed := len(messages) - fileAccepted
+		accepted, duplicates, failed = accepted+fileAccepted, duplicates+fileDuplicates, failed+fileFailed
+		fmt.Fprintf(out, "%s: %d messages: %d accepted (%d already applied), %d failed\n",
+			file, len(messages), fileAccepted, fileDuplicates, fileFailed)
 	}
 
 	fmt.Fprintf(out, "%d messages: %d accepted (%d already applied), %d failed\n", total, accepted, duplicates, failed)

@@ -290,6 +290,7 @@ func TestHL7SendToListener(t *testing.T) {
 	require.NoError(t, app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", addr, good}), stderr.String())
 	assert.Contains(t, stdout.String(), "good.hl7 #1: control id SEND1: AA\n")
 	assert.Contains(t, stdout.String(), "good.hl7 #2: control id SEND2: AA\n")
+	assert.Contains(t, stdout.String(), "good.hl7: 2 messages sent, 2 accepted, 0 failed\n")
 	assert.Contains(t, stdout.String(), "2 messages sent, 2 accepted, 0 failed\n")
 	for _, mrn := range []string{"MRN-SEND-1", "MRN-SEND-2"} {
 		query := "identifier=" + url.QueryEscape(testIdentifierSystem+"|"+mrn)
@@ -311,7 +312,8 @@ func TestHL7SendNoListener(t *testing.T) {
 	// Port 1 on loopback has no listener, so the dial fails at once.
 	err := app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", "127.0.0.1:1", file})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "dial 127.0.0.1:1")
+	assert.Equal(t, "hl7 send: cannot connect to 127.0.0.1:1: connection refused; check that the MLLP receiver "+
+		"is running, that --to names its host and port, and that no firewall blocks the port", err.Error())
 }
 
 func TestSplitMessages(t *testing.T) {

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/nexus-health-360/nexus/storage"
+)
+
+// checkFiles returns an error naming the first of files that is missing,
+// a folder or unreadable, so that a typo stops the command before any
+// message is sent or applied.
+func checkFiles(command string, files []string) error {
+	if len(files) == 0 {
+		return fmt.Errorf("%s: missing FILE argument: name at least one HL7 v2 file", command)
+	}
+	for _, file := range files {
+		info, err := os.Stat(file)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("%s: file %s not found", command, file)
+		case err != nil:
+			return fmt.Errorf("%s: cannot read file %s: %w", command, file, err)
+		case info.IsDir():
+			return fmt.Errorf("%s: %s is a folder: name the HL7 v2 files in it", command, file)
+		}
+	}
+	return nil
+}
+
+// checkSendFlags validates the --to, --ack-timeout and --attempts values
+// of `hl7 send`.
+func checkSendFlags(to string, ackTimeout time.Duration, attempts int) error {
+	host, port, err := net.SplitHostPort(to)
+	if err != nil || host == "" || port == "" {
+		return fmt.Errorf("hl7 send: invalid --to %q: use HOST:PORT, such as 127.0.0.1:2575", to)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("hl7 send: invalid --to %q: the port must be a number from 1 to 65535", to)
+	}
+	if ackTimeout <= 0 {
+		return fmt.Errorf("hl7 send: invalid --ack-timeout %s: use a positive duration, such as 30s", ackTimeout)
+	}
+	if attempts < 1 {
+		return fmt.Errorf("hl7 send: invalid --attempts %d: use 1 or more", attempts)
+	}
+	return nil
+}
+
+// dialError turns a failed connection to the MLLP receiver at addr into
+// one line that names the address, the cause and what to check.
+func dialError(addr string, err error) error {
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	cause := "the connection failed"
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		cause = "connection refused"
+	case errors.As(err, &dnsErr):
+		cause = "host not found"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		cause = "timed out"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		cause = "host unreachable"
+	}
+	return fmt.Errorf("hl7 send: cannot connect to %s: %s; check that the MLLP receiver is running, "+
+		"that --to names its host and port, and that no firewall blocks the port", addr, cause)
+}
+
+// checkImportDB returns an error when neither --db nor NEXUS_DB is set
+// (explicit is false) and the default SQLite file does not exist. The
+// command then most likely runs in the wrong folder, and an empty clinical
+// record created there would take the messages. A database named on
+// purpose is opened as `nexusd serve` opens it, which creates a missing
+// one.
+func checkImportDB(dsn string, explicit bool) error {
+	if explicit {
+		return nil
+	}
+	dialect, path, err := storage.ParseDSN(dsn)
+	if err != nil || dialect != storage.SQLite {
+		return err
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("hl7 import: no database at %s, the default --db %s, in the current folder: pass --db "+
+			"(or NEXUS_DB) with the database that `nexusd serve` uses, or create one with `nexusd migrate --db %s`",
+			path, dsn, dsn)
+	}
+	return nil
+}
