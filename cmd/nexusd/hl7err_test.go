@@ -119,3 +119,37 @@ func TestHL7ErrLocations(t *testing.T) {
 		}
 	})
 }
+
+// TestHL7ErrLocationsStrict sends the deviations that lenient mode
+// accepts to a handler with --hl7-lenient=false.
+func TestHL7ErrLocationsStrict(t *testing.T) {
+	cases := []struct {
+		name     string
+		message  string
+		code     string
+		location string
+		errCode  string
+	}{
+		{"short MSH-7 offset", strings.Join([]string{
+			`MSH|^~\&|MONGW|ICU|||20240311140114+08||ORU^R01^ORU_R01|STR1|P|2.6`,
+			`PID|||110011^^^HOSP^PI||TESTER^IKE`}, "\r") + "\r", "AE", "MSH^1^7", "102"},
+		{"LF terminators", strings.Join([]string{
+			`MSH|^~\&|REG|HOSP|EHR|HOSP|20240303090000-0500||ADT^A04|STR2|P|2.4`,
+			`PID|1||400004^^^HOSP^MR||TESTER^CLEO`, `PV1|1|O`}, "\n") + "\n", "AE", "MSH^1", "102"},
+	}
+	svc := newTestService(t)
+	h := newInboundHandler(svc, slog.New(slog.DiscardHandler), false, nil)
+	ctx := emr.ContextWithActor(context.Background(), hl7Actor)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := h.Process(ctx, []byte(tc.message))
+			require.NoError(t, err)
+			ack, err := hl7v2.Parse(res.ACK, hl7v2.ParseOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.code, ack.Get("MSA-1"))
+			require.NotEmpty(t, ack.SegmentsByID("ERR"))
+			assert.Equal(t, tc.location, ack.Get("ERR-2"))
+			assert.Equal(t, tc.errCode, ack.Get("ERR-3.1"))
+		})
+	}
+}
