@@ -115,6 +115,11 @@ type batchStore struct {
 	Store
 	tx     Tx
 	failed error
+	// locks are the lock names the unit took in the transaction.
+	locks map[string]bool
+	// matches are the ids ConditionalMatches found by canonical criteria
+	// ("" for none), forgotten when a write transaction of the unit ends.
+	matches map[string]string
 }
 
 func (b *batchStore) Read(ctx context.Context, typ, id string) (*Resource, error) {
@@ -141,6 +146,8 @@ func (b *batchStore) InTx(ctx context.Context, fn func(ctx context.Context, tx T
 	if b.failed != nil {
 		return errBatchAborted
 	}
+	// Whatever fn wrote may change what the criteria match.
+	defer func() { b.matches = nil }()
 	if err := fn(ctx, b.tx); err != nil {
 		b.failed = err
 		return err

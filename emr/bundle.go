@@ -128,7 +128,7 @@ func (s *Service) ProcessBundle(ctx context.Context, body []byte) (*BundleRespon
 		// Taking every lock the transaction needs up front and in one
 		// order keeps concurrent transactions from deadlocking.
 		for _, name := range locks {
-			if err := tx.Lock(ctx, name); err != nil {
+			if err := s.lockIn(ctx, tx, name); err != nil {
 				return err
 			}
 		}
@@ -210,7 +210,7 @@ func (s *Service) transactionLocks(entries []*bundleEntry) ([]string, error) {
 			if err != nil {
 				return nil, &EntryError{Index: e.index, Err: err}
 			}
-			names = append(names, "conditional:"+canonical)
+			names = append(names, conditionalLock(canonical))
 		}
 	}
 	sort.Strings(names)
@@ -347,9 +347,12 @@ func (s *Service) conditionalMatch(ctx context.Context, tx Tx, typ, query string
 	if err != nil {
 		return "", err
 	}
+	if id, ok := s.recallMatch(tx, canonical); ok {
+		return id, nil
+	}
 	// The lock makes concurrent conditional creates of the same criteria
 	// take turns, so exactly one of them creates.
-	if err := tx.Lock(ctx, "conditional:"+canonical); err != nil {
+	if err := s.lockIn(ctx, tx, conditionalLock(canonical)); err != nil {
 		return "", err
 	}
 	q.Count = 2

@@ -19,7 +19,10 @@ import (
 type Target interface {
 	ProcessBundle(ctx context.Context, body []byte) (*emr.BundleResponse, error)
 	Merge(ctx context.Context, p emr.MergeParams) error
-	Search(ctx context.Context, typ string, params url.Values) (*emr.SearchResult, error)
+	// ConditionalMatches finds the stored match of an entry. Inside a
+	// write batch it also spares the transaction's conditional create the
+	// same search.
+	ConditionalMatches(ctx context.Context, typ, criteria string) ([]emr.Resource, error)
 }
 
 // ResourceResult is the outcome of Apply for one resource of the plan.
@@ -302,23 +305,18 @@ func transactionError(err error, plan *Plan, sent []int) error {
 // and an error wrapping emr.ErrPreconditionFailed when several do. With
 // follow set, a patient merged into another gives the surviving one.
 func findOne(ctx context.Context, t Target, typ, criteria string, follow bool) (*stored, error) {
-	params, err := url.ParseQuery(criteria)
-	if err != nil {
-		return nil, fmt.Errorf("invalid criteria: %w", emr.ErrInvalid)
-	}
-	params.Set("_count", "2")
-	page, err := t.Search(ctx, typ, params)
+	matches, err := t.ConditionalMatches(ctx, typ, criteria)
 	if err != nil {
 		return nil, err
 	}
-	switch len(page.Resources) {
+	switch len(matches) {
 	case 0:
 		return nil, nil
 	case 1:
 	default:
 		return nil, fmt.Errorf("criteria match more than one %s: %w", typ, emr.ErrPreconditionFailed)
 	}
-	res := page.Resources[0]
+	res := matches[0]
 	tree, err := decodeTree(res.Body)
 	if err != nil {
 		return nil, fmt.Errorf("decode stored %s/%s: %w", typ, res.ID, err)
