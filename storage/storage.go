@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -58,6 +59,21 @@ type DB struct {
 	// before creating the stores on this DB, and keep them while it is open.
 	Cipher Cipher
 	Hasher Hasher
+
+	// writes counts the rows that stores reported through NoteWrites.
+	writes atomic.Int64
+}
+
+// NoteWrites adds n committed row writes to the count that Writes
+// returns. Stores call it after a commit, so that a caller can refresh
+// planner statistics when the data has grown (see Analyze).
+func (db *DB) NoteWrites(n int) {
+	db.writes.Add(int64(n))
+}
+
+// Writes returns the row writes reported through NoteWrites since Open.
+func (db *DB) Writes() int64 {
+	return db.writes.Load()
 }
 
 // Options tunes Open. The zero value is valid.
@@ -257,9 +273,12 @@ func (db *DB) Rebind(query string) string {
 
 // Analyze refreshes the statistics the query planner chooses indexes by.
 // SQLite keeps none until asked, and without them it may scan a whole
-// table where an index lookup would do, so nexusd runs this after imports
-// and periodically while serving. On SQLite it samples at most about 1,000
-// rows per index, so it stays fast on large databases.
+// table where an index lookup would do. PostgreSQL's autovacuum refreshes
+// them, but only after a minute or more, and while a table grows from
+// empty its planner may walk every row for a lookup that one index probe
+// answers. So nexusd runs this after imports, and while serving each time
+// the writes have doubled and at least hourly. On SQLite it samples at
+// most about 1,000 rows per index, so it stays fast on large databases.
 func (db *DB) Analyze(ctx context.Context) error {
 	if db.Dialect == SQLite {
 		if _, err := db.Writer.ExecContext(ctx, "PRAGMA analysis_limit=1000"); err != nil {

@@ -304,20 +304,50 @@ func startDebug(addr string, log *slog.Logger) error {
 	return nil
 }
 
-// analyzeInterval is how often serve refreshes query planner statistics.
-const analyzeInterval = time.Hour
+// Serve refreshes query planner statistics at start, every
+// analyzeInterval, and whenever the rows written since the last refresh
+// reach the rows written before it (at least analyzeMinWrites), checked
+// every analyzeCheck. The doubling keeps plans fit for a database that
+// fills from empty, as under a first HL7 v2 feed, with a bounded number
+// of refreshes. Past analyzeGrowthLimit writes only the interval applies.
+const (
+	analyzeInterval    = time.Hour
+	analyzeCheck       = time.Second
+	analyzeMinWrites   = 200
+	analyzeGrowthLimit = 1_000_000
+)
 
-// analyzePeriodically refreshes planner statistics at start and then every
-// analyzeInterval, so search plans follow the data as it grows.
+// analyzePeriodically refreshes planner statistics as the data grows, so
+// search plans follow it.
 func analyzePeriodically(ctx context.Context, db *storage.DB, log *slog.Logger) {
+	tick := time.NewTicker(analyzeCheck)
+	defer tick.Stop()
+	var last time.Time
+	var writesAtLast int64
 	for {
-		if err := db.Analyze(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("refreshing query planner statistics failed", "err", err)
+		writes := db.Writes()
+		if analyzeDue(time.Since(last), writesAtLast, writes) {
+			if err := db.Analyze(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("refreshing query planner statistics failed", "err", err)
+			}
+			last, writesAtLast = time.Now(), writes
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(analyzeInterval):
+		case <-tick.C:
 		}
 	}
+}
+
+// analyzeDue reports whether statistics need a refresh, given the time
+// since the last refresh, the writes counted then, and the writes now.
+func analyzeDue(elapsed time.Duration, writesAtLast, writes int64) bool {
+	if elapsed >= analyzeInterval {
+		return true
+	}
+	if writesAtLast >= analyzeGrowthLimit {
+		return false
+	}
+	return writes-writesAtLast >= max(analyzeMinWrites, writesAtLast)
 }

@@ -310,6 +310,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx emr.Tx
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
+	s.db.NoteWrites(tx.puts)
 	return nil
 }
 

@@ -33,6 +33,8 @@ type txn struct {
 	// unflushed contains "type/id" of the resources written since the last
 	// flush, whose index and compartment rows a restricted read needs.
 	unflushed map[string]bool
+	// puts counts the versions written, reported to the DB after commit.
+	puts int
 }
 
 // stmt returns a prepared statement for query, prepared once per
@@ -113,6 +115,7 @@ func (t *txn) HasContent(ctx context.Context, typ, id, hash string) (bool, error
 
 func (t *txn) Put(ctx context.Context, p emr.Put) error {
 	r := p.Resource
+	t.puts++
 	op := fmt.Sprintf("store %s/%s version %d", r.Type, r.ID, r.VersionID)
 	var seq int64
 	body, err := t.codec().sealBody(r)
