@@ -298,7 +298,6 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx emr.Tx
 		return fmt.Errorf("begin transaction: %w", mapErr(err))
 	}
 	tx := &txn{tx: sqlTx, db: s.db}
-	defer tx.close()
 	if err := fn(ctx, tx); err != nil {
 		sqlTx.Rollback()
 		return err

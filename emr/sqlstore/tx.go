@@ -24,7 +24,6 @@ type txn struct {
 	pending map[int64][]searchparam.Entry
 	order   []int64
 	types   map[int64]string
-	stmts   map[string]*sqlx.Stmt
 	// events are outbox rows written at the next flush, in order.
 	events []emr.Event
 	// versionPatients are version_patients rows written at the next
@@ -35,30 +34,6 @@ type txn struct {
 	unflushed map[string]bool
 	// puts counts the versions written, reported to the DB after commit.
 	puts int
-}
-
-// stmt returns a prepared statement for query, prepared once per
-// transaction: statements run once per resource, and SQLite spends much of
-// a small statement's time compiling it.
-func (t *txn) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	if st, ok := t.stmts[query]; ok {
-		return st, nil
-	}
-	st, err := t.tx.PreparexContext(ctx, t.db.Rebind(query))
-	if err != nil {
-		return nil, err
-	}
-	if t.stmts == nil {
-		t.stmts = map[string]*sqlx.Stmt{}
-	}
-	t.stmts[query] = st
-	return st, nil
-}
-
-func (t *txn) close() {
-	for _, st := range t.stmts {
-		st.Close()
-	}
 }
 
 var _ emr.Tx = (*txn)(nil)
@@ -80,12 +55,8 @@ func (t *txn) Read(ctx context.Context, typ, id string) (*emr.Resource, error) {
 	if t.db.Dialect == storage.Postgres || emr.AccessFromContext(ctx) != nil {
 		return t.codec().openResource(readCurrent(ctx, t.tx, t.db, typ, id, true))
 	}
-	st, err := t.stmt(ctx, readQuery)
-	if err != nil {
-		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
-	}
 	var row versionRow
-	err = st.GetContext(ctx, &row, typ, id)
+	err := t.tx.GetContext(ctx, &row, t.db.Rebind(readQuery), typ, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read %s/%s: %w", typ, id, emr.ErrNotFound)
 	}
@@ -122,12 +93,8 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	insertVersion, err := t.stmt(ctx, `INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	err = insertVersion.GetContext(ctx, &seq,
+	err = t.tx.GetContext(ctx, &seq, t.db.Rebind(`INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`),
 		r.Type, r.ID, r.VersionID, r.LastUpdated.UnixMicro(), r.Method, r.Author, p.ContentHash, body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, mapErr(err))
@@ -140,14 +107,10 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 		}
 	}
 	var rid int64
-	upsert, err := t.stmt(ctx, `INSERT INTO resources (res_type, res_id, version_id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?, ?)
+	err = t.tx.GetContext(ctx, &rid, t.db.Rebind(`INSERT INTO resources (res_type, res_id, version_id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (res_type, res_id) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq,
 			last_updated = excluded.last_updated, deleted = excluded.deleted
-		RETURNING rid`)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	err = upsert.GetContext(ctx, &rid,
+		RETURNING rid`),
 		r.Type, r.ID, r.VersionID, seq, r.LastUpdated.UnixMicro(), deleted)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, mapErr(err))
