@@ -276,7 +276,7 @@ func (db *DB) Rebind(query string) string {
 // table where an index lookup would do. PostgreSQL's autovacuum refreshes
 // them, but only after a minute or more, and while a table grows from
 // empty its planner may walk every row for a lookup that one index probe
-// answers. So nexusd runs this after imports, and while serving each time
+// would do. So nexusd runs this after imports, and while serving each time
 // the writes have doubled and at least hourly. On SQLite it samples at
 // most about 1,000 rows per index, so it stays fast on large databases.
 func (db *DB) Analyze(ctx context.Context) error {
