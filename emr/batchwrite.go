@@ -88,11 +88,7 @@ func (s *Service) runBatch(ctx context.Context, units []BatchUnit, pending []int
 			bound := *s
 			bound.store = store
 			err := units[i](ctx, &bound)
-			if store.failed != nil {
-				// The first failed write is the cause, and a later
-				// error only reports the aborted transaction.
-				err = store.failed
-			}
+			err = unitError(err, store.failed)
 			if err != nil {
 				failed, unitErr = i, err
 				return errUnitFailed
@@ -101,6 +97,25 @@ func (s *Service) runBatch(ctx context.Context, units []BatchUnit, pending []int
 		return nil
 	})
 	return failed, unitErr, err
+}
+
+// unitError returns the error that a unit's run ends with, given the
+// unit's returned error and the first of its writes that failed. A unit
+// that wraps the failed write in its own error keeps it, because the
+// wrapper may name where the failure came from. A unit that returned
+// nothing or only the aborted transaction gets the failed write, because
+// that is the cause. When the two differ, both are kept, so that a
+// retryable write failure stays retryable.
+func unitError(returned, failedWrite error) error {
+	switch {
+	case failedWrite == nil:
+		return returned
+	case returned == nil, errors.Is(returned, errBatchAborted):
+		return failedWrite
+	case errors.Is(returned, failedWrite):
+		return returned
+	}
+	return errors.Join(returned, failedWrite)
 }
 
 func isRetryable(err error) bool {

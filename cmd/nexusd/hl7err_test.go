@@ -11,6 +11,7 @@ import (
 
 	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/interop/hl7v2"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/inbound"
 	"github.com/nexus-health-360/nexus/storage"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
@@ -50,13 +51,7 @@ func TestHL7ErrLocations(t *testing.T) {
 	const pid = `PID|1||` + errRecordNumber + `^^^HOSP^MR||` + errPatientName + `^AVA||19800101|F`
 	const obr = `OBR|1||FIL-ERR^LIS|2345-7^Glucose^LN|||20240301100000-0500`
 	const obx = `OBX|1|NM|2345-7^Glucose^LN||5.4|mmol/L^^UCUM|||||F|||20240301100000-0500`
-	cases := []struct {
-		name     string
-		segments []string
-		code     string // MSA-1
-		location string // ERR-2
-		errCode  string // ERR-3.1
-	}{
+	cases := []errLocationCase{
 		{"empty MSH-2", []string{`MSH||ADT|HOSP|NEXUS|HOSP|20240301101500-0500||ADT^A01|ERR3|P|2.5`, pid},
 			"AR", "MSH^1^2", "102"},
 		{"lowercase segment id", []string{adt, strings.Replace(pid, "PID", "pid", 1)},
@@ -92,32 +87,89 @@ func TestHL7ErrLocations(t *testing.T) {
 			"AR", "MSH^1^9^1^1", "200"},
 		{"unsupported version", []string{strings.Replace(adt, "|P|2.5", "|P|3.0", 1), pid},
 			"AR", "MSH^1^12", "203"},
+		// The clinical record rejects these when the transaction writes
+		// them, after the mapping found nothing wrong.
+		{"PID-5 over the list limit", []string{adt, `PID|1||MRN-ERR-9^^^HOSP^MR||` +
+			strings.Repeat("ZZ^A~", 12_000) + `||19800101|F`},
+			"AE", "PID^1^3", "207"},
+		{"PID-3 held by another patient", []string{adt, `PID|1||` + heldRecordNumber + `^^^HOSP^MR~` +
+			errRecordNumber + `^^^OTHER^MR||` + errPatientName + `^AVA||19800101|F`},
+			"AE", "PID^1^3", "205"},
 	}
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		svc := migratedService(t, db)
 		seedAmbiguous(t, svc)
-		h := newInboundHandler(svc, slog.New(slog.DiscardHandler), true, nil)
-		ctx := emr.ContextWithActor(context.Background(), hl7Actor)
-		for _, tc := range cases {
-			t.Run(tc.name, func(t *testing.T) {
-				res, err := h.Process(ctx, []byte(strings.Join(tc.segments, "\r")+"\r"))
-				require.NoError(t, err)
-				require.NotNil(t, res.ACK)
-				// The ACK of an unsupported version repeats MSH-12, which
-				// the parser rejects, but the message is still read.
-				ack, _ := hl7v2.Parse(res.ACK, hl7v2.ParseOptions{Lenient: true})
-				require.NotNil(t, ack)
-				assert.Equal(t, tc.code, ack.Get("MSA-1"))
-				require.Len(t, ack.SegmentsByID("ERR"), 1, "one ERR segment")
-				assert.Equal(t, tc.location, ack.Get("ERR-2"))
-				assert.Equal(t, tc.errCode, ack.Get("ERR-3.1"))
-				assert.Equal(t, "HL70357", ack.Get("ERR-3.3"))
-				assert.Equal(t, "E", ack.Get("ERR-4"))
-				assert.NotContains(t, string(res.ACK), errPatientName)
-				assert.NotContains(t, string(res.ACK), errRecordNumber)
-			})
+		seedHeldIdentifier(t, svc)
+		// The MLLP listener applies messages in group commits, and hl7
+		// import one at a time: both must acknowledge alike.
+		for _, handler := range []struct {
+			name string
+			h    *inbound.Handler
+		}{
+			{"one at a time", newInboundHandler(svc, slog.New(slog.DiscardHandler), true, nil)},
+			{"group commit", groupHandler(svc)},
+		} {
+			t.Run(handler.name, func(t *testing.T) { checkErrLocations(t, handler.h, cases) })
 		}
 	})
+}
+
+// errLocationCase is a message and the ACK expected for it.
+type errLocationCase struct {
+	name     string
+	segments []string
+	code     string // MSA-1
+	location string // ERR-2
+	errCode  string // ERR-3.1
+}
+
+// heldRecordNumber is the record number of a stored patient.
+const heldRecordNumber = "MRN-HELD-1"
+
+// seedHeldIdentifier stores a patient with heldRecordNumber of HOSP and
+// another with errRecordNumber of OTHER, so that a message that gives the
+// first patient both identifiers fails when its transaction writes.
+func seedHeldIdentifier(t *testing.T, svc *emr.Service) {
+	t.Helper()
+	ctx := emr.ContextWithActor(context.Background(), "test")
+	for authority, value := range map[string]string{"HOSP": heldRecordNumber, "OTHER": errRecordNumber} {
+		body := `{"resourceType":"Patient","identifier":[{"system":"urn:nexus-health-360:hl7v2:aa:` + authority + `","value":"` + value + `"}]}`
+		_, err := svc.Create(ctx, "Patient", []byte(body))
+		require.NoError(t, err)
+	}
+}
+
+// groupHandler returns the handler of the MLLP listener: the mapping
+// applied in group commits.
+func groupHandler(svc *emr.Service) *inbound.Handler {
+	return &inbound.Handler{
+		Group: &inbound.GroupCommit{Applier: newBatchApplier(svc, nil)},
+		Log:   slog.New(slog.DiscardHandler),
+		Parse: hl7v2.ParseOptions{Lenient: true},
+	}
+}
+
+func checkErrLocations(t *testing.T, h *inbound.Handler, cases []errLocationCase) {
+	ctx := emr.ContextWithActor(context.Background(), hl7Actor)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := h.Process(ctx, []byte(strings.Join(tc.segments, "\r")+"\r"))
+			require.NoError(t, err)
+			require.NotNil(t, res.ACK)
+			// The ACK of an unsupported version repeats MSH-12, which
+			// the parser rejects, but the message is still read.
+			ack, _ := hl7v2.Parse(res.ACK, hl7v2.ParseOptions{Lenient: true})
+			require.NotNil(t, ack)
+			assert.Equal(t, tc.code, ack.Get("MSA-1"))
+			require.Len(t, ack.SegmentsByID("ERR"), 1, "one ERR segment")
+			assert.Equal(t, tc.location, ack.Get("ERR-2"))
+			assert.Equal(t, tc.errCode, ack.Get("ERR-3.1"))
+			assert.Equal(t, "HL70357", ack.Get("ERR-3.3"))
+			assert.Equal(t, "E", ack.Get("ERR-4"))
+			assert.NotContains(t, string(res.ACK), errPatientName)
+			assert.NotContains(t, string(res.ACK), errRecordNumber)
+		})
+	}
 }
 
 // TestHL7ErrLocationsStrict sends the deviations that lenient mode
