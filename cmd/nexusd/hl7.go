@@ -387,8 +387,17 @@ func describeResult(res *inbound.Result, err error) (string, bool) {
 	if err != nil {
 		return fmt.Sprintf("control id %s: not applied: %v", controlID, err), false
 	}
-	line := fmt.Sprintf("control id %s: %s", controlID, res.Code)
-	accepted := res.Code == hl7v2.AckAccept || res.Code == hl7v2.AckCommitAccept
+	if res.IgnoredACK {
+		return fmt.Sprintf("control id %s: an acknowledgement, not applied", controlID), true
+	}
+	// A message whose MSH-15 and MSH-16 request no ACK has no code, so
+	// acceptance is the absence of errors.
+	accepted := len(res.Errors) == 0
+	code := res.Code
+	if code == "" {
+		code = "no ACK requested"
+	}
+	line := fmt.Sprintf("control id %s: %s", controlID, code)
 	switch {
 	case res.Duplicate:
 		line += " already applied"

@@ -83,10 +83,21 @@ func ExpectedACKs(hdr *hl7v2.Header, code string) int {
 	if ackRequested(hdr.AcceptAckType, v) {
 		n++
 	}
-	if ackRequested(hdr.ApplicationAckType, v) {
+	if applicationAckFollows(hdr, v) {
 		n++
 	}
 	return n
+}
+
+// applicationAckFollows reports whether MSH-16 requests an application
+// ACK for verdict v and no negative commit ACK went before it. A CE or CR
+// means the message was not accepted for processing, so no application
+// ACK follows it.
+func applicationAckFollows(hdr *hl7v2.Header, v verdict) bool {
+	if v != accepted && ackRequested(hdr.AcceptAckType, v) {
+		return false
+	}
+	return ackRequested(hdr.ApplicationAckType, v)
 }
 
 func (h *Handler) accept(res *Result) (*Result, error) {
@@ -103,7 +114,8 @@ func (h *Handler) negative(res *Result, reject bool, errs []*hl7v2.ParseError) (
 
 // respond builds the ACKs of a message with verdict v. Original mode gets
 // one ACK. Enhanced mode gets a commit ACK when MSH-15 requests one and an
-// application ACK when MSH-16 does. Both are built only once the message's
+// application ACK when MSH-16 does, unless the commit ACK was CE or CR.
+// Both are built only once the message's
 // effects are committed, so neither CA nor AA can run ahead of the commit.
 func (h *Handler) respond(res *Result, v verdict, errs []*hl7v2.ParseError, u *unsupported) (*Result, error) {
 	res.Errors = errs
@@ -123,7 +135,7 @@ func (h *Handler) respond(res *Result, v verdict, errs []*hl7v2.ParseError, u *u
 		}
 		res.ACK, res.Code = ack, commitCodes[v]
 	}
-	if ackRequested(hdr.ApplicationAckType, v) {
+	if applicationAckFollows(hdr, v) {
 		ack, err := h.buildACK(hdr, applicationCodes[v], errs, u)
 		if err != nil {
 			return res, err

@@ -32,8 +32,10 @@ func TestEnhancedModeConditions(t *testing.T) {
 		wantReplyCount int
 	}{
 		{name: "AL AL accepted", accept: "AL", app: "AL", wantCommit: "CA", wantAppCode: "AA", wantReplyCount: 2},
-		{name: "AL AL error", accept: "AL", app: "AL", applyErr: locatedError, wantCommit: "CE", wantAppCode: "AE", wantReplyCount: 2},
-		{name: "AL AL rejected", accept: "AL", app: "AL", applyErr: inbound.ErrUnsupportedMessage, wantCommit: "CR", wantAppCode: "AR", wantReplyCount: 2},
+		// A CE or CR ends the exchange: no application ACK follows it.
+		{name: "AL AL error", accept: "AL", app: "AL", applyErr: locatedError, wantCommit: "CE", wantReplyCount: 1},
+		{name: "AL AL rejected", accept: "AL", app: "AL", applyErr: inbound.ErrUnsupportedMessage, wantCommit: "CR", wantReplyCount: 1},
+		{name: "NE AL error", accept: "NE", app: "AL", applyErr: locatedError, wantAppCode: "AE", wantReplyCount: 1},
 		{name: "NE NE accepted", accept: "NE", app: "NE"},
 		{name: "NE NE error", accept: "NE", app: "NE", applyErr: locatedError},
 		{name: "ER AL accepted", accept: "ER", app: "AL", wantAppCode: "AA", wantReplyCount: 1},

@@ -18,7 +18,8 @@
 //   - the commit ACK, when MSH-15 requests it: CA once the message is
 //     committed, CE for an error in the message, CR for a rejection;
 //   - the application ACK, when MSH-16 requests it: AA, AE or AR, for the
-//     same outcome.
+//     same outcome, unless a CE or CR was sent, because a message that was
+//     not accepted for processing gets no application ACK.
 //
 // Both conditions take the values of HL7 table 0155: AL always, NE never,
 // ER only for CE/CR or AE/AR, SU only for CA or AA. An empty condition

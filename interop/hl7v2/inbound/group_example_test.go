@@ -38,7 +38,9 @@ func ExampleGroupCommit() {
 }
 
 func ExampleExpectedACKs() {
-	hdr := &hl7v2.Header{AcceptAckType: "AL", ApplicationAckType: "ER"}
+	// MSH-15 requests a commit ACK always, MSH-16 an application ACK on
+	// success only.
+	hdr := &hl7v2.Header{AcceptAckType: "AL", ApplicationAckType: "SU"}
 	fmt.Println(inbound.ExpectedACKs(hdr, hl7v2.AckAccept), inbound.ExpectedACKs(hdr, hl7v2.AckError))
-	// Output: 1 2
+	// Output: 2 1
 }

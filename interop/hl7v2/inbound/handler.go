@@ -113,6 +113,12 @@ type Result struct {
 	Duplicate bool
 	// Errors are the faults that the ACK's ERR segments report.
 	Errors []*hl7v2.ParseError
+	// Warnings are the deviations from the standard that lenient parsing
+	// accepted.
+	Warnings []*hl7v2.ParseError
+	// IgnoredACK marks a received acknowledgement (MSH-9.1 ACK), which
+	// is not applied and gets no ACK.
+	IgnoredACK bool
 }
 
 // Replies returns the ACKs to send, in order: the commit ACK before the
@@ -199,6 +205,15 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 	res := &Result{Header: hdr}
 	if hdr == nil {
 		return res, ErrNoControlID
+	}
+	if hdr.MessageCode == "ACK" {
+		// Acknowledging an acknowledgement would start an endless
+		// exchange with a peer that does the same.
+		res.IgnoredACK = true
+		return res, nil
+	}
+	if msg != nil {
+		res.Warnings = msg.Warnings()
 	}
 	if hdr.ControlID == "" {
 		// A readable header without MSH-10 gets an AR naming the field, so

@@ -1,0 +1,60 @@
+package inbound_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLenientRepairsLogged(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		message  string
+		location string
+	}{
+		{"truncation character before 2.7", strings.Join([]string{
+			`MSH|^~\&#|LIS|LABFAC|HIS|HOSP|20240305101500-0500||ORU^R01^ORU_R01|REP1|P|2.5`,
+			`PID|1||500005^^^HOSP^MR||ZZREPAIR^DARIO||19900707|M`}, "\r") + "\r", "MSH(1)-2"},
+		{"short MSH-7 offset", strings.Join([]string{
+			`MSH|^~\&|MONGW|ICU|||20240311140114+08||ORU^R01^ORU_R01|REP2|P|2.6`,
+			`PID|||110011^^^HOSP^PI||ZZREPAIR^IKE`}, "\r") + "\r", "MSH(1)-7"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			h := newHandler(&fakeApplier{})
+			h.Log = slog.New(slog.NewTextHandler(&logs, nil))
+			res, err := h.Process(context.Background(), []byte(tc.message))
+			require.NoError(t, err)
+			assert.Equal(t, "AA", res.Code)
+			require.NotEmpty(t, res.Warnings)
+			out := logs.String()
+			assert.Contains(t, out, "level=WARN")
+			assert.Contains(t, out, "lenient repairs")
+			assert.Contains(t, out, tc.location)
+			assert.NotContains(t, out, "ZZREPAIR", "no patient data in the log")
+		})
+	}
+}
+
+func TestReceivedACKNotAcknowledged(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	applier := &fakeApplier{}
+	h := newHandler(applier)
+	h.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	ack := "MSH|^~\\&|LAB|HOSP|NEXUS|HOSP|20240301101500-0500||ACK^A01^ACK|K1|P|2.5\rMSA|AA|C1\r"
+	res, err := h.Process(context.Background(), []byte(ack))
+	require.NoError(t, err)
+	assert.True(t, res.IgnoredACK)
+	assert.Empty(t, res.Replies(), "an ACK gets no ACK")
+	assert.Zero(t, applier.count("K1"), "an ACK is not applied")
+	assert.Contains(t, logs.String(), "acknowledgement received and not acknowledged")
+}
