@@ -45,10 +45,12 @@ func (e *ParseError) HL7Code() string {
 //   - one ERR per entry of errs, with ERR-2 locating it as
 //     segment^sequence^field^repetition^component^subcomponent, ERR-3 the
 //     table 0357 code and ERR-4 the severity (E or W). ERR never carries a
-//     value of the message. A segment whose id is a standard id in the
-//     wrong case ("pid") is named as sent. Another segment without a
-//     valid id has an empty segment id and its position in the message as
-//     sequence, and a fault of the whole message is located at MSH^1.
+//     value of the message. ERR-2 names the segment by its id whenever
+//     the id is valid or a standard id in the wrong case ("pid", named as
+//     sent). A blank segment, or one with any other id, has an empty
+//     segment id and its position in the message (ParseError.Segment) as
+//     sequence. An error with neither id nor position concerns the whole
+//     input or the bytes before MSH, and is located at MSH^1.
 //
 // The ACK is encoded in the header's character set. When MSH-1 or MSH-2
 // of the message is invalid (see Header.ValidEncoding), the ACK cannot
@@ -135,7 +137,7 @@ func errSegment(e *ParseError, fs, cs string) string {
 		return strconv.Itoa(n)
 	}
 	segmentID, occurrence := e.SegmentID, e.Occurrence
-	if !validSegmentID(segmentID) && !(e.Kind == KindSegmentID && standardSegmentIDs[strings.ToUpper(segmentID)]) {
+	if !validSegmentID(segmentID) && !standardSegmentIDs[strings.ToUpper(segmentID)] {
 		segmentID = ""
 	}
 	switch {
@@ -144,7 +146,7 @@ func errSegment(e *ParseError, fs, cs string) string {
 		// the message.
 		occurrence = e.Segment
 	case segmentID == "":
-		// A fault of the whole message, such as its size, is located at
+		// A fault of the whole input, such as its size, is located at
 		// the header that identifies the message.
 		segmentID, occurrence = "MSH", 1
 	}

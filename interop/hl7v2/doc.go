@@ -94,14 +94,21 @@
 // MiB, for ParseFile) and MaxErrors (100). Raise MaxFieldBytes and
 // MaxMessageBytes for messages that embed documents.
 //
-// BuildACK writes one ERR per error, with ERR-2 as segment id, occurrence,
-// field, repetition and component. A segment whose id is a standard id in
-// the wrong case ("pid") is named as sent, with its occurrence among
-// segments of that spelling. Any other segment without a valid id has an
-// empty segment id and its position in the message in place of the
-// occurrence, because its first characters may be patient data cut off by
-// a stray terminator. A fault of the whole message, such as its size, is
-// located at MSH^1.
+// BuildACK writes one ERR per error, with ERR-2 as segment id, sequence,
+// field, repetition, component and subcomponent. Every error about one
+// segment names that segment whenever its id is valid, with its occurrence
+// among the segments of the message with that id as sequence. This covers
+// a wrong terminator, a missing final CR and a byte that is invalid in the
+// character set, which is also located at its field and component. A
+// segment whose id is a standard id in the wrong case ("pid") is named as
+// sent, with its occurrence among segments of that spelling. A blank
+// segment, or one with any other id, has an empty segment id and its
+// position in the message in place of the sequence, counting every
+// segment from MSH as 1, blank ones included. Such an id is left out
+// because its first characters may be patient data cut off by a stray
+// terminator. A fault of the whole input or of the bytes before MSH (the
+// size, a byte order mark, a blank line or segment before MSH) is located
+// at MSH^1, because ERR-2 cannot point outside the message.
 //
 // # Timestamps
 //

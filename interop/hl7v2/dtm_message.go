@@ -29,12 +29,7 @@ func (m *Message) DateTime(path string) (DateTime, error) {
 			Offset: -1, Message: message,
 		}
 		if seg := m.Segment(p.SegmentID, p.Occurrence); seg != nil {
-			e.Offset = seg.offset
-			for i, s := range m.segments {
-				if s == seg {
-					e.Segment = i + 1
-				}
-			}
+			e.Offset, e.Segment = seg.offset, seg.position
 		}
 		return e
 	}

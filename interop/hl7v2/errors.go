@@ -133,12 +133,15 @@ func (s Severity) String() string {
 type ParseError struct {
 	Kind     Kind
 	Severity Severity
-	// SegmentID is the segment's id, or "" when the id itself is invalid or
-	// the problem concerns the whole input.
+	// SegmentID is the segment's id as sent, or "" when the segment is
+	// blank, its id is neither valid nor a standard id in the wrong case,
+	// or the problem concerns the whole input.
 	SegmentID string
-	// Segment is the 1-based position of the segment in its message, 0 when
-	// unknown. Occurrence is the 1-based count of segments with the same id
-	// up to this one (the second OBX has Occurrence 2), as ERR-2 reports it.
+	// Segment is the 1-based position of the segment in its message,
+	// counting every segment from MSH as 1, blank ones included, and 0 when
+	// unknown or outside a message. Occurrence is the 1-based count of
+	// segments with the same id up to this one (the second OBX has
+	// Occurrence 2), as ERR-2 reports it.
 	Segment    int
 	Occurrence int
 	// Field, Repetition, Component and Subcomponent are 1-based, 0 when the

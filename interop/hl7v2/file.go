@@ -46,9 +46,10 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 	f := &File{}
 	var current *Batch
 	delims := DefaultDelimiters
-	sequenceError := func(s *rawSegment) {
+	var envelopes segmentCounts
+	sequenceError := func(s *Segment, occurrence int) {
 		c.add(&ParseError{
-			Kind: KindSegmentSequence, SegmentID: string(s.data[:3]), Offset: s.offset,
+			Kind: KindSegmentSequence, SegmentID: s.id, Occurrence: occurrence, Offset: s.offset,
 			Message: "batch segment out of order",
 		})
 	}
@@ -76,11 +77,12 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 		if id == "FHS" || id == "BHS" {
 			delims = envelopeDelimiters(s.data)
 		}
-		seg := parseEnvelope(s, &delims, opts, c)
+		occurrence := envelopes.add(id)
+		seg := parseEnvelope(s, &delims, occurrence, opts, c)
 		switch id {
 		case "FHS":
 			if f.Header != nil || len(f.Batches) > 0 {
-				sequenceError(s)
+				sequenceError(seg, occurrence)
 			}
 			f.Header = seg
 		case "BHS":
@@ -88,14 +90,14 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 			f.Batches = append(f.Batches, current)
 		case "BTS":
 			if current == nil || current.Trailer != nil {
-				sequenceError(s)
+				sequenceError(seg, occurrence)
 				current = &Batch{}
 				f.Batches = append(f.Batches, current)
 			}
 			current.Trailer = seg
 		case "FTS":
 			if f.Trailer != nil {
-				sequenceError(s)
+				sequenceError(seg, occurrence)
 			}
 			f.Trailer = seg
 		}
@@ -124,10 +126,10 @@ func envelopeDelimiters(b []byte) Delimiters {
 	return d
 }
 
-// parseEnvelope builds an FHS, BHS, BTS or FTS segment. These segments
-// have no character set field, so they are read as UTF-8 when valid and as
-// ISO 8859-1 otherwise.
-func parseEnvelope(s *rawSegment, d *Delimiters, opts ParseOptions, c *collector) *Segment {
+// parseEnvelope builds an FHS, BHS, BTS or FTS segment, the given
+// occurrence of its id in the file. These segments have no character set
+// field, so they are read as UTF-8 when valid and as ISO 8859-1 otherwise.
+func parseEnvelope(s *rawSegment, d *Delimiters, occurrence int, opts ParseOptions, c *collector) *Segment {
 	cs := CharsetUTF8
 	text, bad := cs.decode(s.data)
 	if bad >= 0 {
@@ -136,7 +138,7 @@ func parseEnvelope(s *rawSegment, d *Delimiters, opts ParseOptions, c *collector
 	}
 	p := &segmentParser{
 		pool: &elementPool{}, d: d, u: &unescaper{d: d, charset: cs, lenient: opts.Lenient}, cs: cs, c: c,
-		maxField: opts.Limits.MaxFieldBytes, id: text[:3], offset: s.offset, text: text,
+		maxField: opts.Limits.MaxFieldBytes, id: text[:3], occurrence: occurrence, offset: s.offset, text: text,
 	}
 	seg := &Segment{id: p.id, text: text, raw: s.data, offset: s.offset}
 	seg.fields = p.parseFields()

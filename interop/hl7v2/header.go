@@ -137,7 +137,7 @@ func ParseHeader(data []byte) (*Header, error) {
 		c.add(&ParseError{Kind: KindMissingMSH, Offset: offset, Message: "input does not start with an MSH segment"})
 		return nil, c.result()
 	}
-	m := parseMessage([]rawSegment{{data: first, offset: offset}}, opts, c)
+	m := parseMessage([]rawSegment{{data: first, offset: offset, position: 1}}, opts, c)
 	return m.Header(), c.result()
 }
 

@@ -40,3 +40,28 @@ func TestErrorsLocateTerminatorAndSegmentLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorsLocateBatchSegment(t *testing.T) {
+	t.Parallel()
+	data := "BHS|^~\\&|A\rMSH|^~\\&|A|B|C|D|20240301101500||ADT^A01|X1|P|2.5\rPID|1\rBTS|1\rBTS|1\r"
+	_, err := hl7v2.ParseFile([]byte(data), hl7v2.ParseOptions{})
+	require.Error(t, err)
+	errs := hl7v2.Errors(err)
+	require.Len(t, errs, 1)
+	assert.Equal(t, hl7v2.KindSegmentSequence, errs[0].Kind)
+	assert.Equal(t, "BTS", errs[0].SegmentID)
+	assert.Equal(t, 2, errs[0].Occurrence)
+}
+
+func TestDateTimeErrorCountsBlankSegments(t *testing.T) {
+	t.Parallel()
+	data := "MSH|^~\\&|A|B|C|D|20240301101500||ORM^O01|X1|P|2.5\r\rORC|NW|1|||||^^^2024XX\r"
+	m, err := hl7v2.Parse([]byte(data), hl7v2.ParseOptions{Lenient: true})
+	require.NoError(t, err)
+	_, err = m.DateTime("ORC-7.4")
+	require.Error(t, err)
+	errs := hl7v2.Errors(err)
+	require.Len(t, errs, 1)
+	assert.Equal(t, "ORC", errs[0].SegmentID)
+	assert.Equal(t, 3, errs[0].Segment)
+}

@@ -212,6 +212,9 @@ type Segment struct {
 	// so the writer encodes it again from the tree.
 	raw    []byte
 	offset int
+	// position is the segment's position in its message (see
+	// ParseError.Segment), 0 for an envelope segment.
+	position int
 }
 
 // ID returns the three-character segment id.

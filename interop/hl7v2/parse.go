@@ -6,10 +6,12 @@ import (
 )
 
 // rawSegment is one segment's bytes without its terminator, with its byte
-// offset in the input.
+// offset in the input and its position in its message (see
+// ParseError.Segment).
 type rawSegment struct {
-	data   []byte
-	offset int
+	data     []byte
+	offset   int
+	position int
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -35,10 +37,12 @@ func Parse(data []byte, opts ParseOptions) (*Message, error) {
 	items := splitFile(data, c)
 	var msg *Message
 	var messages int
+	var envelopes segmentCounts
 	for _, it := range items {
 		if it.envelope != nil {
+			id := string(it.envelope.data[:3])
 			c.add(&ParseError{
-				Kind: KindMultipleMessages, SegmentID: string(it.envelope.data[:3]), Offset: it.envelope.offset,
+				Kind: KindMultipleMessages, SegmentID: id, Occurrence: envelopes.add(id), Offset: it.envelope.offset,
 				Message: "batch segment in a single message; use ParseFile for batches",
 			})
 			continue
@@ -50,7 +54,7 @@ func Parse(data []byte, opts ParseOptions) (*Message, error) {
 		}
 		if messages == 2 {
 			c.add(&ParseError{
-				Kind: KindMultipleMessages, SegmentID: "MSH", Offset: it.segments[0].offset,
+				Kind: KindMultipleMessages, SegmentID: "MSH", Occurrence: 2, Offset: it.segments[0].offset,
 				Message: "input holds more than one message; use ParseFile",
 			})
 		}
@@ -117,6 +121,8 @@ func splitFile(data []byte, c *collector) []fileItem {
 		case open >= 0:
 		default:
 			if !orphan {
+				// The segment is outside the message, so the error names
+				// no segment and an ACK locates it at MSH^1.
 				c.add(&ParseError{Kind: KindMissingMSH, Offset: s.offset, Message: "segment before any MSH segment"})
 			}
 			orphan = true
@@ -148,42 +154,7 @@ func isEnvelope(b []byte) bool {
 // (otherwise an LF is data), and skips blank lines.
 func frame(data []byte, base int, c *collector) []rawSegment {
 	lfEnds := !c.lenient || !hasLoneCR(data)
-	segs := make([]rawSegment, 0, bytes.Count(data, []byte{'\r'})+1)
-	var pendingBlank []int
-	reported := false
-
-	emit := func(seg []byte, offset int) {
-		if isBlank(seg) {
-			if !c.lenient {
-				c.add(&ParseError{Kind: KindEmptySegment, Offset: offset, Message: "empty segment"})
-				return
-			}
-			pendingBlank = append(pendingBlank, offset)
-			return
-		}
-		if len(pendingBlank) > 0 && !isMessageStart(seg) && !isEnvelope(seg) && len(segs) > 0 {
-			for _, off := range pendingBlank {
-				c.add(&ParseError{Kind: KindEmptySegment, Severity: SeverityWarning, Offset: off, Message: "blank line inside a message ignored"})
-			}
-		}
-		pendingBlank = pendingBlank[:0]
-		segs = append(segs, rawSegment{data: seg, offset: offset})
-	}
-
-	// badTerminator reports the first segment ended by LF or CRLF, with its
-	// id and position so the ACK's ERR-2 can locate it.
-	badTerminator := func(offset int, what string, segment []byte) {
-		if !c.lenient && !reported {
-			reported = true
-			e := &ParseError{
-				Kind: KindSegmentTerminator, Offset: offset, Segment: len(segs) + 1,
-				Message: "non-CR segment terminator (" + what + "); HL7 v2 segments end with CR",
-			}
-			e.SegmentID, e.Occurrence = segmentOccurrence(segment, segs)
-			c.add(e)
-		}
-	}
-
+	f := &framer{c: c, segs: make([]rawSegment, 0, bytes.Count(data, []byte{'\r'})+1)}
 	start, i := 0, 0
 	for i < len(data) {
 		j := bytes.IndexAny(data[i:], "\r\n")
@@ -192,11 +163,10 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 		}
 		i += j
 		end := i
+		terminator := "CR"
 		if data[i] == '\r' {
 			if i+1 < len(data) && data[i+1] == '\n' {
-				badTerminator(base+i, "CRLF", data[start:end])
-				i += 2
-			} else {
+				terminator = "CRLF"
 				i++
 			}
 		} else {
@@ -204,21 +174,105 @@ func frame(data []byte, base int, c *collector) []rawSegment {
 				i++
 				continue
 			}
-			badTerminator(base+i, "LF", data[start:end])
-			i++
+			terminator = "LF"
 		}
-		emit(data[start:end], base+start)
+		i++
+		f.add(data[start:end], base+start)
+		if terminator != "CR" {
+			f.badTerminator(data[start:end], base+end, terminator)
+		}
 		start = i
 	}
 
 	if start < len(data) {
 		tail := data[start:]
+		f.add(tail, base+start)
 		if !c.lenient && !isBlank(tail) {
-			c.add(&ParseError{Kind: KindSegmentTerminator, Offset: base + len(data), Message: "last segment has no CR terminator"})
+			c.add(f.errorAt(KindSegmentTerminator, tail, base+len(data), "last segment has no CR terminator"))
 		}
-		emit(tail, base+start)
 	}
-	return segs
+	return f.segs
+}
+
+// framer collects the segments that frame splits and numbers each within
+// its message, so that the errors of frame name the segment they concern.
+type framer struct {
+	c    *collector
+	segs []rawSegment
+	// position is the position of the last segment in its message,
+	// counting blank segments. It is 0 outside a message, which is before
+	// the first MSH or after an envelope segment. first is the index in
+	// segs where the current message or run of segments outside a message
+	// starts, and fs is the field separator of the current message, 0
+	// outside one.
+	position int
+	first    int
+	fs       byte
+	// pendingBlank holds the blank segments of lenient mode that are
+	// reported only when a segment of the same message follows them.
+	pendingBlank []rawSegment
+	// reported is set once badTerminator has reported a terminator.
+	reported bool
+}
+
+// add appends a non-blank segment to segs, and reports a blank one as an
+// error in strict mode or, inside a message, as a warning in lenient mode.
+func (f *framer) add(seg []byte, offset int) {
+	if isBlank(seg) {
+		if f.position > 0 {
+			f.position++
+		}
+		if !f.c.lenient {
+			f.c.add(&ParseError{Kind: KindEmptySegment, Segment: f.position, Offset: offset, Message: "empty segment"})
+			return
+		}
+		f.pendingBlank = append(f.pendingBlank, rawSegment{offset: offset, position: f.position})
+		return
+	}
+
+	messageStart, envelope := isMessageStart(seg), isEnvelope(seg)
+	if len(f.pendingBlank) > 0 && !messageStart && !envelope && len(f.segs) > 0 {
+		for _, blank := range f.pendingBlank {
+			f.c.add(&ParseError{
+				Kind: KindEmptySegment, Severity: SeverityWarning, Segment: blank.position, Offset: blank.offset,
+				Message: "blank line inside a message ignored",
+			})
+		}
+	}
+	f.pendingBlank = f.pendingBlank[:0]
+
+	switch {
+	case messageStart:
+		f.position, f.first, f.fs = 1, len(f.segs), seg[3]
+	case envelope:
+		f.position, f.first, f.fs = 0, len(f.segs), 0
+	case f.position > 0:
+		f.position++
+	}
+	f.segs = append(f.segs, rawSegment{data: seg, offset: offset, position: f.position})
+}
+
+// badTerminator reports, in strict mode, the first segment ended by LF or
+// CRLF.
+func (f *framer) badTerminator(seg []byte, offset int, terminator string) {
+	if f.c.lenient || f.reported {
+		return
+	}
+	f.reported = true
+	f.c.add(f.errorAt(KindSegmentTerminator, seg, offset,
+		"non-CR segment terminator ("+terminator+"); HL7 v2 segments end with CR"))
+}
+
+// errorAt returns an error at seg, the segment that add handled last. The
+// error carries the segment's position, and its id and occurrence when the
+// id is readable.
+func (f *framer) errorAt(kind Kind, seg []byte, offset int, message string) *ParseError {
+	e := &ParseError{Kind: kind, Segment: f.position, Offset: offset, Message: message}
+	if !isBlank(seg) {
+		earlier := f.segs[f.first : len(f.segs)-1]
+		e.SegmentID, e.Occurrence = segmentOccurrence(seg, earlier, f.fs)
+	}
+	return e
 }
 
 // hasLoneCR reports whether data has a CR that is not followed by LF.

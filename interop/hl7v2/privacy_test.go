@@ -24,6 +24,9 @@ func TestErrorsCarryNoPatientData(t *testing.T) {
 		"bad version":       crMessage(`MSH|^~\&|` + name + `|B|C|D|20240301101500||ADT^A01|X|P|` + name + `^` + mrn),
 		"bad timestamp":     crMessage(`MSH|^~\&|A|B|C|D|`+mrn+`||ADT^A01|X|P|2.5`, "PID|1||"+mrn+"||"+name),
 		"no MSH":            []byte("PID|1||" + mrn + "||" + name + "\r"),
+		"FS before id":      crMessage(msh, "\x1c"+name+"|"+mrn),
+		"no final CR":       []byte(msh + "\rPID|1||" + mrn + "||" + name),
+		"blank line":        crMessage(msh, "", "PID|1||"+mrn+"\xff||"+name),
 		"bad encoding char": crMessage(`MSH|^~A&|` + name + `|` + mrn),
 	}
 	check := func(t *testing.T, text string) {

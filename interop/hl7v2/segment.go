@@ -70,7 +70,7 @@ type segmentParser struct {
 	maxField int
 
 	id         string
-	index      int
+	position   int
 	occurrence int
 	offset     int
 	text       string
@@ -79,7 +79,7 @@ type segmentParser struct {
 // errorAt returns a ParseError located at byte i of the segment text.
 func (p *segmentParser) errorAt(kind Kind, loc location, i int, message string) *ParseError {
 	return &ParseError{
-		Kind: kind, SegmentID: p.id, Segment: p.index, Occurrence: p.occurrence,
+		Kind: kind, SegmentID: p.id, Segment: p.position, Occurrence: p.occurrence,
 		Field: loc[0], Repetition: loc[1], Component: loc[2], Subcomponent: loc[3],
 		Offset: p.offset + p.cs.rawOffset(p.text, i), Message: message,
 	}
@@ -336,38 +336,21 @@ func mshField(b []byte, fs byte, n int) []byte {
 	return rest
 }
 
-// segmentOccurrence returns the id of the raw segment data and its 1-based
-// occurrence among the earlier segments, as ERR-2 reports it. It returns
-// "" and 0 when data does not start with a valid segment id.
-func segmentOccurrence(data []byte, earlier []rawSegment) (string, int) {
-	if len(data) < 3 || !validSegmentID(string(data[:3])) {
-		return "", 0
-	}
-	occurrence := 1
-	for _, seg := range earlier {
-		if bytes.HasPrefix(seg.data, data[:3]) {
-			occurrence++
-		}
-	}
-	return string(data[:3]), occurrence
-}
-
 // parseMessage builds a message from its raw segments, the first of which
 // is an MSH.
 func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
-	if len(segs) > opts.Limits.MaxSegments {
-		e := &ParseError{
-			Kind: KindLimit, Offset: segs[opts.Limits.MaxSegments].offset, Limit: "MaxSegments",
-			Segment: opts.Limits.MaxSegments + 1,
-			Message: "message has more segments than limit MaxSegments",
-		}
-		e.SegmentID, e.Occurrence = segmentOccurrence(segs[opts.Limits.MaxSegments].data, segs[:opts.Limits.MaxSegments])
-		c.add(e)
-		segs = segs[:opts.Limits.MaxSegments]
-	}
-
 	head := segs[0]
 	fs := head.data[3]
+	if limit := opts.Limits.MaxSegments; len(segs) > limit {
+		e := &ParseError{
+			Kind: KindLimit, Offset: segs[limit].offset, Limit: "MaxSegments", Segment: segs[limit].position,
+			Message: "message has more segments than limit MaxSegments",
+		}
+		e.SegmentID, e.Occurrence = segmentOccurrence(segs[limit].data, segs[:limit], fs)
+		c.add(e)
+		segs = segs[:limit]
+	}
+
 	d, problem := parseEncoding(fs, string(mshField(head.data, fs, 2)))
 	if problem != "" {
 		c.add(&ParseError{Kind: KindEncodingCharacters, SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 2, Offset: head.offset + 4, Message: problem})
@@ -400,7 +383,7 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 		text := texts[i]
 		*p = segmentParser{
 			pool: pool, lazy: lazy, classes: &arena.classes, d: &m.delimiters, u: u, cs: m.charset, c: c,
-			maxField: opts.Limits.MaxFieldBytes, index: i + 1, offset: s.offset, text: text,
+			maxField: opts.Limits.MaxFieldBytes, position: s.position, offset: s.offset, text: text,
 		}
 		if len(text) < 3 || !validSegmentID(text[:3]) || (len(text) > 3 && text[3] != fs) {
 			e := p.errorAt(KindSegmentID, location{}, 0, "segment id must be three uppercase letters or digits followed by the field separator")
@@ -417,7 +400,7 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 			continue
 		}
 		seg := &segments[i]
-		*seg = Segment{id: p.id, text: text, raw: s.data, offset: s.offset}
+		*seg = Segment{id: p.id, text: text, raw: s.data, offset: s.offset, position: s.position}
 		seg.fields = p.parseFields()
 		m.segments = append(m.segments, seg)
 	}
@@ -504,9 +487,10 @@ func decodeSegments(segs []rawSegment, m *Message, c *collector) []string {
 		return texts
 	}
 	e := &ParseError{
-		Kind: KindCharset, Segment: seg + 1, Offset: segs[seg].offset + bad,
+		Kind: KindCharset, Offset: segs[seg].offset + bad,
 		Message: "byte is invalid in the message character set",
 	}
+	locateByte(e, segs, seg, bad, &m.delimiters)
 	if !c.lenient {
 		c.add(e)
 		for i, s := range segs {
