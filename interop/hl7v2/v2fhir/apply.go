@@ -61,6 +61,9 @@ const maxApplyAttempts = 3
 // (ProcessBundle). Entries whose merged content equals the stored version
 // are left out, so a message sent again makes no new versions. The A40
 // merges run after the transaction, each in a transaction of its own.
+// Before anything is written, Apply checks that MRG-1 and PID-3 of each
+// merge name stored patients, so an A40 never creates its surviving
+// patient.
 //
 // Merging keeps every stored element the message does not send, replaces
 // those it sends, and deletes those it nulls (Entry.Clear). A sent type of
@@ -110,16 +113,13 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 		return nil, errors.New("apply: plan bundle and plan entries differ in length")
 	}
 
-	// A merge whose prior patient is unknown fails the message before
-	// anything is written, so a rejected A40 stores nothing.
+	// A merge whose prior or surviving patient is unknown fails the
+	// message before anything is written, so a rejected A40 stores
+	// nothing. Without this check the bundle's Patient entry would create
+	// the surviving patient from PID-3.
 	for _, step := range plan.Merges {
-		prior, err := findOne(ctx, t, "Patient", step.SourceCriteria, false)
-		if err != nil {
-			return nil, located(fmt.Errorf("apply: merge source: %w", err), step.sourceAt(), "MRG-1 prior patient")
-		}
-		if prior == nil {
-			return nil, &Error{Code: CodeUnknownKey, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
-				Message: "no stored patient has the prior patient identifier"}
+		if _, _, err := findMergePair(ctx, t, step); err != nil {
+			return nil, err
 		}
 	}
 
@@ -250,21 +250,9 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 // already merged into the target is left alone, so a resent A40 changes
 // nothing.
 func runMerge(ctx context.Context, t Target, plan *Plan, step MergeStep) (*emr.MergeParams, error) {
-	source, err := findOne(ctx, t, "Patient", step.SourceCriteria, false)
+	source, target, err := findMergePair(ctx, t, step)
 	if err != nil {
-		return nil, located(fmt.Errorf("apply: merge source: %w", err), step.sourceAt(), "MRG-1 prior patient")
-	}
-	if source == nil {
-		return nil, &Error{Code: CodeUnknownKey, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
-			Message: "no stored patient has the prior patient identifier"}
-	}
-	target, err := findOne(ctx, t, "Patient", step.TargetCriteria, false)
-	if err != nil {
-		return nil, located(fmt.Errorf("apply: merge target: %w", err), step.targetAt(), "PID-3 patient")
-	}
-	if target == nil {
-		return nil, located(fmt.Errorf("apply: merge target: no patient matches PID-3: %w", emr.ErrNotFound),
-			step.targetAt(), "PID-3 patient")
+		return nil, err
 	}
 	if source.id == target.id || replacedBy(source.tree) == "Patient/"+target.id {
 		return nil, nil
@@ -275,6 +263,29 @@ func runMerge(ctx context.Context, t Target, plan *Plan, step MergeStep) (*emr.M
 			step.sourceAt(), "merge")
 	}
 	return &p, nil
+}
+
+// findMergePair returns the stored patients of an A40 merge: the source
+// found by MRG-1 and the target found by PID-3. A patient that is not
+// stored gives an *Error with code 204 at MRG-1 or PID-3.
+func findMergePair(ctx context.Context, t Target, step MergeStep) (source, target *stored, err error) {
+	source, err = findOne(ctx, t, "Patient", step.SourceCriteria, false)
+	if err != nil {
+		return nil, nil, located(fmt.Errorf("apply: merge source: %w", err), step.sourceAt(), "MRG-1 prior patient")
+	}
+	if source == nil {
+		return nil, nil, &Error{Code: CodeUnknownKey, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
+			Message: "no stored patient has the prior patient identifier"}
+	}
+	target, err = findOne(ctx, t, "Patient", step.TargetCriteria, false)
+	if err != nil {
+		return nil, nil, located(fmt.Errorf("apply: merge target: %w", err), step.targetAt(), "PID-3 patient")
+	}
+	if target == nil {
+		return nil, nil, located(fmt.Errorf("apply: merge target: no patient matches PID-3: %w", emr.ErrNotFound),
+			step.targetAt(), "PID-3 patient")
+	}
+	return source, target, nil
 }
 
 // located returns err as a located *Error when it is a fault of the

@@ -32,7 +32,10 @@
 //     A08 writes the Encounter only when PV1-19 is sent.
 //   - PR1 gives a Procedure with code PR1-3, text PR1-4 and time PR1-5.
 //   - A40 merges the patient found by MRG-1 into the one found by PID-3
-//     with emr's Merge, which links the source as replaced-by.
+//     with emr's Merge, which links the source as replaced-by. Both must
+//     be stored: the A40 updates the surviving patient from PID but never
+//     creates it, because an A40 joins two existing records (a change of
+//     patient identifier is A47, which is not mapped).
 //   - ORU^R01: each OBX gives an Observation and each OBR a DiagnosticReport
 //     (code OBR-4, status OBR-25, effective OBR-7, issued OBR-22 else
 //     MSH-7, result the Observations of the OBR), both with the subject found by PID-3.
@@ -194,9 +197,11 @@
 //     dataAbsentReason "unsupported".
 //   - An Encounter keyed on MSH-10 (no PV1-19) is not found by later
 //     events for the same visit.
-//   - The A40 merge runs in its own transaction after the bundle's, so a
-//     failed merge leaves the bundle's changes, which a resend repeats
-//     without effect.
+//   - An A40 whose MRG-1 or PID-3 names no stored patient fails before
+//     anything is written. The merge itself runs in its own transaction
+//     after the bundle's, so a merge that emr's Merge rejects, such as one
+//     of a patient already merged into a third, leaves the bundle's
+//     changes, which a resend repeats without effect.
 //   - A late result is kept in a Provenance and not in the history of its
 //     resource, because a Store version is always current. A late
 //     DiagnosticReport does not gain the results of new Observations of the

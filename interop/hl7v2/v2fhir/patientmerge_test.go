@@ -1,0 +1,57 @@
+package v2fhir_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/v2fhir"
+	"github.com/nexus-health-360/nexus/storage"
+	"github.com/nexus-health-360/nexus/storage/storagetest"
+)
+
+// storedPatient returns the one stored Patient with the HOSP record number
+// mrn and its body.
+func storedPatient(t *testing.T, svc *emr.Service, mrn string) (emr.Resource, map[string]any) {
+	t.Helper()
+	found := search(t, svc, "Patient", "identifier=urn:nexus-health-360:hl7v2:aa:HOSP|"+mrn)
+	require.Len(t, found, 1, "patients with record number %s", mrn)
+	return found[0], decode(t, found[0].Body)
+}
+
+// TestApplyMergeUnknownTarget sends an A40 whose PID-3 names no stored
+// patient. An A40 merges into an existing patient, so Apply must reject
+// it at PID-3 with code 204 and write nothing.
+func TestApplyMergeUnknownTarget(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		svc := serviceOn(t, db)
+		applyText(t, svc, adt("A04", "CTRL1000", `PID|1||M5^^^HOSP^MR||TESTER^MIA||19900101|F`), v2fhir.Options{})
+		before, _ := storedPatient(t, svc, "M5")
+
+		plan := convert(t, adt("A40", "CTRL1001",
+			`PID|1||M9^^^HOSP^MR||TESTER^MIA||19900101|F`, `MRG|M5^^^HOSP^MR`), v2fhir.Options{})
+		res, err := v2fhir.Apply(context.Background(), svc, plan)
+		require.Error(t, err)
+		assert.Nil(t, res)
+
+		var located *v2fhir.Error
+		require.True(t, errors.As(err, &located), "the error is located: %v", err)
+		assert.Equal(t, v2fhir.CodeUnknownKey, located.Code)
+		assert.Equal(t, "PID-3", located.Location())
+		assert.True(t, errors.Is(err, emr.ErrNotFound), "the cause stays in the chain")
+		assert.NotContains(t, err.Error(), "M9")
+		assert.NotContains(t, err.Error(), "M5")
+
+		assert.Empty(t, search(t, svc, "Patient", "identifier=urn:nexus-health-360:hl7v2:aa:HOSP|M9"),
+			"the surviving patient is not created")
+		assert.Len(t, search(t, svc, "Patient", ""), 1)
+		after, body := storedPatient(t, svc, "M5")
+		assert.Equal(t, before.VersionID, after.VersionID, "the prior patient is not changed")
+		assert.NotContains(t, body, "link")
+		assert.Equal(t, 1, versions(t, svc, "Patient", after.ID))
+	})
+}
