@@ -62,8 +62,8 @@ const maxApplyAttempts = 3
 // are left out, so a message sent again makes no new versions. The A40
 // merges run after the transaction, each in a transaction of its own.
 // Before anything is written, Apply checks that MRG-1 and PID-3 of each
-// merge name stored patients, so an A40 never creates its surviving
-// patient.
+// merge name two different stored patients, so an A40 never creates its
+// surviving patient or merges a patient into itself.
 //
 // Merging keeps every stored element the message does not send, replaces
 // those it sends, and deletes those it nulls (Entry.Clear). A sent type of
@@ -113,10 +113,10 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 		return nil, errors.New("apply: plan bundle and plan entries differ in length")
 	}
 
-	// A merge whose prior or surviving patient is unknown fails the
-	// message before anything is written, so a rejected A40 stores
-	// nothing. Without this check the bundle's Patient entry would create
-	// the surviving patient from PID-3.
+	// A merge whose prior or surviving patient is unknown, or that names
+	// one patient twice, fails the message before anything is written, so
+	// a rejected A40 stores nothing. Without this check the bundle's
+	// Patient entry would create the surviving patient from PID-3.
 	for _, step := range plan.Merges {
 		if _, _, err := findMergePair(ctx, t, step); err != nil {
 			return nil, err
@@ -254,7 +254,7 @@ func runMerge(ctx context.Context, t Target, plan *Plan, step MergeStep) (*emr.M
 	if err != nil {
 		return nil, err
 	}
-	if source.id == target.id || replacedBy(source.tree) == "Patient/"+target.id {
+	if replacedBy(source.tree) == "Patient/"+target.id {
 		return nil, nil
 	}
 	p := emr.MergeParams{Source: source.id, Target: target.id, Reason: "HL7 v2 " + plan.Event + " message " + plan.Key.ControlID}
@@ -267,7 +267,9 @@ func runMerge(ctx context.Context, t Target, plan *Plan, step MergeStep) (*emr.M
 
 // findMergePair returns the stored patients of an A40 merge: the source
 // found by MRG-1 and the target found by PID-3. A patient that is not
-// stored gives an *Error with code 204 at MRG-1 or PID-3.
+// stored gives an *Error with code 204 at MRG-1 or PID-3. When MRG-1 names
+// the patient of PID-3, the *Error has code 207 at MRG-1 (see the package
+// doc).
 func findMergePair(ctx context.Context, t Target, step MergeStep) (source, target *stored, err error) {
 	source, err = findOne(ctx, t, "Patient", step.SourceCriteria, false)
 	if err != nil {
@@ -284,6 +286,11 @@ func findMergePair(ctx context.Context, t Target, step MergeStep) (source, targe
 	if target == nil {
 		return nil, nil, located(fmt.Errorf("apply: merge target: no patient matches PID-3: %w", emr.ErrNotFound),
 			step.targetAt(), "PID-3 patient")
+	}
+	if source.id == target.id {
+		return nil, nil, &Error{Code: CodeInternal, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
+			Message: "the prior patient is the same stored patient as PID-3, and a patient cannot be merged into itself",
+			cause:   fmt.Errorf("apply: merge Patient/%s into itself: %w", source.id, emr.ErrInvalid)}
 	}
 	return source, target, nil
 }

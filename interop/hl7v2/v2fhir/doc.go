@@ -180,6 +180,12 @@
 // transaction, are returned wrapped and are internal, so a resend may
 // succeed.
 //
+// An A40 whose MRG-1 names the same stored patient as its PID-3 fails at
+// MRG-1 with code 207, wrapping emr.ErrInvalid, because emr's Merge rejects
+// a merge of a patient into itself as invalid. Table 0357 has no code for
+// it: 204 is a key that names no stored record, and 205 one that names
+// more than one or is already in use.
+//
 // # Concurrency
 //
 // Convert is safe for concurrent use. Apply is safe for concurrent use
@@ -197,11 +203,12 @@
 //     dataAbsentReason "unsupported".
 //   - An Encounter keyed on MSH-10 (no PV1-19) is not found by later
 //     events for the same visit.
-//   - An A40 whose MRG-1 or PID-3 names no stored patient fails before
-//     anything is written. The merge itself runs in its own transaction
-//     after the bundle's, so a merge that emr's Merge rejects, such as one
-//     of a patient already merged into a third, leaves the bundle's
-//     changes, which a resend repeats without effect.
+//   - An A40 whose MRG-1 or PID-3 names no stored patient, or whose MRG-1
+//     names the patient of PID-3, fails before anything is written. The
+//     merge itself runs in its own transaction after the bundle's, so a
+//     merge that emr's Merge rejects, such as one of a patient already
+//     merged into a third, leaves the bundle's changes, which a resend
+//     repeats without effect.
 //   - A late result is kept in a Provenance and not in the history of its
 //     resource, because a Store version is always current. A late
 //     DiagnosticReport does not gain the results of new Observations of the

@@ -55,3 +55,49 @@ func TestApplyMergeUnknownTarget(t *testing.T) {
 		assert.Equal(t, 1, versions(t, svc, "Patient", after.ID))
 	})
 }
+
+// TestApplyMergeSamePatient sends A40 messages whose MRG-1 names the
+// patient of PID-3, by the same identifier or by another one of that
+// patient. Apply must reject them at MRG-1 with code 207 and write nothing,
+// not even the changed name of PID-5.
+func TestApplyMergeSamePatient(t *testing.T) {
+	tests := []struct {
+		name string
+		pid  string
+		mrg  string
+	}{
+		{"same identifier", `PID|1||M5^^^HOSP^MR||RENAMED^MIA||19900101|F`, `MRG|M5^^^HOSP^MR`},
+		{"other identifier", `PID|1||S5^^^STATE^SS||RENAMED^MIA||19900101|F`, `MRG|M5^^^HOSP^MR`},
+	}
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		svc := serviceOn(t, db)
+		applyText(t, svc, adt("A04", "CTRL1100",
+			`PID|1||M5^^^HOSP^MR~S5^^^STATE^SS||TESTER^MIA||19900101|F`), v2fhir.Options{})
+		before, _ := storedPatient(t, svc, "M5")
+
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				plan := convert(t, adt("A40", "CTRL1101", tt.pid, tt.mrg), v2fhir.Options{})
+				res, err := v2fhir.Apply(context.Background(), svc, plan)
+				require.Error(t, err)
+				assert.Nil(t, res)
+
+				var located *v2fhir.Error
+				require.True(t, errors.As(err, &located), "the error is located: %v", err)
+				assert.Equal(t, v2fhir.CodeInternal, located.Code)
+				assert.Equal(t, "MRG-1", located.Location())
+				assert.Equal(t, "207", located.ParseError().HL7Code(), "the ACK's ERR-3")
+				assert.True(t, errors.Is(err, emr.ErrInvalid), "the error wraps emr.ErrInvalid")
+				assert.NotContains(t, err.Error(), "M5")
+				assert.NotContains(t, err.Error(), "RENAMED")
+
+				assert.Len(t, search(t, svc, "Patient", ""), 1)
+				after, body := storedPatient(t, svc, "M5")
+				assert.Equal(t, before.VersionID, after.VersionID, "the patient is not changed")
+				assert.Equal(t, 1, versions(t, svc, "Patient", after.ID))
+				assert.NotContains(t, body, "link")
+				assert.Equal(t, "TESTER", body["name"].([]any)[0].(map[string]any)["family"])
+			})
+		}
+	})
+}
