@@ -52,14 +52,24 @@
 //     coding, gets the matching LOINC codes of the FHIR vital signs
 //     profile after it and the vital-signs category, and MDC units become
 //     UCUM. An EUI-64 in OBX-18 identifies the Device.
+//   - IHE PCD-01 device rows describe the device containment tree
+//     (MDS.VMD.channel.metric in OBX-4) rather than a measurement. Such a
+//     row has an MDC code in OBX-3, no OBX-2 and no OBX-5. Its OBX-4 has
+//     four levels with a metric level of 0: 1.0.0.0 for the medical device
+//     system (MDS), 1.2.0.0 for a virtual medical device (VMD) and 1.2.1.0
+//     for a channel. It gives no Observation, whatever its OBX-11.
+//     The MDS row's code becomes Device.type of the Device of its OBX-18,
+//     because the MDS is the device as a whole, and a stored Device takes
+//     that type. VMD and channel rows, and an MDS row without OBX-18, are
+//     skipped without a warning.
 //
-// Each OBX gives its own Observation, because the mapping guide's segment
-// map from OBX to Observation makes one resource of each OBX segment. An OBX
-// with the identity of an earlier OBX of the message (see Idempotency) is
-// kept as a second Observation. An OBR with the order number of an
-// earlier OBR names the same DiagnosticReport: its results join that
-// report, its own OBR-4, OBR-7 and OBR-25 are not mapped, and Plan.Warnings
-// locates it with code 205.
+// Each OBX other than a device row gives its own Observation, because the
+// mapping guide's segment map from OBX to Observation makes one resource
+// of each OBX segment. An OBX with the identity of an earlier OBX of the
+// message (see Idempotency) is kept as a second Observation. An OBR with
+// the order number of an earlier OBR names the same DiagnosticReport: its
+// results join that report, its own OBR-4, OBR-7 and OBR-25 are not
+// mapped, and Plan.Warnings locates it with code 205.
 //
 // Coded fields with an HL7 table must hold a code of it. A value outside
 // table 0001 in PID-8, table 0125 in OBX-2 or table 0085 in OBX-11 fails
@@ -98,7 +108,8 @@
 //   - Patient: the identifiers of PID-3, any of which matches.
 //   - Encounter: the visit number PV1-19, else one derived from the sender
 //     and MSH-10.
-//   - Practitioner: XCN-1 with XCN-9. Device: OBX-18.
+//   - Practitioner: XCN-1 with XCN-9. Device: OBX-18, written only when
+//     no stored Device matches, except that an MDS row updates the type.
 //   - DiagnosticReport: the filler order number OBR-3, else the placer
 //     order number OBR-2, else one derived from the message.
 //   - Observation: the order number, OBX-1 (else the position in the OBR
@@ -199,6 +210,11 @@
 //   - NK1, PD1, DG1, AL1, IN1, GT1, NTE, SPM, ORC and PV2 are not mapped.
 //     PV1 in an ORU is not mapped, so Observations carry no encounter.
 //   - Only the first repetition of a non-text OBX-5 is kept.
+//   - The VMD and channel rows of a PCD-01 message are dropped, because
+//     the mapping writes one Device per OBX-18 and no Device.parent
+//     hierarchy. Device.type comes only from an MDS row that carries its
+//     own OBX-18, so a sender that puts OBX-18 on the metrics alone gets
+//     Devices without a type.
 //   - Value types other than those above (ED, RP, TM, CX and more) give
 //     dataAbsentReason "unsupported".
 //   - An Encounter keyed on MSH-10 (no PV1-19) is not found by later

@@ -200,12 +200,23 @@ func (c *converter) diagnosticReport(r *report) {
 		from: source{segment: "OBR", occurrence: r.obr.occurrence, field: 3}}, d)
 }
 
-// observation adds the Observation of an OBX and returns its reference.
+// observation adds the Observation of an OBX and returns its reference,
+// or "" when the OBX gives none (no OBX-3, or a PCD-01 device row).
 func (c *converter) observation(obx seg, patient patientRef, r *report, position int) string {
 	codeRep := obx.first(3)
 	code := codeableConcept(codeRep)
 	if code == nil {
 		c.warn(CodeRequiredField, "OBX", obx.occurrence, 3, "OBX-3 observation identifier is missing, so the OBX is skipped")
+		return ""
+	}
+	// A device row gives no Observation. It still counts in position, so
+	// skipping it does not change the identity of a later OBX without
+	// OBX-1.
+	switch deviceRowLevel(obx, codeRep) {
+	case levelMDS:
+		c.deviceSystem(obx, code)
+		return ""
+	case levelVMD, levelChannel:
 		return ""
 	}
 	o := map[string]any{"subject": map[string]any{"reference": patient.reference}}
