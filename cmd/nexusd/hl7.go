@@ -40,7 +40,9 @@ func lenientFlag() cli.Flag {
 }
 
 // newInboundHandler returns the handler that both the MLLP listener and
-// `hl7 import` use, so that both acknowledge and deduplicate alike.
+// `hl7 import` use, so that both acknowledge and deduplicate alike. Both
+// set its Group, so that each message commits whole; the Applier and Seen
+// set here serve tests and the listener's test hook.
 func newInboundHandler(svc *emr.Service, log *slog.Logger, lenient bool, zone *time.Location) *inbound.Handler {
 	return &inbound.Handler{
 		Applier: newApplier(svc, zone),
@@ -330,6 +332,10 @@ func hl7ImportCommand() *cli.Command {
 			}
 			defer db.Close()
 			h := newInboundHandler(svc, log, c.Bool("hl7-lenient"), zone)
+			// The listener's group commit, here with one message per
+			// transaction: a message's effects and its duplicate record
+			// commit together or not at all.
+			h.Group = &inbound.GroupCommit{Applier: newBatchApplier(svc, zone)}
 			ctx := emr.ContextWithActor(c.Context, hl7Actor)
 			return importMessages(ctx, h, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 		},

@@ -118,6 +118,10 @@ func messageSize(segs []rawSegment) int {
 // them in fields 1 and 2 as MSH does. Invalid characters leave the
 // defaults, and the segment's own parse reports them.
 func envelopeDelimiters(b []byte) Delimiters {
+	if len(b) < 4 {
+		// A bare "BHS" declares nothing.
+		return DefaultDelimiters
+	}
 	fs := b[3]
 	d, problem := parseEncoding(fs, string(mshField(b, fs, 2)))
 	if problem != "" {

@@ -34,6 +34,9 @@ func FuzzParse(f *testing.F) {
 	f.Add(crMessage(admitSegments...))
 	f.Add(crMessage(resultSegments...))
 	f.Add(crMessage(`MSH|^~&|A|B|C|D|20240306111100||ORM^O01|X|T|2.3`, `OBR|1|&x\`))
+	// Batch envelopes, whole and cut short.
+	f.Add(crMessage(`FHS|^~\&|A`, `BHS|^~\&|A`, `MSH|^~\&|A|B|C|D|20240306111100||ADT^A01|X|P|2.5`, `BTS|1`, `FTS|1`))
+	f.Add([]byte("BHS"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lenient := range []bool{false, true} {
 			opts := ParseOptions{Lenient: lenient}

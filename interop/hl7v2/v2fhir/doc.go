@@ -220,11 +220,13 @@
 //   - An Encounter keyed on MSH-10 (no PV1-19) is not found by later
 //     events for the same visit.
 //   - An A40 whose MRG-1 or PID-3 names no stored patient, or whose MRG-1
-//     names the patient of PID-3, fails before anything is written. The
-//     merge itself runs in its own transaction after the bundle's, so a
-//     merge that emr's Merge rejects, such as one of a patient already
-//     merged into a third, leaves the bundle's changes, which a resend
-//     repeats without effect.
+//     names the patient of PID-3, fails before anything is written. On a
+//     plain emr.Service, the merge runs in its own transaction after the
+//     bundle's, so a merge that emr's Merge rejects, such as one of a
+//     patient already merged into a third, leaves the bundle's changes.
+//     Inside a unit of emr.Service.WriteBatch, as nexusd runs it for the
+//     MLLP listener and for hl7 import, the whole message commits or
+//     nothing does.
 //   - A late result is kept in a Provenance and not in the history of its
 //     resource, because a Store version is always current. A late
 //     DiagnosticReport does not gain the results of new Observations of the
