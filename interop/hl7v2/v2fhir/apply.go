@@ -76,7 +76,8 @@ const maxApplyAttempts = 3
 // becomes the active one, and earlier ones are kept as completed.
 //
 // A stored patient that was merged into another one (a replaced-by link)
-// is replaced by the surviving patient.
+// is replaced by the surviving patient, which takes the message's data
+// except the identifiers that the merged patient keeps.
 //
 // An Observation or DiagnosticReport older than its stored version (see
 // the package doc, Order of results) is not merged. It is kept in a
@@ -101,6 +102,9 @@ type stored struct {
 	id      string
 	version int64
 	tree    map[string]any
+	// mergedFrom is the patient that the criteria matched when it was
+	// merged into this one, nil otherwise.
+	mergedFrom map[string]any
 }
 
 func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
@@ -161,6 +165,12 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 		case e.Mode == ModeCreate:
 			result.Resources[i] = ResourceResult{Type: e.Type, ID: m.id, Version: m.version, Outcome: emr.Unchanged}
 			continue
+		}
+		if m.mergedFrom != nil {
+			// The merged patient keeps its identifiers, which the
+			// store allows one patient only, so the survivor takes the
+			// message's other data without them.
+			dropIdentifiersOf(resource, m.mergedFrom)
 		}
 		merged := mergeResource(m.tree, resource, e)
 		same, err := equalJSON(merged, m.tree)
@@ -340,9 +350,39 @@ func findOne(ctx context.Context, t Target, typ, criteria string, follow bool) (
 		return nil, fmt.Errorf("decode stored %s/%s: %w", typ, res.ID, err)
 	}
 	if ref := replacedBy(tree); follow && typ == "Patient" && strings.HasPrefix(ref, "Patient/") {
-		return findOne(ctx, t, typ, url.Values{"_id": {strings.TrimPrefix(ref, "Patient/")}}.Encode(), false)
+		survivor, err := findOne(ctx, t, typ, url.Values{"_id": {strings.TrimPrefix(ref, "Patient/")}}.Encode(), false)
+		if survivor != nil {
+			survivor.mergedFrom = tree
+		}
+		return survivor, err
 	}
 	return &stored{id: res.ID, version: res.VersionID, tree: tree}, nil
+}
+
+// dropIdentifiersOf removes from resource the identifiers that patient
+// holds, by system and value.
+func dropIdentifiersOf(resource, patient map[string]any) {
+	held := map[[2]any]bool{}
+	heldList, _ := patient["identifier"].([]any)
+	for _, item := range heldList {
+		if id, ok := item.(map[string]any); ok {
+			held[[2]any{id["system"], id["value"]}] = true
+		}
+	}
+	sent, _ := resource["identifier"].([]any)
+	kept := make([]any, 0, len(sent))
+	for _, item := range sent {
+		id, ok := item.(map[string]any)
+		if ok && held[[2]any{id["system"], id["value"]}] {
+			continue
+		}
+		kept = append(kept, item)
+	}
+	if len(kept) == 0 {
+		delete(resource, "identifier")
+		return
+	}
+	resource["identifier"] = kept
 }
 
 // replacedBy returns the reference of a patient's replaced-by link, or "".

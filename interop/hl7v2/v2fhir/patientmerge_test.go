@@ -101,3 +101,29 @@ func TestApplyMergeSamePatient(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyAfterMergeUpdatesSurvivor sends an A08 that still names the
+// record number of a patient merged into another one. Its data must
+// reach the surviving patient, whose identifiers stay as they were.
+func TestApplyAfterMergeUpdatesSurvivor(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		svc := serviceOn(t, db)
+		applyText(t, svc, adt("A04", "CTRL1200", `PID|1||M1^^^HOSP^MR||TESTER^MIA||19900101|F`), v2fhir.Options{})
+		applyText(t, svc, adt("A04", "CTRL1201", `PID|1||M2^^^HOSP^MR||TESTER^MIA||19900101|F`), v2fhir.Options{})
+		applyText(t, svc, adt("A40", "CTRL1202", `PID|1||M2^^^HOSP^MR||TESTER^MIA||19900101|F`, `MRG|M1^^^HOSP^MR`),
+			v2fhir.Options{})
+		merged, _ := storedPatient(t, svc, "M1")
+
+		applyText(t, svc, adt("A08", "CTRL1203", `PID|1||M1^^^HOSP^MR||RENAMED^MIA||19900101|F`), v2fhir.Options{})
+
+		_, survivor := storedPatient(t, svc, "M2")
+		names, _ := survivor["name"].([]any)
+		require.NotEmpty(t, names)
+		assert.Equal(t, "RENAMED", names[0].(map[string]any)["family"], "the survivor takes the new name")
+		identifiers, _ := survivor["identifier"].([]any)
+		assert.Len(t, identifiers, 1, "the survivor does not take the merged record number")
+		after, _ := storedPatient(t, svc, "M1")
+		assert.Equal(t, merged.VersionID, after.VersionID, "the merged patient is not changed")
+		assert.Len(t, search(t, svc, "Patient", ""), 2, "no patient is created")
+	})
+}
