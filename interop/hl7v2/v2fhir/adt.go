@@ -34,8 +34,8 @@ var adtEvents = map[string]adtEvent{
 	"A05": {status: "planned", encounter: true, location: locationMove},
 	"A06": {status: "in-progress", encounter: true, location: locationMove},
 	"A07": {status: "in-progress", encounter: true, location: locationMove},
-	"A08": {keepStatus: true, location: locationMove},
-	"A11": {status: "cancelled", encounter: true},
+	"A08": {keepStatus: true, location: locationUpdate},
+	"A11": {status: "cancelled", encounter: true, location: locationRelease},
 	"A12": {status: "in-progress", encounter: true, location: locationCancelTransfer},
 	"A13": {status: "in-progress", encounter: true, location: locationMove,
 		clear: []string{"period.end", "hospitalization.dischargeDisposition"}},
@@ -183,8 +183,13 @@ func (c *converter) encounter(pv1 seg, ev adtEvent, patient patientRef) {
 		e["period"] = period
 	}
 
+	eventTime := c.eventTime()
 	if loc := c.location(pv1.first(3)); loc != nil {
-		e["location"] = []any{map[string]any{"location": loc, "status": "active"}}
+		sent := map[string]any{"location": loc, "status": "active"}
+		if eventTime != "" {
+			sent["period"] = map[string]any{"start": eventTime}
+		}
+		e["location"] = []any{sent}
 	}
 	if participants := c.participants(pv1); len(participants) > 0 {
 		e["participant"] = participants
@@ -198,7 +203,8 @@ func (c *converter) encounter(pv1 seg, ev adtEvent, patient patientRef) {
 	entry := Entry{
 		Type: "Encounter", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
 		Clear: ev.clear, union: []string{"identifier"}, mergeObjects: []string{"period"}, location: ev.location,
-		from: source{segment: "PV1", occurrence: pv1.occurrence, field: 19},
+		eventTime: eventTime,
+		from:      source{segment: "PV1", occurrence: pv1.occurrence, field: 19},
 	}
 	if ev.keepStatus {
 		entry.keep = []string{"status"}

@@ -73,7 +73,10 @@ const maxApplyAttempts = 3
 // and is removed when the message leaves it empty. Identifiers
 // and DiagnosticReport.result are merged as sets, Encounter.period member
 // by member, and Encounter.location by the event: the sent location
-// becomes the active one, and earlier ones are kept as completed.
+// becomes the active one, and earlier ones are kept as completed, their
+// periods ending at the event. A12 drops the location it cancels and
+// reopens the one before, A03 completes all, A11 completes all and adds
+// none, and A08 leaves the status of the current location as it was.
 //
 // A stored patient that was merged into another one (a replaced-by link)
 // is replaced by the surviving patient, which takes the message's data

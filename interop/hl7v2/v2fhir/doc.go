@@ -29,7 +29,9 @@
 //     referring, consulting and admitting doctors (PV1-7, 8, 9, 17) as
 //     Practitioners conditional on XCN-1 with its authority, and the
 //     discharge disposition PV1-36. A28 and A31 write only the Patient, and
-//     A08 writes the Encounter only when PV1-19 is sent.
+//     A08 writes the Encounter only when PV1-19 is sent. Each location's
+//     period starts at the event that moves the patient there and ends at
+//     the event that moves the patient on (EVN-6, EVN-2 or MSH-7).
 //   - PR1 gives a Procedure with code PR1-3, text PR1-4 and time PR1-5.
 //   - A40 merges the patient found by MRG-1 into the one found by PID-3
 //     with emr's Merge, which links the source as replaced-by. Both must

@@ -56,7 +56,7 @@ func mergeResource(storedTree, sent map[string]any, e Entry) map[string]any {
 			sentLocation, _ = emr.CloneValue(list[0]).(map[string]any)
 		}
 		list, _ := out["location"].([]any)
-		list = mergeLocations(list, sentLocation, e.location)
+		list = mergeLocations(list, sentLocation, e.location, e.eventTime)
 		if len(list) > 0 {
 			out["location"] = list
 		} else {
@@ -127,8 +127,11 @@ func unionList(storedValue, sentValue any, identifiers bool) any {
 }
 
 // mergeLocations applies the event's location policy to the stored
-// Encounter.location list.
-func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []any {
+// Encounter.location list. A location that the event leaves becomes
+// completed and its period ends at eventTime, unless it has an end. The
+// sent location's period starts at eventTime, but the location that is
+// active already keeps its own start.
+func mergeLocations(list []any, sent map[string]any, policy locationPolicy, eventTime string) []any {
 	var sentKey []byte
 	if sent != nil {
 		sentKey, _ = marshalJSON(sent["location"])
@@ -141,33 +144,44 @@ func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []an
 		key, _ := marshalJSON(m["location"])
 		return string(key) == string(sentKey)
 	}
-	setStatus := func(item any, status string) {
-		if m, ok := item.(map[string]any); ok {
-			m["status"] = status
-		}
-	}
-	status := func(item any) string {
-		m, _ := item.(map[string]any)
-		s, _ := m["status"].(string)
-		return s
-	}
 
 	if policy == locationCancelTransfer {
-		if n := len(list); n > 0 && status(list[n-1]) == "active" && !same(list[n-1]) {
+		if n := len(list); n > 0 && locationStatus(list[n-1]) == "active" && !same(list[n-1]) {
 			list = list[:n-1]
 		}
 		if sent == nil && len(list) > 0 {
-			setStatus(list[len(list)-1], "active")
+			reopenLocation(list[len(list)-1])
 		}
+	}
+
+	if policy == locationRelease {
+		for _, item := range list {
+			if locationStatus(item) != "completed" {
+				completeLocation(item, eventTime)
+			}
+		}
+		return list
 	}
 
 	if sent != nil {
 		if n := len(list); n > 0 && same(list[n-1]) {
+			keepPeriod(sent, list[n-1])
+			if policy == locationUpdate {
+				if status := locationStatus(list[n-1]); status != "" {
+					sent["status"] = status
+				} else {
+					delete(sent, "status")
+				}
+			} else {
+				// The stay goes on, also after a cancelled transfer or
+				// discharge that had ended it.
+				reopenLocation(sent)
+			}
 			list[n-1] = sent
 		} else {
 			for _, item := range list {
-				if status(item) == "active" {
-					setStatus(item, "completed")
+				if locationStatus(item) == "active" {
+					completeLocation(item, eventTime)
 				}
 			}
 			list = append(list, sent)
@@ -176,10 +190,66 @@ func mergeLocations(list []any, sent map[string]any, policy locationPolicy) []an
 
 	if policy == locationDischarge {
 		for _, item := range list {
-			setStatus(item, "completed")
+			if locationStatus(item) != "completed" {
+				completeLocation(item, eventTime)
+			}
 		}
 	}
 	return list
+}
+
+func locationStatus(item any) string {
+	m, _ := item.(map[string]any)
+	s, _ := m["status"].(string)
+	return s
+}
+
+// completeLocation marks a location left at eventTime.
+func completeLocation(item any, eventTime string) {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return
+	}
+	m["status"] = "completed"
+	if eventTime == "" {
+		return
+	}
+	period, _ := m["period"].(map[string]any)
+	if period == nil {
+		period = map[string]any{}
+		m["period"] = period
+	}
+	if _, ok := period["end"]; !ok {
+		period["end"] = eventTime
+	}
+}
+
+// reopenLocation makes a location active again and drops the end that
+// leaving it gave its period.
+func reopenLocation(item any) {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return
+	}
+	m["status"] = "active"
+	if period, ok := m["period"].(map[string]any); ok {
+		delete(period, "end")
+		if len(period) == 0 {
+			delete(m, "period")
+		}
+	}
+}
+
+// keepPeriod gives sent the period of the stored entry of the same
+// location, so that a message that repeats the current location does not
+// move when the stay began.
+func keepPeriod(sent map[string]any, storedItem any) {
+	stored, _ := storedItem.(map[string]any)
+	if period, ok := stored["period"]; ok {
+		sent["period"] = emr.CloneValue(period)
+		return
+	}
+	delete(sent, "period")
 }
 
 // deletePath removes the element at path and every object that the

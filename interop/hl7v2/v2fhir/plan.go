@@ -54,6 +54,13 @@ const (
 	// locationCancelTransfer drops the active location and makes the sent
 	// one (or the one before it) active again.
 	locationCancelTransfer
+	// locationUpdate is locationMove, except that the current location
+	// sent again keeps its status, so that updating a finished visit
+	// does not make its last location active.
+	locationUpdate
+	// locationRelease completes every location and adds none, as when an
+	// admission is cancelled.
+	locationRelease
 )
 
 // Entry describes one entry of Plan.Bundle, in the same order.
@@ -84,6 +91,9 @@ type Entry struct {
 	// from locates the entry in the message for errors of Apply.
 	from     source
 	location locationPolicy
+	// eventTime is the FHIR dateTime of the event (EVN-6, EVN-2 or
+	// MSH-7), at which a location that the event leaves ends.
+	eventTime string
 }
 
 // Reference returns the conditional reference to the entry's resource,
