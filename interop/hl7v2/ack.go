@@ -44,8 +44,9 @@ func (e *ParseError) HL7Code() string {
 //   - MSA-1 code (AA, AE, AR, CA, CE or CR) and MSA-2 the original MSH-10;
 //   - one ERR per entry of errs, with ERR-2 locating it as
 //     segment^sequence^field^repetition^component^subcomponent, ERR-3 the
-//     table 0357 code and ERR-4 the severity (E or W). ERR never carries a
-//     value of the message. ERR-2 names the segment by its id whenever
+//     table 0357 code, ERR-4 the severity (E or W) and ERR-7 the error's
+//     message, such as "non-CR segment terminator (CRLF)". ERR never
+//     carries a value of the message. ERR-2 names the segment by its id whenever
 //     the id is valid or a standard id in the wrong case ("pid", named as
 //     sent). A blank segment, or one with any other id, has an empty
 //     segment id and its position in the message (ParseError.Segment) as
@@ -107,7 +108,7 @@ func BuildACK(hdr *Header, code string, errs []*ParseError, now time.Time, contr
 	}
 	for _, e := range errs {
 		if e != nil {
-			segments = append(segments, errSegment(e, fs, cs))
+			segments = append(segments, errSegment(e, d, fs, cs))
 		}
 	}
 
@@ -125,10 +126,17 @@ func BuildACK(hdr *Header, code string, errs []*ParseError, now time.Time, contr
 
 // errSegment formats one ERR segment. Without a component separator the
 // location and code cannot be split, so only ERR-4 is filled.
-func errSegment(e *ParseError, fs, cs string) string {
+func errSegment(e *ParseError, d Delimiters, fs, cs string) string {
 	severity := e.Severity.String()
+	// ERR-7 (diagnostic information) carries the error's message, which
+	// names the rule and never a value of the message. A message that
+	// cannot be escaped in d is left out.
+	diagnostic, err := Escape(e.Message, d)
+	if err != nil {
+		diagnostic = ""
+	}
 	if cs == "" {
-		return strings.Join([]string{"ERR", "", "", "", severity}, fs)
+		return strings.TrimRight(strings.Join([]string{"ERR", "", "", "", severity, "", "", diagnostic}, fs), fs)
 	}
 	number := func(n int) string {
 		if n <= 0 {
@@ -157,5 +165,5 @@ func errSegment(e *ParseError, fs, cs string) string {
 	location = strings.TrimRight(location, cs)
 	code := e.HL7Code()
 	errorCode := strings.Join([]string{code, hl7CodeText[code], hl7ErrorCodeTable}, cs)
-	return strings.Join([]string{"ERR", "", location, errorCode, severity}, fs)
+	return strings.TrimRight(strings.Join([]string{"ERR", "", location, errorCode, severity, "", "", diagnostic}, fs), fs)
 }

@@ -189,7 +189,7 @@ func TestParseHeaderOnBrokenMessage(t *testing.T) {
 	assert.Equal(t, "CTRL9", header.ControlID)
 	ack, err := BuildACK(header, AckReject, Errors(err), time.Now(), "ACK9")
 	require.NoError(t, err)
-	assert.Contains(t, string(ack), "\rERR||MSH^1^12|203^Unsupported version id^HL70357|E\r")
+	assert.Contains(t, string(ack), "\rERR||MSH^1^12|203^Unsupported version id^HL70357|E|||MSH-12 is not an HL7 v2 version\r")
 
 	_, err = ParseHeader([]byte("PID|1\r"))
 	require.Error(t, err)

@@ -61,7 +61,7 @@ func TestEnhancedModeConditions(t *testing.T) {
 				assert.Equal(t, "NEXUS", ack.Get("MSH-3"), "sender and receiver are swapped")
 				assert.Equal(t, "ADT", ack.Get("MSH-5"))
 				if tc.applyErr == locatedError {
-					assert.Contains(t, string(reply), "\rERR||PID^1^3|101^Required field missing^HL70357|E\r")
+					assert.Contains(t, string(reply), "\rERR||PID^1^3|101^Required field missing^HL70357|E|||PID-3 is required\r")
 				}
 			}
 			if tc.wantCommit != "" {

@@ -34,8 +34,8 @@
 // Every ACK has MSA-2 set to the message's MSH-10, and MSH-3 and MSH-4
 // swapped with MSH-5 and MSH-6. ERR segments locate each fault by segment,
 // occurrence, field, repetition and component in ERR-2, give the HL7
-// table 0357 code in ERR-3 and the severity in ERR-4, and never carry a
-// value of the message. A message whose MSH-2 (encoding characters) is
+// table 0357 code in ERR-3, the severity in ERR-4 and the rule that failed
+// in ERR-7, and never carry a value of the message. A message whose MSH-2 (encoding characters) is
 // invalid gets an AR (or CR) whose only ERR segments locate MSH-2, written
 // with the default delimiters "|^~\&", because its own cannot be trusted.
 //
