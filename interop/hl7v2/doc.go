@@ -60,7 +60,9 @@
 //   - escape sequences must be complete and known;
 //   - MSH-7, MSH-9, MSH-10, MSH-11 and MSH-12 are required, MSH-7 must be a
 //     valid DTM, with a four-digit offset when it has one, and MSH-12 must be a known version
-//     that allows the features used (the truncation character needs 2.7).
+//     that allows the features used (the truncation character needs 2.7);
+//   - MSH-15 and MSH-16 are empty or a code of HL7 table 0155 (AL, NE,
+//     ER, SU).
 //
 // Lenient mode (ParseOptions{Lenient: true}) also accepts the following,
 // recording each as a warning in Message.Warnings unless noted:
@@ -76,7 +78,8 @@
 //     (read as UTF-8);
 //   - escape sequences it cannot decode, which stay in the text as sent;
 //   - a short MSH-7 offset (+08), missing required MSH fields, an unknown
-//     2.x version, and the truncation character before 2.7.
+//     2.x version, the truncation character before 2.7, and MSH-15 or
+//     MSH-16 values outside table 0155, which inbound reads as AL.
 //
 // Both modes reject invalid segment ids, invalid encoding characters (an
 // empty MSH-2 included), an MSH-12 that is not an HL7 v2 version (such as 1.0), input without MSH and

@@ -2,6 +2,7 @@ package hl7v2
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -174,8 +175,8 @@ func parseVersion(v string) (major, minor int, ok bool) {
 }
 
 // checkHeader validates the MSH fields that the parser itself relies on:
-// MSH-7, MSH-9, MSH-10, MSH-11 and MSH-12, and the features that MSH-12
-// allows.
+// MSH-7, MSH-9, MSH-10, MSH-11 and MSH-12, the features that MSH-12
+// allows, and the acknowledgment conditions MSH-15 and MSH-16.
 func checkHeader(m *Message, c *collector) {
 	msh := m.segments[0]
 	at := func(field int, kind Kind, message string) *ParseError {
@@ -203,6 +204,18 @@ func checkHeader(m *Message, c *collector) {
 			c.problem(at(12, KindVersion, "MSH-12 names an HL7 v2 version this package does not know"))
 		case m.delimiters.Truncation != 0 && minor < 7:
 			c.problem(at(2, KindVersionFeature, "truncation character in MSH-2 is defined from v2.7 on, but MSH-12 names an earlier version"))
+		}
+	}
+
+	// MSH-15 and MSH-16 take the acknowledgment conditions of HL7 table
+	// 0155. Lenient mode reads other values as AL, so that a sender that
+	// set one still gets its ACKs.
+	for _, field := range []int{15, 16} {
+		switch m.mshText(field, 0) {
+		case "", "AL", "NE", "ER", "SU":
+		default:
+			c.problem(at(field, KindTableValue,
+				fmt.Sprintf("MSH-%d is not an acknowledgment condition of HL7 table 0155 (AL, NE, ER, SU); read as AL", field)))
 		}
 	}
 

@@ -24,7 +24,8 @@
 // Both conditions take the values of HL7 table 0155: AL always, NE never,
 // ER only for CE/CR or AE/AR, SU only for CA or AA. An empty condition
 // requests nothing, and an unknown one is treated as AL, because its
-// sender most likely waits for an ACK. The effects of a message are
+// sender most likely waits for an ACK. Strict parsing also rejects an
+// unknown one with AE (or CE) and ERR code 103 at MSH-15 or MSH-16. The effects of a message are
 // applied and committed in one step, so both ACKs are built after the
 // commit, and neither a CA nor an AA is ever sent for a message that is
 // not committed. A message that requests no ACK gets none, and the MLLP

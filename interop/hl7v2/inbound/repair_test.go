@@ -58,3 +58,36 @@ func TestReceivedACKNotAcknowledged(t *testing.T) {
 	assert.Zero(t, applier.count("K1"), "an ACK is not applied")
 	assert.Contains(t, logs.String(), "acknowledgement received and not acknowledged")
 }
+
+func TestAcknowledgmentConditionOutsideTable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name              string
+		accept, app, path string
+	}{
+		{"unknown MSH-15", "XX", "NE", "MSH^1^15"},
+		{"lowercase MSH-16", "NE", "al", "MSH^1^16"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			message := admission("ADT", "HOSP", "T155", tc.accept, tc.app)
+
+			strict := newHandler(&fakeApplier{})
+			strict.Parse.Lenient = false
+			res, err := strict.Process(context.Background(), message)
+			require.NoError(t, err)
+			replies := res.Replies()
+			require.Len(t, replies, 1, "the value outside the table is read as AL")
+			ack := parseACK(t, replies[0])
+			assert.Contains(t, []string{"AE", "CE"}, ack.Get("MSA-1"))
+			assert.Equal(t, tc.path, ack.Get("ERR-2"))
+			assert.Equal(t, "103", ack.Get("ERR-3.1"))
+
+			lenient := newHandler(&fakeApplier{})
+			res, err = lenient.Process(context.Background(), message)
+			require.NoError(t, err)
+			assert.Empty(t, res.Errors)
+			assert.NotEmpty(t, res.Warnings, "lenient mode records the repair")
+		})
+	}
+}
