@@ -83,14 +83,18 @@ func hl7SendCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts := mllp.ClientOptions{Logger: log, AckTimeout: c.Duration("ack-timeout"), DialTimeout: 10 * time.Second}
-			if ca := c.String("tls-ca"); ca != "" {
-				if opts.TLSConfig, err = clientTLS(ca); err != nil {
+			target := sendTarget{
+				addr:   c.String("to"),
+				caFile: c.String("tls-ca"),
+				opts:   mllp.ClientOptions{Logger: log, AckTimeout: c.Duration("ack-timeout"), DialTimeout: 10 * time.Second},
+				policy: mllp.RetryPolicy{Attempts: c.Int("attempts")},
+			}
+			if target.caFile != "" {
+				if target.opts.TLSConfig, err = clientTLS(target.caFile); err != nil {
 					return err
 				}
 			}
-			policy := mllp.RetryPolicy{Attempts: c.Int("attempts")}
-			return sendFiles(c.Context, c.String("to"), opts, policy, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
+			return sendFiles(c.Context, target, c.Args().Slice(), c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
@@ -107,13 +111,25 @@ func clientTLS(caFile string) (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
-// sendFiles sends every message of files to addr and prints one line per
-// message and a summary.
-func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy mllp.RetryPolicy,
-	files []string, out, errOut io.Writer) error {
-	client, err := mllp.Dial(ctx, addr, opts)
+// sendTarget is the MLLP receiver of `hl7 send` and how to reach it.
+type sendTarget struct {
+	addr string
+	// caFile is the --tls-ca file, empty for plain MLLP. opts.TLSConfig
+	// trusts its certificates.
+	caFile string
+	opts   mllp.ClientOptions
+	policy mllp.RetryPolicy
+}
+
+// sendFiles sends every message of files to the receiver and prints one
+// line per message and a summary.
+func sendFiles(ctx context.Context, target sendTarget, files []string, out, errOut io.Writer) error {
+	client, err := mllp.Dial(ctx, target.addr, target.opts)
 	if err != nil {
-		return dialError(addr, err)
+		if target.opts.Logger != nil {
+			target.opts.Logger.Debug("hl7 send: connecting to the MLLP receiver failed", "addr", target.addr, "err", err)
+		}
+		return dialError(target.addr, target.caFile, err)
 	}
 	defer client.Close()
 	var sent, failed, unreadable int
@@ -128,7 +144,7 @@ func sendFiles(ctx context.Context, addr string, opts mllp.ClientOptions, policy
 		fileFailed := 0
 		for i, message := range messages {
 			sent++
-			line, ok := sendOne(ctx, client, message, policy, state, fmt.Sprintf("%s #%d", file, i+1))
+			line, ok := sendOne(ctx, client, message, target.policy, state, fmt.Sprintf("%s #%d", file, i+1))
 			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)
 			if !ok {
 				fileFailed++

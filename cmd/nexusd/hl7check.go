@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
 	"github.com/nexus-health-360/nexus/storage"
 )
 
@@ -54,8 +58,12 @@ func checkSendFlags(to string, ackTimeout time.Duration, attempts int) error {
 }
 
 // dialError turns a failed connection to the MLLP receiver at addr into
-// one line that names the address, the cause and what to check.
-func dialError(addr string, err error) error {
+// one line that names the address, the cause and what to check. caFile is
+// the --tls-ca value, empty for plain MLLP.
+func dialError(addr, caFile string, err error) error {
+	if errors.Is(err, mllp.ErrTLSHandshake) {
+		return handshakeError(addr, caFile, err)
+	}
 	var dnsErr *net.DNSError
 	var netErr net.Error
 	cause := "the connection failed"
@@ -71,6 +79,50 @@ func dialError(addr string, err error) error {
 	}
 	return fmt.Errorf("hl7 send: cannot connect to %s: %s; check that the MLLP receiver is running, "+
 		"that --to names its host and port, and that no firewall blocks the port", addr, cause)
+}
+
+// handshakeError describes a TLS handshake with the MLLP receiver at addr
+// that failed after the TCP connection opened. It names the cause by its
+// crypto/tls or crypto/x509 type and leaves out the text of err, which
+// can quote the certificate's names. The caller logs err itself.
+func handshakeError(addr, caFile string, err error) error {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		hostname         x509.HostnameError
+		invalid          x509.CertificateInvalidError
+		verification     *tls.CertificateVerificationError
+		recordHeader     tls.RecordHeaderError
+		alert            tls.AlertError
+		netErr           net.Error
+	)
+	failed := fmt.Sprintf("hl7 send: TLS handshake with %s failed", addr)
+	switch {
+	case errors.As(err, &unknownAuthority):
+		return fmt.Errorf("%s: the server certificate did not verify, because no certificate in --tls-ca %s "+
+			"issued it; set --tls-ca to the CA certificate that issued the receiver's certificate", failed, caFile)
+	case errors.As(err, &hostname):
+		host, _, _ := net.SplitHostPort(addr)
+		return fmt.Errorf("%s: the server certificate did not verify, because it is not valid for %s; "+
+			"set --to to a host name or IP address that the certificate lists", failed, host)
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return fmt.Errorf("%s: the server certificate did not verify, because it has expired or is not valid yet; "+
+			"renew the receiver's certificate, or check the clock of this machine", failed)
+	case errors.As(err, &invalid), errors.As(err, &verification):
+		return fmt.Errorf("%s: the server certificate did not verify against --tls-ca %s; "+
+			"check that the file holds the CA certificate that issued the receiver's certificate", failed, caFile)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("hl7 send: TLS handshake with %s timed out; the receiver may not speak TLS: "+
+			"if it accepts plain MLLP, send without --tls-ca", addr)
+	case errors.As(err, &recordHeader):
+		return fmt.Errorf("%s: the receiver did not respond with TLS; if it accepts plain MLLP, send without --tls-ca", failed)
+	case errors.As(err, &alert):
+		return fmt.Errorf("%s: the receiver rejected the handshake with the TLS alert %q; "+
+			"check the TLS settings and the log of the receiver", failed, alert.Error())
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		return fmt.Errorf("%s: the receiver closed the connection; check that it accepts TLS, and check its log", failed)
+	}
+	return fmt.Errorf("%s; check that the receiver accepts TLS and that --tls-ca %s contains the CA certificate "+
+		"that issued its certificate", failed, caFile)
 }
 
 // checkImportDB returns an error when neither --db nor NEXUS_DB is set

@@ -21,6 +21,14 @@ const DefaultAckTimeout = 30 * time.Second
 // ErrClientClosed is returned by Send after Close.
 var ErrClientClosed = errors.New("mllp: client closed")
 
+// ErrTLSHandshake reports that the TCP connection opened but the TLS
+// handshake failed, so that callers can tell a receiver that does not
+// speak TLS, or whose certificate does not verify, from one that cannot
+// be reached. The error wraps the cause from crypto/tls, such as a
+// *tls.CertificateVerificationError, a tls.RecordHeaderError or
+// context.DeadlineExceeded.
+var ErrTLSHandshake = errors.New("mllp: TLS handshake failed")
+
 // ErrNoAck reports that the connection ended or timed out before an ACK
 // frame arrived. The receiver may or may not have processed the message.
 var ErrNoAck = errors.New("mllp: no ACK received")
@@ -105,9 +113,20 @@ func Dial(ctx context.Context, addr string, opts ClientOptions) (*Client, error)
 // connect dials the receiver and sets up the ACK decoder. The caller holds
 // c.mu, or owns c alone.
 func (c *Client) connect(ctx context.Context) error {
-	conn, err := c.dial(ctx)
+	if c.opts.DialTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.DialTimeout)
+		defer cancel()
+	}
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("mllp: dial %s: %w", c.addr, err)
+	}
+	if c.opts.TLSConfig != nil {
+		if conn, err = c.handshake(ctx, conn); err != nil {
+			return err
+		}
 	}
 
 	log := c.opts.Logger.With("remote_addr", conn.RemoteAddr().String())
@@ -120,18 +139,29 @@ func (c *Client) connect(ctx context.Context) error {
 	return nil
 }
 
-func (c *Client) dial(ctx context.Context) (net.Conn, error) {
-	if c.opts.DialTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.opts.DialTimeout)
-		defer cancel()
+// handshake runs the TLS client handshake on conn, which it closes when
+// the handshake fails. Without TLSConfig.ServerName, the certificate is
+// verified against the host of c.addr, as tls.Dialer does. The error
+// wraps ErrTLSHandshake, because a dial by tls.Dialer returns the same
+// context.DeadlineExceeded for a TCP connect that timed out and for a
+// handshake that timed out.
+func (c *Client) handshake(ctx context.Context, conn net.Conn) (net.Conn, error) {
+	config := c.opts.TLSConfig
+	if config.ServerName == "" {
+		host, _, err := net.SplitHostPort(c.addr)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("mllp: dial %s: %w", c.addr, err)
+		}
+		config = config.Clone()
+		config.ServerName = host
 	}
-	if c.opts.TLSConfig != nil {
-		dialer := &tls.Dialer{Config: c.opts.TLSConfig}
-		return dialer.DialContext(ctx, "tcp", c.addr)
+	tlsConn := tls.Client(conn, config)
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("%w with %s: %w", ErrTLSHandshake, c.addr, err)
 	}
-	var dialer net.Dialer
-	return dialer.DialContext(ctx, "tcp", c.addr)
+	return tlsConn, nil
 }
 
 // Send writes message as one frame, reads one ACK frame and returns its

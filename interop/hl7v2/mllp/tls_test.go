@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"io"
 	"math/big"
 	"net"
 	"testing"
@@ -115,11 +116,61 @@ func TestTLSUntrustedCertificate(t *testing.T) {
 	})
 
 	_, err := mllp.Dial(context.Background(), addr, mllp.ClientOptions{TLSConfig: &tls.Config{RootCAs: otherPool}})
+	assert.ErrorIs(t, err, mllp.ErrTLSHandshake)
+	var verification *tls.CertificateVerificationError
+	assert.ErrorAs(t, err, &verification)
 	var unknownAuthority x509.UnknownAuthorityError
 	assert.ErrorAs(t, err, &unknownAuthority)
 	waitFor(t, "the handshake failure log", func() bool {
 		return containsAll(logs.String(), "TLS handshake failed", `cause="TLS handshake failed"`)
 	})
+}
+
+func TestTLSWrongHost(t *testing.T) {
+	t.Parallel()
+	serverCert, pool := newTestCertificate(t, "mllp-server")
+	addr := startServer(t, &mllp.Server{
+		Handler:   acceptAll,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{serverCert}},
+	})
+
+	config := &tls.Config{RootCAs: pool, ServerName: "mllp.example"}
+	_, err := mllp.Dial(context.Background(), addr, mllp.ClientOptions{TLSConfig: config})
+	assert.ErrorIs(t, err, mllp.ErrTLSHandshake)
+	var hostname x509.HostnameError
+	assert.ErrorAs(t, err, &hostname, "the certificate names 127.0.0.1 only")
+}
+
+// A plain MLLP receiver waits for a start block and never replies to the
+// TLS ClientHello, so the handshake runs into the dial timeout.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	t.Parallel()
+	_, pool := newTestCertificate(t, "mllp-server")
+	ln := listenLoopback(t)
+	go func() {
+		conn, err := ln.Accept()
+		if err == nil {
+			io.Copy(io.Discard, conn)
+			conn.Close()
+		}
+	}()
+
+	opts := mllp.ClientOptions{TLSConfig: &tls.Config{RootCAs: pool}, DialTimeout: 200 * time.Millisecond}
+	_, err := mllp.Dial(context.Background(), ln.Addr().String(), opts)
+	assert.ErrorIs(t, err, mllp.ErrTLSHandshake)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestTLSDialRefusedIsNoHandshake(t *testing.T) {
+	t.Parallel()
+	_, pool := newTestCertificate(t, "mllp-server")
+	ln := listenLoopback(t)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	_, err := mllp.Dial(context.Background(), addr, mllp.ClientOptions{TLSConfig: &tls.Config{RootCAs: pool}})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, mllp.ErrTLSHandshake)
 }
 
 func TestTLSPlainClientRejected(t *testing.T) {
