@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -139,21 +140,29 @@ func (s schedulingEvents) Events(ctx context.Context, after int64, limit int) ([
 
 // startAudit starts the audit Followers of the clinical record and
 // scheduling outboxes and, when the database is encrypted, the background
-// key reload and rewrap, all until ctx ends. It returns the audit log for
-// the request paths.
-func startAudit(ctx context.Context, db *storage.DB, svc *emr.Service, sched *scheduling.Service, logger *slog.Logger) (*audit.Log, error) {
-	log, err := openAudit(ctx, db, logger)
+// key reload and rewrap. They run until ctx ends or stop is called. It
+// returns the audit log for the request paths. Call stop before closing
+// db, because a follower that finds the database closed logs an error.
+func startAudit(ctx context.Context, db *storage.DB, svc *emr.Service, sched *scheduling.Service,
+	logger *slog.Logger) (log *audit.Log, stop func(), err error) {
+	log, err = openAudit(ctx, db, logger)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	go log.Follow("emr", emrEvents{svc: svc}, audit.FollowerConfig{}).Run(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { log.Follow("emr", emrEvents{svc: svc}, audit.FollowerConfig{}).Run(ctx) })
 	if sched != nil {
-		go log.Follow("scheduling", schedulingEvents{svc: sched}, audit.FollowerConfig{}).Run(ctx)
+		wg.Go(func() { log.Follow("scheduling", schedulingEvents{svc: sched}, audit.FollowerConfig{}).Run(ctx) })
 	}
 	if ring := ringOf(db); ring != nil {
-		go ring.RunBackground(ctx, rewrappers(db)...)
+		wg.Go(func() { ring.RunBackground(ctx, rewrappers(db)...) })
 	}
-	return log, nil
+	stop = func() {
+		cancel()
+		wg.Wait()
+	}
+	return log, stop, nil
 }
 
 // openAuditAdmin opens the database and audit log for an audit command.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -27,7 +28,7 @@ func demoCommand() *cli.Command {
 				Usage: "database for the demo; must not exist yet (default: a new file in a temporary folder)"},
 			masterKeyFlag(),
 		}, serveFlags()...),
-		Action: func(c *cli.Context) error {
+		Action: func(c *cli.Context) (err error) {
 			log, err := newLogger(c)
 			if err != nil {
 				return err
@@ -39,6 +40,10 @@ func demoCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			// created is the SQLite file of --db, which this run creates.
+			// A start that fails before the demo serves removes it, so
+			// that the same --db works on the next run.
+			created := ""
 			dsn := c.String("db")
 			if dsn == "" {
 				dir, err := os.MkdirTemp("", "nexus-demo-")
@@ -51,7 +56,23 @@ func demoCommand() *cli.Command {
 				if _, err := os.Stat(path); err == nil {
 					return fmt.Errorf("demo: %s already exists; the demo needs a fresh database", path)
 				}
+				created = path
 			}
+			// Binding before the database is created makes a busy or
+			// invalid address fail at once, with no file left behind.
+			listeners, err := bindListeners(listenAddrs{
+				http: c.String("addr"), debug: c.String("debug-addr"), mllp: mllpOpts.addr,
+			})
+			if err != nil {
+				return err
+			}
+			defer listeners.close()
+			// Deferred before db.Close, so that it runs after it.
+			defer func() {
+				if err != nil && created != "" {
+					removeSQLiteFiles(created, log)
+				}
+			}()
 			db, svc, err := openServiceKeys(c.Context, dsn, emr.Config{Logger: slog.New(slog.DiscardHandler)}, masterKeyFrom(c))
 			if err != nil {
 				return err
@@ -109,15 +130,30 @@ func demoCommand() *cli.Command {
 						billed.items, billed.invoices, billed.claimStatus, addr)
 				}
 			}()
-			auditLog, err := startAudit(c.Context, db, svc, sched, log)
+			auditLog, stopAudit, err := startAudit(c.Context, db, svc, sched, log)
 			if err != nil {
 				return err
 			}
+			defer stopAudit()
+			// The demo data is in place, so an error from here on keeps
+			// the database.
+			created = ""
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
-				db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts, sched: sched, audit: auditLog, billing: bill,
+				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log, ready: ready, mllp: mllpOpts,
+				sched: sched, audit: auditLog, billing: bill, listeners: listeners,
 			})
 		},
+	}
+}
+
+// removeSQLiteFiles removes the SQLite database at path with its
+// write-ahead log and shared-memory files. It logs what it cannot remove.
+func removeSQLiteFiles(path string, log *slog.Logger) {
+	for _, file := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("demo: removing the database of the failed start failed", "path", file, "err", err)
+		}
 	}
 }
 

@@ -61,6 +61,23 @@ type mllpOptions struct {
 	ready chan<- string
 	// applier, when set, replaces the applier of newApplier, for tests.
 	applier inbound.Applier
+	// tls is the listener's TLS configuration, loaded from tlsCert and
+	// tlsKey by mllpOptionsFromFlags. When nil, serverTLS loads it.
+	tls *tls.Config
+}
+
+// serverTLS returns the TLS configuration of the listener, and loads the
+// key pair when mllpOptionsFromFlags has not. It returns nil without
+// --mllp-tls-cert.
+func (o mllpOptions) serverTLS() (*tls.Config, error) {
+	if o.tls != nil || o.tlsCert == "" {
+		return o.tls, nil
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("load --mllp-tls-cert and --mllp-tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 func mllpOptionsFromFlags(c *cli.Context) (mllpOptions, error) {
@@ -85,15 +102,20 @@ func mllpOptionsFromFlags(c *cli.Context) (mllpOptions, error) {
 	if err := checkLoopback("mllp-addr", o.addr, "the MLLP listener does not authenticate senders", c.Bool(exposeFlag)); err != nil {
 		return o, err
 	}
+	// Loading the key pair here makes a wrong file fail before demo loads
+	// its data.
+	if o.tls, err = o.serverTLS(); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 
-// startMLLP listens on o.mllp.addr and serves HL7 v2 messages into the
-// clinical record in the background. It returns nil values when the
-// listener is off. Serve's error, other than mllp.ErrServerClosed, is sent
-// to errc.
-func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
-	if o.mllp.addr == "" {
+// startMLLP serves HL7 v2 messages from ln into the clinical record in
+// the background. It returns nil values when ln is nil, which means that
+// the listener is off. Serve's error, other than mllp.ErrServerClosed, is
+// sent to errc.
+func startMLLP(o serveOptions, ln net.Listener, errc chan<- error) (*mllp.Server, error) {
+	if ln == nil {
 		return nil, nil
 	}
 	handler := newInboundHandler(o.svc, o.log, o.mllp.lenient, o.mllp.zone)
@@ -116,18 +138,12 @@ func startMLLP(o serveOptions, errc chan<- error) (*mllp.Server, error) {
 		MaxConnections:      mllpMaxConnections,
 		MaxConnectionsPerIP: o.mllp.maxPerIP,
 	}
-	if o.mllp.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.mllp.tlsCert, o.mllp.tlsKey)
-		if err != nil {
-			return nil, fmt.Errorf("load --mllp-tls-cert and --mllp-tls-key: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-
-	ln, err := net.Listen("tcp", o.mllp.addr)
+	tlsConfig, err := o.mllp.serverTLS()
 	if err != nil {
-		return nil, fmt.Errorf("listen on --mllp-addr %s: %w", o.mllp.addr, err)
+		return nil, err
 	}
+	srv.TLSConfig = tlsConfig
+
 	bound := ln.Addr().String()
 	warnIfExposed(o.log, bound, "serving HL7 v2 over MLLP without authentication on a non-loopback address")
 	go func() {

@@ -65,6 +65,15 @@ func serveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			// Binding first makes a busy or invalid address fail before
+			// the database is opened or migrated.
+			listeners, err := bindListeners(listenAddrs{
+				http: c.String("addr"), debug: c.String("debug-addr"), mllp: mllpOpts.addr,
+			})
+			if err != nil {
+				return err
+			}
+			defer listeners.close()
 			db, svc, err := openServiceKeys(c.Context, c.String("db"), emr.Config{Logger: log}, masterKeyFrom(c))
 			if err != nil {
 				return err
@@ -78,10 +87,11 @@ func serveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			auditLog, err := startAudit(c.Context, db, svc, sched, log)
+			auditLog, stopAudit, err := startAudit(c.Context, db, svc, sched, log)
 			if err != nil {
 				return err
 			}
+			defer stopAudit()
 			sec, err := openSecurity(c.Context, db, svc, secOpts, auditLog, log)
 			if err != nil {
 				return err
@@ -90,7 +100,7 @@ func serveCommand() *cli.Command {
 			return serve(c.Context, serveOptions{
 				addr: c.String("addr"), baseURL: c.String("base-url"), shutdown: c.Duration("shutdown-timeout"),
 				debugAddr: c.String("debug-addr"), db: db, svc: svc, log: log, mllp: mllpOpts, sched: sched,
-				audit: auditLog, security: sec, billing: bill,
+				audit: auditLog, security: sec, billing: bill, listeners: listeners,
 			})
 		},
 	}
@@ -148,14 +158,27 @@ type serveOptions struct {
 	// security authenticates, authorizes, audits and limits HTTP
 	// requests; nil serves without any of that (see security.go).
 	security *securityStack
+	// listeners, when set, are the sockets bound by the command, and
+	// serve closes them. When nil, serve binds addr, debugAddr and
+	// mllp.addr itself.
+	listeners *serveListeners
+}
+
+// listenAddrs returns the addresses that serve binds.
+func (o serveOptions) listenAddrs() listenAddrs {
+	return listenAddrs{http: o.addr, debug: o.debugAddr, mllp: o.mllp.addr}
 }
 
 func serve(ctx context.Context, o serveOptions) error {
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	listeners := o.listeners
+	if listeners == nil {
+		var err error
+		if listeners, err = bindListeners(o.listenAddrs()); err != nil {
+			return err
+		}
 	}
-	ln = o.security.listen(ln)
+	defer listeners.close()
+	ln := o.security.listen(listeners.http)
 	bound := ln.Addr().String()
 	// Without --base-url, links are built from each request's Host.
 	var baseURL func(*http.Request) string
@@ -204,16 +227,12 @@ func serve(ctx context.Context, o serveOptions) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(o.log.Handler(), slog.LevelWarn),
 	}
-	if o.debugAddr != "" {
-		if err := startDebug(o.debugAddr, o.log); err != nil {
-			ln.Close()
-			return err
-		}
+	if listeners.debug != nil {
+		startDebug(listeners.debug, o.log)
 	}
 	mllpErrc := make(chan error, 1)
-	mllpSrv, err := startMLLP(o, mllpErrc)
+	mllpSrv, err := startMLLP(o, listeners.mllp, mllpErrc)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	analyzeCtx, stopAnalyze := context.WithCancel(ctx)
@@ -278,16 +297,10 @@ func checkDebugAddr(addr string) error {
 	return nil
 }
 
-// startDebug serves the Go profiler on a loopback address. Profiles show
-// no request data, but they cost CPU, so they are never public.
-func startDebug(addr string, log *slog.Logger) error {
-	if err := checkDebugAddr(addr); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on --debug-addr %s: %w", addr, err)
-	}
+// startDebug serves the Go profiler on ln, which bindListeners bound to a
+// loopback address. Profiles show no request data, but they cost CPU, so
+// they are never public. Closing ln stops the profiler.
+func startDebug(ln net.Listener, log *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -296,12 +309,14 @@ func startDebug(addr string, log *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	go func() {
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		if err := srv.Serve(ln); err != nil {
-			log.Error("debug listener stopped", "err", err)
+		err := srv.Serve(ln)
+		if errors.Is(err, net.ErrClosed) {
+			log.Info("profiling endpoints stopped", "addr", ln.Addr().String())
+			return
 		}
+		log.Error("debug listener stopped", "err", err)
 	}()
 	log.Info("profiling endpoints serving", "addr", ln.Addr().String())
-	return nil
 }
 
 // Serve refreshes query planner statistics at start, every
