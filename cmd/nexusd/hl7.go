@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -62,9 +63,12 @@ func hl7SendCommand() *cli.Command {
 			"reported with the file, the message number (from 1), MSA-1 and the ERR locations, and\n" +
 			"makes the exit status non-zero. A message whose MSH-15 and MSH-16 request an ACK only\n" +
 			"on error (ER) counts as failed when its AE, AR, CE or CR arrives before the next\n" +
-			"message's ACK or within 2s after the last message. A timeout or a lost\n" +
-			"connection is retried up to --attempts times. Each FILE must exist before anything is\n" +
-			"sent. A summary line follows each file and the whole run.",
+			"message's ACK or within 2s after the last message. An ACK whose MSA-2 names neither\n" +
+			"the message nor an earlier one counts as failed. A message that contains the MLLP\n" +
+			"block bytes 0x0B or 0x1C cannot be framed: it is reported with its line, not sent,\n" +
+			"and counts as failed. A timeout or a lost connection is retried up to --attempts\n" +
+			"times. Each FILE must exist before anything is sent, and flags come before the files.\n" +
+			"A summary line follows each file and the whole run.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Required: true, Usage: "HOST:PORT of the MLLP receiver, such as 127.0.0.1:2575"},
 			&cli.StringFlag{Name: "tls-ca", Usage: "connect with TLS and trust the PEM certificates in this file"},
@@ -132,8 +136,8 @@ func sendFiles(ctx context.Context, target sendTarget, files []string, out, errO
 		return dialError(target.addr, target.caFile, err)
 	}
 	defer client.Close()
-	var sent, failed, unreadable int
-	state := &sendState{silent: map[string]string{}}
+	var total, sent, failed, unreadable int
+	state := &sendState{silent: map[string]string{}, sent: map[string]bool{}}
 	for _, file := range files {
 		messages, err := readMessages(file)
 		if err != nil {
@@ -141,11 +145,17 @@ func sendFiles(ctx context.Context, target sendTarget, files []string, out, errO
 			fmt.Fprintf(errOut, "%s: %v\n", file, err)
 			continue
 		}
-		fileFailed := 0
+		fileSent, fileFailed := 0, 0
 		for i, message := range messages {
-			sent++
-			line, ok := sendOne(ctx, client, message, target.policy, state, fmt.Sprintf("%s #%d", file, i+1))
-			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)
+			name := fmt.Sprintf("%s #%d", file, i+1)
+			if reason := unframable(message); reason != "" {
+				fmt.Fprintf(out, "%s: %s\n", name, reason)
+				fileFailed++
+				continue
+			}
+			fileSent++
+			line, ok := sendOne(ctx, client, message.data, target.policy, state, name)
+			fmt.Fprintf(out, "%s: %s\n", name, line)
 			if !ok {
 				fileFailed++
 			}
@@ -154,8 +164,8 @@ func sendFiles(ctx context.Context, target sendTarget, files []string, out, errO
 				return fmt.Errorf("hl7 send: %w", context.Cause(ctx))
 			}
 		}
-		failed += fileFailed
-		fmt.Fprintf(out, "%s: %d messages sent, %d accepted, %d failed\n", file, len(messages), len(messages)-fileFailed, fileFailed)
+		total, sent, failed = total+len(messages), sent+fileSent, failed+fileFailed
+		fmt.Fprintf(out, "%s: %s\n", file, sendSummary(len(messages), fileSent, fileFailed))
 	}
 	if len(state.silent) > 0 {
 		// A negative ACK of the last messages sent without an expected
@@ -167,11 +177,62 @@ func sendFiles(ctx context.Context, target sendTarget, files []string, out, errO
 		cancel()
 		failed += state.reportLate(out)
 	}
-	fmt.Fprintf(out, "%d messages sent, %d accepted, %d failed\n", sent, sent-failed, failed)
-	if failed > 0 || unreadable > 0 {
-		return fmt.Errorf("hl7 send: %d messages failed and %d files could not be read", failed, unreadable)
+	fmt.Fprintln(out, sendSummary(total, sent, failed))
+	return runError("hl7 send", failed, unreadable)
+}
+
+// sendSummary formats the counts of messages of `hl7 send`, where failed
+// includes the messages that were not sent, such as "2 messages: 1 sent,
+// 1 accepted, 1 failed".
+func sendSummary(total, sent, failed int) string {
+	return fmt.Sprintf("%s: %d sent, %d accepted, %d failed", pluralize(total, "message"), sent, total-failed, failed)
+}
+
+// runError returns the error of a run of command in which failed
+// messages were not accepted and unreadable files could not be read, or
+// nil when both are zero.
+func runError(command string, failed, unreadable int) error {
+	var parts []string
+	if failed > 0 {
+		parts = append(parts, pluralize(failed, "message")+" failed")
 	}
-	return nil
+	if unreadable > 0 {
+		parts = append(parts, pluralize(unreadable, "file")+" could not be read")
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %s", command, strings.Join(parts, " and "))
+}
+
+// pluralize returns n and noun, with an s unless n is 1, such as
+// "1 message" or "2 messages".
+func pluralize(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// unframable returns why message cannot be sent over MLLP, or "" when it
+// can. A start block (0x0B) or end block (0x1C) in the content would end
+// or restart the frame, so the receiver would read a different message
+// than the one in the file.
+func unframable(message fileMessage) string {
+	i := bytes.IndexAny(message.data, string([]byte{mllp.StartBlock, mllp.EndBlock}))
+	if i < 0 {
+		return ""
+	}
+	block := "end block"
+	if message.data[i] == mllp.StartBlock {
+		block = "start block"
+	}
+	controlID := ""
+	if hdr, _ := hl7v2.ParseHeader(message.data); hdr != nil {
+		controlID = hdr.ControlID
+	}
+	return fmt.Sprintf("control id %s: not sent: line %d contains the byte 0x%02X (MLLP %s), which MLLP "+
+		"cannot frame; remove it from the file", controlID, message.lineOf(i), message.data[i], block)
 }
 
 // sendOne sends one message and describes its ACKs. It reports whether the
@@ -185,6 +246,7 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 	if hdr != nil {
 		controlID = hdr.ControlID
 	}
+	defer func() { state.sent[controlID] = true }()
 	if hdr != nil && inbound.ExpectedACKs(hdr, hl7v2.AckAccept) == 0 {
 		// No ACK comes for success, so waiting for one would time out.
 		// A negative ACK that ER requests is read as a late ACK before
@@ -203,7 +265,7 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 	}
 	code, acked, err := mllp.AckCode(ack)
 	var late []string
-	for err == nil && acked != controlID && len(late) < maxLateACKs {
+	for err == nil && acked != controlID && state.sent[acked] && len(late) < maxLateACKs {
 		late = append(late, fmt.Sprintf("late ACK MSA-1 %s for control id %s", code, acked))
 		state.noteLate(ack)
 		if ack, err = client.Receive(ctx); err == nil {
@@ -214,7 +276,7 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 		return fmt.Sprintf("control id %s: %v", controlID, err), false
 	}
 	if acked != controlID {
-		return fmt.Sprintf("control id %s: the ACK (MSA-1 %s) names another message in MSA-2", controlID, code), false
+		return ackMismatch(controlID, acked, code), false
 	}
 	accepted := code == hl7v2.AckAccept || code == hl7v2.AckCommitAccept
 	line := fmt.Sprintf("control id %s: %s", controlID, code)
@@ -239,12 +301,25 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 	return line, accepted
 }
 
-// sendState tracks the messages sent without an expected ACK, because an
-// ER condition sends their negative ACK before the ACK of a later message
-// or after the last one.
+// ackMismatch describes an ACK whose MSA-2 names neither the message sent,
+// with control id controlID, nor a message sent before it.
+func ackMismatch(controlID, acked, code string) string {
+	if acked == "" {
+		return fmt.Sprintf("control id %s: the ACK (MSA-1 %s) has no MSA-2, so it cannot be matched to the message; "+
+			"check that the receiver copies MSH-10 into MSA-2", controlID, code)
+	}
+	return fmt.Sprintf("control id %s: ACK for control id %s does not match MSH-10 %s of the message sent (MSA-1 %s); "+
+		"check that the receiver copies MSH-10 into MSA-2", controlID, acked, controlID, code)
+}
+
+// sendState tracks the messages sent before the current one. An ACK that
+// names one of them is a late ACK, which an ER or SU condition can send
+// before the ACK of a later message or after the last one.
 type sendState struct {
-	// silent maps the control id of each such message to its file and
-	// number.
+	// sent contains the control ids of the messages sent so far.
+	sent map[string]bool
+	// silent maps the control id of each message sent without an
+	// expected ACK to its file and number.
 	silent map[string]string
 	// failures are the report lines of late negative ACKs not yet printed.
 	failures []string
@@ -371,7 +446,7 @@ func importMessages(ctx context.Context, h *inbound.Handler, files []string, out
 		var fileAccepted, fileDuplicates int
 		for i, message := range messages {
 			total++
-			res, err := h.Process(ctx, message)
+			res, err := h.Process(ctx, message.data)
 			line, ok := describeResult(res, err)
 			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)
 			switch {
@@ -388,15 +463,12 @@ func importMessages(ctx context.Context, h *inbound.Handler, files []string, out
 		}
 		fileFailed := len(messages) - fileAccepted
 		accepted, duplicates, failed = accepted+fileAccepted, duplicates+fileDuplicates, failed+fileFailed
-		fmt.Fprintf(out, "%s: %d messages: %d accepted (%d already applied), %d failed\n",
-			file, len(messages), fileAccepted, fileDuplicates, fileFailed)
+		fmt.Fprintf(out, "%s: %s: %d accepted (%d already applied), %d failed\n",
+			file, pluralize(len(messages), "message"), fileAccepted, fileDuplicates, fileFailed)
 	}
 
-	fmt.Fprintf(out, "%d messages: %d accepted (%d already applied), %d failed\n", total, accepted, duplicates, failed)
-	if failed > 0 || unreadable > 0 {
-		return fmt.Errorf("hl7 import: %d messages failed and %d files could not be read", failed, unreadable)
-	}
-	return nil
+	fmt.Fprintf(out, "%s: %d accepted (%d already applied), %d failed\n", pluralize(total, "message"), accepted, duplicates, failed)
+	return runError("hl7 import", failed, unreadable)
 }
 
 // describeResult formats one processed message as "control id C1: AA

@@ -267,7 +267,7 @@ func TestHL7ImportCommandReportsFailures(t *testing.T) {
 	app.Writer, app.ErrWriter = &stdout, &stderr
 	err := app.Run([]string{"nexusd", "--log-level", "error", "hl7", "import", "--db", "sqlite:" + dbPath, file})
 	require.Error(t, err, "a message that is not accepted makes the exit status non-zero")
-	assert.Contains(t, err.Error(), "1 messages failed")
+	assert.Contains(t, err.Error(), "1 message failed")
 	// An admit without PV1 registers the patient and skips the encounter
 	// with a warning, so only the unsupported version fails.
 	assert.Contains(t, stdout.String(), "two.hl7 #1: control id CLI1: AA created=1 updated=0 unchanged=0\n")
@@ -290,8 +290,8 @@ func TestHL7SendToListener(t *testing.T) {
 	require.NoError(t, app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", addr, good}), stderr.String())
 	assert.Contains(t, stdout.String(), "good.hl7 #1: control id SEND1: AA\n")
 	assert.Contains(t, stdout.String(), "good.hl7 #2: control id SEND2: AA\n")
-	assert.Contains(t, stdout.String(), "good.hl7: 2 messages sent, 2 accepted, 0 failed\n")
-	assert.Contains(t, stdout.String(), "2 messages sent, 2 accepted, 0 failed\n")
+	assert.Contains(t, stdout.String(), "good.hl7: 2 messages: 2 sent, 2 accepted, 0 failed\n")
+	assert.Contains(t, stdout.String(), "2 messages: 2 sent, 2 accepted, 0 failed\n")
 	for _, mrn := range []string{"MRN-SEND-1", "MRN-SEND-2"} {
 		query := "identifier=" + url.QueryEscape(testIdentifierSystem+"|"+mrn)
 		assert.Equal(t, 1, countPatients(t, base, query), mrn)
@@ -301,7 +301,7 @@ func TestHL7SendToListener(t *testing.T) {
 	err := app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", addr, good, bad})
 	require.Error(t, err)
 	assert.Contains(t, stdout.String(), "bad.hl7 #1: control id SEND3: AR ERR MSH^1^12 code 203 (Unsupported version id)\n")
-	assert.Contains(t, stdout.String(), "3 messages sent, 2 accepted, 1 failed\n")
+	assert.Contains(t, stdout.String(), "3 messages: 3 sent, 2 accepted, 1 failed\n")
 }
 
 func TestHL7SendNoListener(t *testing.T) {
@@ -337,9 +337,21 @@ func TestSplitMessages(t *testing.T) {
 			t.Parallel()
 			var got []string
 			for _, m := range splitMessages([]byte(tc.input)) {
-				got = append(got, string(m))
+				got = append(got, string(m.data))
 			}
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+func TestSplitMessagesLines(t *testing.T) {
+	t.Parallel()
+	input := "FHS|^~\\&\r\nMSH|^~\\&|A|B|C|D|20240301||ADT^A01|1|P|2.5\r\n\r\nPID|1\r\n" +
+		"MSH|^~\\&|A|B|C|D|20240301||ADT^A01|2|P|2.5\nEVN|A01\nPID|1||\x1c\n"
+	messages := splitMessages([]byte(input))
+	require.Len(t, messages, 2)
+	assert.Equal(t, []int{2, 4}, messages[0].lines, "the batch header and the blank line still count")
+	assert.Equal(t, []int{5, 6, 7}, messages[1].lines)
+	assert.Equal(t, 7, messages[1].lineOf(bytes.IndexByte(messages[1].data, 0x1c)))
+	assert.Equal(t, 5, messages[1].lineOf(0))
 }

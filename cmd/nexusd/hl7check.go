@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 
 // checkFiles returns an error naming the first of files that is missing,
 // a folder or unreadable, so that a typo stops the command before any
-// message is sent or applied.
+// message is sent or applied. urfave/cli v2 stops parsing flags at the
+// first argument, so a flag after the files arrives here as a file name.
+// The error for a missing file whose name starts with "-" explains that.
 func checkFiles(command string, files []string) error {
 	if len(files) == 0 {
 		return fmt.Errorf("%s: missing FILE argument: name at least one HL7 v2 file", command)
@@ -27,6 +30,9 @@ func checkFiles(command string, files []string) error {
 	for _, file := range files {
 		info, err := os.Stat(file)
 		switch {
+		case errors.Is(err, os.ErrNotExist) && strings.HasPrefix(file, "-"):
+			return fmt.Errorf("%s: file %s not found: flags must come before the files, so move %s "+
+				"before the first FILE", command, file, file)
 		case errors.Is(err, os.ErrNotExist):
 			return fmt.Errorf("%s: file %s not found", command, file)
 		case err != nil:

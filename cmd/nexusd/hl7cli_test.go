@@ -30,6 +30,8 @@ func TestHL7SendFlagErrors(t *testing.T) {
 		{"missing file", []string{"--to", "127.0.0.1:2575", file, missing}, "hl7 send: file " + missing + " not found"},
 		{"folder", []string{"--to", "127.0.0.1:2575", filepath.Dir(missing)}, "is a folder"},
 		{"no file", []string{"--to", "127.0.0.1:2575"}, "hl7 send: missing FILE argument"},
+		{"flag after files", []string{"--to", "127.0.0.1:2575", file, "--attempts", "2"},
+			"hl7 send: file --attempts not found: flags must come before the files, so move --attempts before the first FILE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,7 +78,7 @@ func TestHL7ImportSummaryPerFile(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "hl7.db")
 	out, err := runNexusd(t, "--log-level", "error", "hl7", "import", "--db", dsn, good, bad)
 	require.Error(t, err, "a rejected message makes the exit status non-zero")
-	assert.Equal(t, "hl7 import: 1 messages failed and 0 files could not be read", err.Error())
+	assert.Equal(t, "hl7 import: 1 message failed", err.Error())
 	assert.Contains(t, out, "good.hl7: 2 messages: 2 accepted (0 already applied), 0 failed\n")
 	assert.Contains(t, out, "bad.hl7 #2: control id SUM4: AE ERR PID^1^8 code 103 (Table value not found)\n")
 	assert.Contains(t, out, "bad.hl7: 2 messages: 1 accepted (0 already applied), 1 failed\n")

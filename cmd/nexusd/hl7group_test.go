@@ -102,7 +102,7 @@ func TestHL7SendEnhancedModes(t *testing.T) {
 	assert.Contains(t, stdout.String(), "enhanced.hl7 #2: control id EN2: sent; MSH-15 and MSH-16 request no ACK on success\n")
 	assert.Contains(t, stdout.String(), "enhanced.hl7 #3: control id EN3: AA\n")
 	assert.Contains(t, stdout.String(), "enhanced.hl7 #4: control id EN4: AA\n")
-	assert.Contains(t, stdout.String(), "4 messages sent, 4 accepted, 0 failed\n")
+	assert.Contains(t, stdout.String(), "4 messages: 4 sent, 4 accepted, 0 failed\n")
 }
 
 // glucoseORU returns an ORU^R01 for order LAB9001 with OBR-25 and OBX-11

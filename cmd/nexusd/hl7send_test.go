@@ -2,11 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nexus-health-360/nexus/interop/hl7v2"
+	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
@@ -35,5 +42,168 @@ func TestHL7SendCountsErrorOnlyFailures(t *testing.T) {
 	require.Error(t, err, "a rejected message makes the command fail")
 	assert.Contains(t, stdout.String(), "errors.hl7 #2: control id ER2: CR")
 	assert.Contains(t, stdout.String(), "errors.hl7 #4: control id ER4: CR")
-	assert.Contains(t, stdout.String(), "4 messages sent, 2 accepted, 2 failed\n")
+	assert.Contains(t, stdout.String(), "4 messages: 4 sent, 2 accepted, 2 failed\n")
+}
+
+// A block character in the content would end or restart the MLLP frame,
+// so the message is reported with its line and counted as failed.
+func TestHL7SendUnframableMessage(t *testing.T) {
+	db := storagetest.SQLite(t)
+	svc := migratedService(t, db)
+	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
+	cases := []struct {
+		name  string
+		block string
+		want  string
+	}{
+		{"end block", "\x1c", "line 4 contains the byte 0x1C (MLLP end block), which MLLP cannot frame"},
+		{"start block", "\x0b", "line 4 contains the byte 0x0B (MLLP start block), which MLLP cannot frame"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := fmt.Sprintf("FRAME%d-", i)
+			blocked := strings.Replace(admitMessage(prefix+"2", "MRN-"+prefix+"2"), "ZZHL7FAMILY", "ZZHL7"+tc.block+"FAMILY", 1)
+			file := writeMessageFile(t, "block.hl7",
+				admitMessage(prefix+"1", "MRN-"+prefix+"1"), blocked, admitMessage(prefix+"3", "MRN-"+prefix+"3"))
+
+			out, err := runNexusd(t, "--log-level", "error", "hl7", "send", "--to", addr, file)
+			require.Error(t, err, "a message not sent makes the command fail")
+			assert.Equal(t, "hl7 send: 1 message failed", err.Error())
+			assert.Contains(t, out, "block.hl7 #2: control id "+prefix+"2: not sent: "+tc.want)
+			assert.Contains(t, out, "block.hl7 #3: control id "+prefix+"3: AA\n")
+			assert.Contains(t, out, "block.hl7: 3 messages: 2 sent, 2 accepted, 1 failed\n")
+			assert.NotContains(t, out, "ZZHL7", "the line is named, not its content")
+		})
+	}
+}
+
+// startMismatchReceiver serves MLLP on loopback and acknowledges each
+// message with AA and the MSA-2 that msa2 returns for its control id.
+func startMismatchReceiver(t *testing.T, msa2 func(controlID string) string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &mllp.Server{Handler: mllp.HandlerFunc(func(_ context.Context, _ mllp.ConnInfo, message []byte) ([]byte, error) {
+		hdr, err := hl7v2.ParseHeader(message)
+		if err != nil {
+			return nil, err
+		}
+		ack := `MSH|^~\&|NEXUS|HOSP|ADT|HOSP|20240301101500-0500||ACK^A01^ACK|A` + hdr.ControlID + `|P|2.5` + "\r" +
+			"MSA|AA|" + msa2(hdr.ControlID) + "\r"
+		return []byte(ack), nil
+	})}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		assert.ErrorIs(t, <-served, mllp.ErrServerClosed)
+	})
+	return ln.Addr().String()
+}
+
+func TestHL7SendAckMismatch(t *testing.T) {
+	cases := []struct {
+		name string
+		msa2 string
+		want string
+	}{
+		{"other control id", "SOMEONE-ELSE",
+			"mismatch.hl7 #2: control id MIS2: ACK for control id SOMEONE-ELSE does not match MSH-10 MIS2 of the message sent (MSA-1 AA)"},
+		{"empty MSA-2", "", "mismatch.hl7 #2: control id MIS2: the ACK (MSA-1 AA) has no MSA-2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := startMismatchReceiver(t, func(controlID string) string {
+				if controlID == "MIS2" {
+					return tc.msa2
+				}
+				return controlID
+			})
+			file := writeMessageFile(t, "mismatch.hl7",
+				admitMessage("MIS1", "MRN-MIS-1"), admitMessage("MIS2", "MRN-MIS-2"), admitMessage("MIS3", "MRN-MIS-3"))
+
+			out, err := runNexusd(t, "--log-level", "error", "hl7", "send", "--to", addr, "--ack-timeout", "10s", file)
+			require.Error(t, err)
+			assert.Equal(t, "hl7 send: 1 message failed", err.Error())
+			assert.Contains(t, out, tc.want)
+			assert.NotContains(t, out, "timeout", "the ACK arrived, so no timeout is reported")
+			assert.Contains(t, out, "mismatch.hl7 #3: control id MIS3: AA\n")
+			assert.Contains(t, out, "mismatch.hl7: 3 messages: 3 sent, 2 accepted, 1 failed\n")
+		})
+	}
+}
+
+// The ACK of an earlier message, which arrives late, is skipped, and the
+// next ACK is taken for the message sent.
+func TestHL7SendSkipsLateACK(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	ack := func(controlID string) []byte {
+		return mllp.AppendFrame(nil, []byte(`MSH|^~\&|NEXUS|HOSP|ADT|HOSP|20240301101500-0500||ACK^A01^ACK|A`+
+			controlID+`|P|2.5`+"\rMSA|AA|"+controlID+"\r"))
+	}
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		dec := mllp.NewDecoder(conn, mllp.DecoderConfig{})
+		for _, reply := range [][]byte{ack("LATE1"), append(ack("LATE1"), ack("LATE2")...)} {
+			if _, err := dec.ReadFrame(); err != nil {
+				return
+			}
+			if _, err := conn.Write(reply); err != nil {
+				return
+			}
+		}
+		io.Copy(io.Discard, conn)
+	}()
+	file := writeMessageFile(t, "late.hl7", admitMessage("LATE1", "MRN-LATE-1"), admitMessage("LATE2", "MRN-LATE-2"))
+
+	out, err := runNexusd(t, "--log-level", "error", "hl7", "send", "--to", ln.Addr().String(), file)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "late.hl7 #2: control id LATE2: AA (skipped late ACK MSA-1 AA for control id LATE1)\n")
+}
+
+func TestHL7SendUnreadableFile(t *testing.T) {
+	db := storagetest.SQLite(t)
+	svc := migratedService(t, db)
+	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
+	empty := writeMessageFile(t, "empty.hl7")
+	valid := writeMessageFile(t, "one.hl7", admitMessage("READ1", "MRN-READ-1"))
+
+	var stdout, stderr bytes.Buffer
+	app := newApp()
+	app.Writer, app.ErrWriter = &stdout, &stderr
+	err := app.Run([]string{"nexusd", "--log-level", "error", "hl7", "send", "--to", addr, empty, valid})
+	require.Error(t, err)
+	assert.Equal(t, "hl7 send: 1 file could not be read", err.Error())
+	assert.Equal(t, empty+": no HL7 v2 message found: the file contains no MSH segment\n", stderr.String(),
+		"the file name appears once")
+	assert.Contains(t, stdout.String(), "one.hl7: 1 message: 1 sent, 1 accepted, 0 failed\n")
+	assert.Contains(t, stdout.String(), "\n1 message: 1 sent, 1 accepted, 0 failed\n")
+}
+
+func TestRunError(t *testing.T) {
+	cases := []struct {
+		name       string
+		failed     int
+		unreadable int
+		want       string
+	}{
+		{"one message", 1, 0, "hl7 send: 1 message failed"},
+		{"two messages", 2, 0, "hl7 send: 2 messages failed"},
+		{"one file", 0, 1, "hl7 send: 1 file could not be read"},
+		{"both", 3, 2, "hl7 send: 3 messages failed and 2 files could not be read"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := runError("hl7 send", tc.failed, tc.unreadable)
+			require.Error(t, err)
+			assert.Equal(t, tc.want, err.Error())
+		})
+	}
+	assert.NoError(t, runError("hl7 send", 0, 0))
 }
