@@ -18,12 +18,13 @@ import (
 
 // mllpBenchRuns are the sub-benchmarks of BenchmarkMLLPAdmit: the MLLP
 // connections that send at once, and whether each connection is its own
-// sender (MSH-3) or all share one. More connections give larger group
+// sender (MSH-3) or all share one. One connection is the usual ADT feed of
+// one registration system, which waits for each ACK. More connections give larger group
 // commits, and several senders can use several group commit lanes.
 var mllpBenchRuns = []struct {
 	clients     int
 	eachSenders bool
-}{{4, false}, {16, false}, {16, true}}
+}{{1, false}, {4, false}, {16, false}, {16, true}}
 
 // mllpTargetRate is the rate in messages per second that the ADT^A01
 // benchmark should reach on 2 cores.

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("access reads", func(t *testing.T) { testAccessReads(t, newStore) })
 	t.Run("access writes", func(t *testing.T) { testAccessWrites(t, newStore) })
 	t.Run("write events", func(t *testing.T) { testWriteEvents(t, newStore) })
+	t.Run("event order", func(t *testing.T) { testEventOrder(t, newStore) })
 }
 
 // fakeClock advances one second on every reading, so versions get distinct

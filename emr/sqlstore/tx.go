@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -176,7 +175,7 @@ func (t *txn) clearIndex(ctx context.Context, rid int64) error {
 func (t *txn) insertKeys(ctx context.Context, rid int64, keys []string) error {
 	seen := map[string]bool{}
 	var b rowBatch
-	b.start(`INSERT INTO mpi_keys (key, rid) VALUES `, 2)
+	b.start(`INSERT INTO mpi_keys (key, rid) VALUES `, "text", "bigint")
 	for _, k := range keys {
 		if seen[k] {
 			continue
@@ -208,17 +207,20 @@ func (t *txn) flush(ctx context.Context) error {
 			b = &rowBatch{}
 			switch typ {
 			case searchparam.TypeString:
-				b.start(`INSERT INTO idx_string (rid, res_type, param, text, exact) VALUES `, 5)
+				b.start(`INSERT INTO idx_string (rid, res_type, param, text, exact) VALUES `, "bigint", "text", "text", "text", "text")
 			case searchparam.TypeToken:
-				b.start(`INSERT INTO idx_token (rid, res_type, param, system, code, text) VALUES `, 6)
+				b.start(`INSERT INTO idx_token (rid, res_type, param, system, code, text) VALUES `,
+					"bigint", "text", "text", "text", "text", "text")
 			case searchparam.TypeDate:
-				b.start(`INSERT INTO idx_date (rid, res_type, param, lo, hi) VALUES `, 5)
+				b.start(`INSERT INTO idx_date (rid, res_type, param, lo, hi) VALUES `, "bigint", "text", "text", "bigint", "bigint")
 			case searchparam.TypeReference:
-				b.start(`INSERT INTO idx_reference (rid, res_type, param, ref_type, ref_id, ref_version, exact) VALUES `, 7)
+				b.start(`INSERT INTO idx_reference (rid, res_type, param, ref_type, ref_id, ref_version, exact) VALUES `,
+					"bigint", "text", "text", "text", "text", "text", "text")
 			case searchparam.TypeNumber:
-				b.start(`INSERT INTO idx_number (rid, res_type, param, num, lo, hi, system, code) VALUES `, 8)
+				b.start(`INSERT INTO idx_number (rid, res_type, param, num, lo, hi, system, code) VALUES `,
+					"bigint", "text", "text", "double precision", "double precision", "double precision", "text", "text")
 			case searchparam.TypeURI:
-				b.start(`INSERT INTO idx_uri (rid, res_type, param, uri) VALUES `, 4)
+				b.start(`INSERT INTO idx_uri (rid, res_type, param, uri) VALUES `, "bigint", "text", "text", "text")
 			}
 			// Extract removes duplicate entries; this keeps a duplicate
 			// that slipped through from failing the write.
@@ -274,67 +276,6 @@ func (t *txn) flush(ctx context.Context) error {
 	return nil
 }
 
-// rowBatch collects the rows of multi-row INSERTs.
-type rowBatch struct {
-	prefix string
-	// suffix follows the VALUES list.
-	suffix string
-	width  int
-	tuple  string
-	args   []any
-	rows   int
-}
-
-// maxBatchArgs bounds the arguments collected before the rows are written.
-const maxBatchArgs = 30000
-
-// maxChunkArgs bounds the arguments of one INSERT. exec writes the rows in
-// chunks of a power of two rows each, so an INSERT has one of a few
-// shapes per table and the connection's statement cache can keep them.
-const maxChunkArgs = 512
-
-func (b *rowBatch) start(prefix string, width int) {
-	b.prefix = prefix
-	b.width = width
-	b.tuple = "(" + strings.TrimSuffix(strings.Repeat("?,", width), ",") + ")"
-}
-
-func (b *rowBatch) add(args ...any) {
-	b.args = append(b.args, args...)
-	b.rows++
-}
-
-// addFlush adds a row and executes the batch once it is full.
-func (b *rowBatch) addFlush(ctx context.Context, t *txn, args ...any) error {
-	b.add(args...)
-	if len(b.args)+b.width > maxBatchArgs {
-		return b.exec(ctx, t)
-	}
-	return nil
-}
-
-func (b *rowBatch) exec(ctx context.Context, t *txn) error {
-	maxRows := 1
-	for (maxRows*2)*b.width <= maxChunkArgs {
-		maxRows *= 2
-	}
-	done := 0
-	for done < b.rows {
-		n := maxRows
-		for n > b.rows-done {
-			n /= 2
-		}
-		query := t.db.Rebind(b.prefix + strings.Repeat(b.tuple+",", n-1) + b.tuple + b.suffix)
-		if _, err := t.tx.ExecContext(ctx, query, b.args[done*b.width:(done+n)*b.width]...); err != nil {
-			return fmt.Errorf("write search index: %w", mapErr(err))
-		}
-		done += n
-	}
-	b.args = b.args[:0]
-	b.rows = 0
-	return nil
-}
-
 func (t *txn) Search(ctx context.Context, q emr.Query) (*emr.Page, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
@@ -379,7 +320,8 @@ func (t *txn) flushEvents(ctx context.Context) error {
 		return nil
 	}
 	var b rowBatch
-	b.start(`INSERT INTO outbox (topic, res_type, res_id, version_id, author, created_at, data) VALUES `, 7)
+	b.start(`INSERT INTO outbox (topic, res_type, res_id, version_id, author, created_at, data) VALUES `,
+		"text", "text", "text", "bigint", "text", "bigint", "text")
 	for _, e := range t.events {
 		data := string(e.Data)
 		if data == "" {
@@ -401,7 +343,7 @@ func (t *txn) flushVersionPatients(ctx context.Context) error {
 		return nil
 	}
 	var b rowBatch
-	b.start(`INSERT INTO version_patients (seq, patient_id) VALUES `, 2)
+	b.start(`INSERT INTO version_patients (seq, patient_id) VALUES `, "bigint", "text")
 	for i := 0; i < len(t.versionPatients); i += 2 {
 		if err := b.addFlush(ctx, t, t.versionPatients[i], t.versionPatients[i+1]); err != nil {
 			return fmt.Errorf("write version compartments: %w", err)
