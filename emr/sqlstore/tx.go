@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -87,30 +88,11 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 	r := p.Resource
 	t.puts++
 	op := fmt.Sprintf("store %s/%s version %d", r.Type, r.ID, r.VersionID)
-	var seq int64
 	body, err := t.codec().sealBody(r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	err = t.tx.GetContext(ctx, &seq, t.db.Rebind(`INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`),
-		r.Type, r.ID, r.VersionID, r.LastUpdated.UnixMicro(), r.Method, r.Author, p.ContentHash, body)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, mapErr(err))
-	}
-	var deleted any = r.Deleted
-	if t.db.Dialect == storage.SQLite {
-		deleted = 0
-		if r.Deleted {
-			deleted = 1
-		}
-	}
-	var rid int64
-	err = t.tx.GetContext(ctx, &rid, t.db.Rebind(`INSERT INTO resources (res_type, res_id, version_id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (res_type, res_id) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq,
-			last_updated = excluded.last_updated, deleted = excluded.deleted
-		RETURNING rid`),
-		r.Type, r.ID, r.VersionID, seq, r.LastUpdated.UnixMicro(), deleted)
+	seq, rid, err := t.insertVersion(ctx, r, p.ContentHash, body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, mapErr(err))
 	}
@@ -158,11 +140,66 @@ func (t *txn) Put(ctx context.Context, p emr.Put) error {
 	return nil
 }
 
+// insertVersion stores the version row of r and makes it the current one
+// of its resource. It returns the version's sequence number and the
+// resource's row key. PostgreSQL gets both rows in one statement.
+func (t *txn) insertVersion(ctx context.Context, r emr.Resource, contentHash string, body any) (seq, rid int64, err error) {
+	if t.db.Dialect == storage.Postgres {
+		row := struct {
+			Seq int64 `db:"seq"`
+			Rid int64 `db:"rid"`
+		}{}
+		err = t.tx.GetContext(ctx, &row, `WITH v AS (
+			INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq)
+		INSERT INTO resources (res_type, res_id, version_id, seq, last_updated, deleted)
+		SELECT $1, $2, $3, v.seq, $4, $9 FROM v
+		ON CONFLICT (res_type, res_id) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq,
+			last_updated = excluded.last_updated, deleted = excluded.deleted
+		RETURNING rid, seq`,
+			r.Type, r.ID, r.VersionID, r.LastUpdated.UnixMicro(), r.Method, r.Author, contentHash, body, r.Deleted)
+		return row.Seq, row.Rid, err
+	}
+
+	err = t.tx.GetContext(ctx, &seq, `INSERT INTO resource_versions (res_type, res_id, version_id, last_updated, method, author, content_hash, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		r.Type, r.ID, r.VersionID, r.LastUpdated.UnixMicro(), r.Method, r.Author, contentHash, body)
+	if err != nil {
+		return 0, 0, err
+	}
+	deleted := 0
+	if r.Deleted {
+		deleted = 1
+	}
+	err = t.tx.GetContext(ctx, &rid, `INSERT INTO resources (res_type, res_id, version_id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (res_type, res_id) DO UPDATE SET version_id = excluded.version_id, seq = excluded.seq,
+			last_updated = excluded.last_updated, deleted = excluded.deleted
+		RETURNING rid`,
+		r.Type, r.ID, r.VersionID, seq, r.LastUpdated.UnixMicro(), deleted)
+	return seq, rid, err
+}
+
 var indexTables = []string{"idx_string", "idx_token", "idx_date", "idx_reference", "idx_number", "idx_uri", "patient_identifiers", "mpi_keys"}
+
+// clearIndexPostgres deletes a resource's rows of every index table in
+// one statement, one data-modifying CTE per table.
+var clearIndexPostgres = func() string {
+	var ctes []string
+	for i, table := range indexTables[:len(indexTables)-1] {
+		ctes = append(ctes, fmt.Sprintf("d%d AS (DELETE FROM %s WHERE rid = $1)", i, table))
+	}
+	return "WITH " + strings.Join(ctes, ", ") + " DELETE FROM " + indexTables[len(indexTables)-1] + " WHERE rid = $1"
+}()
 
 func (t *txn) clearIndex(ctx context.Context, rid int64) error {
 	if t.pending != nil {
 		delete(t.pending, rid)
+	}
+	if t.db.Dialect == storage.Postgres {
+		if _, err := t.tx.ExecContext(ctx, clearIndexPostgres, rid); err != nil {
+			return fmt.Errorf("clear index rows: %w", err)
+		}
+		return nil
 	}
 	for _, table := range indexTables {
 		if _, err := t.tx.ExecContext(ctx, t.db.Rebind(`DELETE FROM `+table+` WHERE rid = ?`), rid); err != nil {
