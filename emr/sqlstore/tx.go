@@ -181,8 +181,8 @@ func (t *txn) insertVersion(ctx context.Context, r emr.Resource, contentHash str
 
 var indexTables = []string{"idx_string", "idx_token", "idx_date", "idx_reference", "idx_number", "idx_uri", "patient_identifiers", "mpi_keys"}
 
-// clearIndexPostgres deletes a resource's rows of every index table in
-// one statement, one data-modifying CTE per table.
+// clearIndexPostgres is the statement that deletes a resource's rows of
+// every index table at once, with one data-modifying CTE per table.
 var clearIndexPostgres = func() string {
 	var ctes []string
 	for i, table := range indexTables[:len(indexTables)-1] {
