@@ -156,6 +156,9 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 		}
 		rewriteReferences(resource, mapping)
 		m := matches[i]
+		if err := checkSubject(e, m, resource, matches, plan); err != nil {
+			return nil, err
+		}
 		switch {
 		case m == nil:
 			out = append(out, map[string]any{
@@ -360,6 +363,43 @@ func findOne(ctx context.Context, t Target, typ, criteria string, follow bool) (
 		return survivor, err
 	}
 	return &stored{id: res.ID, version: res.VersionID, tree: tree}, nil
+}
+
+// checkSubject rejects a message whose entry e matches a stored resource
+// of another patient, as when a visit number (PV1-19) or an order number
+// (OBR-3) is reused for a second patient. Applying it would move the
+// visit or the result to the patient of the message. The stored subject
+// may be a patient that was merged into the message's patient, which is
+// the same person.
+func checkSubject(e Entry, m *stored, resource map[string]any, matches []*stored, plan *Plan) error {
+	if m == nil {
+		return nil
+	}
+	storedSubject := referenceOf(m.tree["subject"])
+	sentSubject := referenceOf(resource["subject"])
+	if storedSubject == "" || sentSubject == "" || storedSubject == sentSubject {
+		return nil
+	}
+	for i, pe := range plan.Entries {
+		p := matches[i]
+		if pe.Type != "Patient" || p == nil || p.mergedFrom == nil {
+			continue
+		}
+		if id, _ := p.mergedFrom["id"].(string); sentSubject == "Patient/"+p.id && storedSubject == "Patient/"+id {
+			return nil
+		}
+	}
+	err := fmt.Errorf("apply: %s/%s belongs to another patient: %w", e.Type, m.id, emr.ErrIdentifierInUse)
+	return &Error{Code: CodeDuplicateKey, SegmentID: e.from.segment, Occurrence: e.from.occurrence,
+		Field: e.from.field, Repetition: e.from.repetition,
+		Message: e.Type + ": the identifier names a record of another patient", cause: err}
+}
+
+// referenceOf returns the reference string of a FHIR Reference, or "".
+func referenceOf(value any) string {
+	ref, _ := value.(map[string]any)
+	s, _ := ref["reference"].(string)
+	return s
 }
 
 // dropIdentifiersOf removes from resource the identifiers that patient

@@ -127,3 +127,53 @@ func TestApplyAfterMergeUpdatesSurvivor(t *testing.T) {
 		assert.Len(t, search(t, svc, "Patient", ""), 2, "no patient is created")
 	})
 }
+
+// TestApplyRejectsRecordOfAnotherPatient sends messages that reuse a
+// visit number or a lab order number of one patient for another. Each
+// must fail at the field of that number and leave the first patient's
+// record as it was.
+func TestApplyRejectsRecordOfAnotherPatient(t *testing.T) {
+	visit := func(control, pid, ward string) string {
+		return adt("A01", control, pid, `PV1|1|I|`+ward+`||||||||||||||||V-SHARED^^^HOSP^VN`)
+	}
+	result := func(control, pid, value string) string {
+		return message(
+			`MSH|^~\&|LAB|HOSP|EHR|HOSP|20240307130000-0500||ORU^R01^ORU_R01|`+control+`|P|2.5`,
+			pid,
+			`OBR|1|PLACER-1|FILLER-SHARED|2345-7^Glucose^LN|||20240307110000-0500|||||||||||||||20240307115000-0500|||F`,
+			`OBX|1|NM|2345-7^Glucose^LN||`+value+`|mg/dL^mg/dL^UCUM|70-99||||F|||20240307110000-0500`)
+	}
+	first := `PID|1||M1^^^HOSP^MR||FIRST^ANN||19800101|F`
+	second := `PID|1||M2^^^HOSP^MR||SECOND^BEA||19800101|F`
+	tests := []struct {
+		name, before, after, typ, location string
+	}{
+		{"visit number", visit("OWN1", first, "W1"), visit("OWN2", second, "W9"), "Encounter", "PV1-19"},
+		// The result row is checked before its report.
+		{"order number", result("OWN3", first, "90"), result("OWN4", second, "300"), "DiagnosticReport", "OBX"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+				svc := serviceOn(t, db)
+				applyText(t, svc, tt.before, v2fhir.Options{})
+				stored := search(t, svc, tt.typ, "")
+				require.Len(t, stored, 1)
+
+				_, err := v2fhir.Apply(context.Background(), svc, convert(t, tt.after, v2fhir.Options{}))
+				require.Error(t, err)
+				var located *v2fhir.Error
+				require.True(t, errors.As(err, &located), "the error is located: %v", err)
+				assert.Equal(t, v2fhir.CodeDuplicateKey, located.Code)
+				assert.Equal(t, tt.location, located.Location())
+				assert.NotContains(t, err.Error(), "SECOND")
+
+				after := search(t, svc, tt.typ, "")
+				require.Len(t, after, 1)
+				assert.Equal(t, stored[0].VersionID, after[0].VersionID, "the first patient's record is unchanged")
+				assert.Empty(t, search(t, svc, "Patient", "identifier=urn:nexus-health-360:hl7v2:aa:HOSP|M2"),
+					"the second patient is not created either")
+			})
+		})
+	}
+}
