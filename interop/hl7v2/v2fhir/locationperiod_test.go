@@ -83,3 +83,19 @@ func TestApplyCancelAdmitReleasesLocation(t *testing.T) {
 	assert.Equal(t, "completed", status, "a cancelled admission holds no bed")
 	assert.Equal(t, "2024-03-01T08:30:00-05:00", end)
 }
+
+func TestApplyCancelTransferWithoutTransfer(t *testing.T) {
+	svc := newService(t)
+	applyText(t, svc, adt("A01", "NOT1", event("A01", "20240301080000-0500"), visitPID, visitPV1("I", "4E^401^1", "")),
+		v2fhir.Options{})
+	applyText(t, svc, adt("A12", "NOT2", event("A12", "20240301090000-0500"), visitPID, visitPV1("I", "ICU^7^2", "")),
+		v2fhir.Options{})
+	_, enc := encounterFor(t, svc)
+	require.Len(t, enc["location"], 2, "the admission's location stays in the history")
+	status, start, end := locationAt(t, enc, 0)
+	assert.Equal(t, "completed", status)
+	assert.Equal(t, "2024-03-01T08:00:00-05:00", start)
+	assert.Equal(t, "2024-03-01T09:00:00-05:00", end)
+	status, _, _ = locationAt(t, enc, 1)
+	assert.Equal(t, "active", status, "the sent location is the current one")
+}

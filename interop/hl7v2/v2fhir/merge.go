@@ -146,7 +146,9 @@ func mergeLocations(list []any, sent map[string]any, policy locationPolicy, even
 	}
 
 	if policy == locationCancelTransfer {
-		if n := len(list); n > 0 && locationStatus(list[n-1]) == "active" && !same(list[n-1]) {
+		// Only a location that a transfer added is dropped: with one
+		// entry there was no transfer, and the entry is the admission's.
+		if n := len(list); n > 1 && locationStatus(list[n-1]) == "active" && !same(list[n-1]) {
 			list = list[:n-1]
 		}
 		if sent == nil && len(list) > 0 {
