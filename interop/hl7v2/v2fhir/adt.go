@@ -151,8 +151,8 @@ func (c *converter) encounter(pv1 seg, ev adtEvent, patient patientRef) {
 		"class":      encounterClass(pv1.text(2)),
 	}
 	status := ev.status
-	start := c.dateTime(pv1, 44)
-	end := c.dateTime(pv1, 45)
+	start, startAt := c.dateTime(pv1, 44), pv1.at(44, 0)
+	end, endAt := c.dateTime(pv1, 45), pv1.at(45, 0)
 	if status == "" {
 		// A08 for a visit not stored yet: the visit times tell its state.
 		switch {
@@ -166,24 +166,33 @@ func (c *converter) encounter(pv1 seg, ev adtEvent, patient patientRef) {
 	}
 	e["status"] = status
 
+	eventTime, eventAt := c.eventTime()
 	switch {
 	case ev.admits && start == "":
-		start = c.eventTime()
+		start, startAt = eventTime, eventAt
 	case ev.discharges && end == "":
-		end = c.eventTime()
+		end, endAt = eventTime, eventAt
 	}
+	// A Period error is located at the field that gave the end, because
+	// the end is what a time before the start contradicts, and at the
+	// field that gave the start when the message sends no end.
+	var periodAt source
 	period := map[string]any{}
 	if start != "" {
 		period["start"] = start
+		periodAt = startAt
 	}
 	if end != "" {
 		period["end"] = end
+		periodAt = endAt
 	}
 	if len(period) > 0 {
 		e["period"] = period
 	}
+	if start != "" && end != "" && endsBefore(start, end) {
+		c.fail(CodeInternal, periodAt.segment, periodAt.occurrence, periodAt.field, periodMessage)
+	}
 
-	eventTime := c.eventTime()
 	if loc := c.location(pv1.first(3)); loc != nil {
 		sent := map[string]any{"location": loc, "status": "active"}
 		if eventTime != "" {
@@ -203,8 +212,8 @@ func (c *converter) encounter(pv1 seg, ev adtEvent, patient patientRef) {
 	entry := Entry{
 		Type: "Encounter", Criteria: identifierCriteria([]identifier{id}), Mode: ModeUpdate,
 		Clear: ev.clear, union: []string{"identifier"}, mergeObjects: []string{"period"}, location: ev.location,
-		eventTime: eventTime,
-		from:      source{segment: "PV1", occurrence: pv1.occurrence, field: 19},
+		eventTime: eventTime, eventFrom: eventAt, periodFrom: periodAt,
+		from: source{segment: "PV1", occurrence: pv1.occurrence, field: 19},
 	}
 	if ev.keepStatus {
 		entry.keep = []string{"status"}
@@ -238,16 +247,18 @@ func (c *converter) participants(pv1 seg) []any {
 	return participants
 }
 
-// eventTime returns when the event happened: EVN-6, else EVN-2, else MSH-7.
-func (c *converter) eventTime() string {
+// eventTime returns when the event happened, EVN-6, else EVN-2, else
+// MSH-7, and the field that gave it.
+func (c *converter) eventTime() (string, source) {
 	if evn := segments(c.msg, "EVN"); len(evn) > 0 {
 		for _, f := range []int{6, 2} {
 			if t := c.dateTime(evn[0], f); t != "" {
-				return t
+				return t, evn[0].at(f, 0)
 			}
 		}
 	}
-	return c.dateTime(segments(c.msg, "MSH")[0], 7)
+	msh := segments(c.msg, "MSH")[0]
+	return c.dateTime(msh, 7), msh.at(7, 0)
 }
 
 func encounterClass(code string) map[string]any {

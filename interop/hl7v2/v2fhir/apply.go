@@ -179,6 +179,9 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 			dropIdentifiersOf(resource, m.mergedFrom)
 		}
 		merged := mergeResource(m.tree, resource, e)
+		if err := checkPeriods(e, m, resource, merged); err != nil {
+			return nil, err
+		}
 		same, err := equalJSON(merged, m.tree)
 		if err != nil {
 			return nil, fmt.Errorf("apply: entry %d (%s): %w", i, e.Type, err)

@@ -171,6 +171,46 @@
 // fails with a located error when neither exists: no dateTime with hours
 // but no offset is written. Dates without a time stay dates.
 //
+// # Periods
+//
+// No Encounter.period or Encounter.location period is written that ends
+// before it starts. FHIR R4 forbids such a Period (invariant per-1), and
+// the clinical record's validation does not check it. An end is before
+// the start only when its latest instant is before the start's earliest
+// instant, with offsets applied. So the end "2024-03-01" does not
+// contradict a start at 08:00 that day, and an end at 08:00:00 does not
+// contradict a start at 08:00:00.5. A date has no offset, so it counts as
+// its day in every offset from -12:00 to +14:00. A time of day sent in
+// minutes is written, and so compared, with zero seconds, because FHIR
+// needs seconds.
+//
+// A message that would write such a period fails with code 207 and
+// writes nothing:
+//
+//   - Convert fails when the message's own end is before its start. The
+//     error is at the field that gave the end: PV1-45, or for an A03
+//     without it the event time.
+//   - Apply fails when the message's end is before the stored start, at
+//     the same field. It fails when the message's start is after the
+//     stored end, at the field that gave the start: PV1-44, or for an A01
+//     or A04 without it the event time.
+//   - Apply fails when the event time would end the stay at a stored
+//     location before that stay began, as an A02 delivered after a later
+//     A02 would. The error is at the field that gave the event time.
+//
+// The event time is EVN-6, else EVN-2, else MSH-7, and the error names
+// the one used. The code is 207 (application internal error), as for
+// other content that the clinical record cannot accept, because table
+// 0357 has no code for a time that contradicts another. Code 102 would
+// say that the value is not a valid timestamp, which it is. The *Error of
+// Apply wraps emr.ErrInvalid.
+//
+// A message that arrives late but gives no such period is applied, such
+// as an A03 that arrives before the A01 of an earlier time. Periods that
+// a message leaves as stored are not checked, so a period stored that
+// way, as a write through the FHIR API can store it, does not block later
+// messages of the visit.
+//
 // # Errors
 //
 // Convert returns an ErrorList of *Error, each with an HL7 table 0357 code
@@ -242,6 +282,9 @@
 //     same message, so those link only from the contained copy. Two late
 //     copies of one result under different control ids give two
 //     Provenances.
+//   - An event delivered after a later one fails when its time would end
+//     a period before it starts (see Periods), instead of going into the
+//     location history at its place in time.
 //   - BuildACK derives ERR-3 from hl7v2.Kind, so codes 200 and 201 reach
 //     an ACK built from Error.ParseError as 207.
 package v2fhir

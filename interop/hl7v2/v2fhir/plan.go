@@ -94,6 +94,10 @@ type Entry struct {
 	// eventTime is the FHIR dateTime of the event (EVN-6, EVN-2 or
 	// MSH-7), at which a location that the event leaves ends.
 	eventTime string
+	// eventFrom is the field that gave eventTime, and periodFrom the one
+	// that gave the sent Encounter.period.end, else its start. Apply
+	// locates a period that would end before it starts there.
+	eventFrom, periodFrom source
 }
 
 // Reference returns the conditional reference to the entry's resource,
