@@ -122,10 +122,13 @@ func (c *converter) convertMerges(pids []seg) {
 			c.fail(CodeRequiredField, "MRG", mrgs[i].occurrence, 1, "MRG-1 has no prior patient identifier")
 			continue
 		}
+		sourceSearches, targetSearches := identifierSearches(source), identifierSearches(target.ids)
 		c.merges = append(c.merges, MergeStep{
-			SourceCriteria: identifierCriteria(source),
-			TargetCriteria: identifierCriteria(target.ids),
+			SourceCriteria: sourceSearches[0],
+			TargetCriteria: targetSearches[0],
 			Occurrence:     mrgs[i].occurrence,
+			allSource:      sourceSearches,
+			allTarget:      targetSearches,
 		})
 	}
 }

@@ -133,7 +133,7 @@ func apply(ctx context.Context, t Target, plan *Plan) (*Result, error) {
 	matches := make([]*stored, len(plan.Entries))
 	mapping := map[string]string{}
 	for i, e := range plan.Entries {
-		m, err := findOne(ctx, t, e.Type, e.Criteria, true)
+		m, err := findOneOf(ctx, t, e.Type, e.searches(), true)
 		if err != nil {
 			return nil, located(fmt.Errorf("apply: entry %d (%s): %w", i, e.Type, err), e.from, e.Type)
 		}
@@ -290,7 +290,7 @@ func runMerge(ctx context.Context, t Target, plan *Plan, step MergeStep) (*emr.M
 // the patient of PID-3, the *Error has code 207 at MRG-1 (see the package
 // doc).
 func findMergePair(ctx context.Context, t Target, step MergeStep) (source, target *stored, err error) {
-	source, err = findOne(ctx, t, "Patient", step.SourceCriteria, false)
+	source, err = findOneOf(ctx, t, "Patient", step.sourceSearches(), false)
 	if err != nil {
 		return nil, nil, located(fmt.Errorf("apply: merge source: %w", err), step.sourceAt(), "MRG-1 prior patient")
 	}
@@ -298,7 +298,7 @@ func findMergePair(ctx context.Context, t Target, step MergeStep) (source, targe
 		return nil, nil, &Error{Code: CodeUnknownKey, SegmentID: "MRG", Occurrence: step.Occurrence, Field: 1,
 			Message: "no stored patient has the prior patient identifier"}
 	}
-	target, err = findOne(ctx, t, "Patient", step.TargetCriteria, false)
+	target, err = findOneOf(ctx, t, "Patient", step.targetSearches(), false)
 	if err != nil {
 		return nil, nil, located(fmt.Errorf("apply: merge target: %w", err), step.targetAt(), "PID-3 patient")
 	}

@@ -107,7 +107,14 @@
 // Every resource is found by an identifier, so a message sent again
 // resolves to the resources it wrote the first time:
 //
-//   - Patient: the identifiers of PID-3, any of which matches.
+//   - Patient: the identifiers of PID-3, any of which matches. One emr
+//     search takes at most emr.MaxSearchConditions (64) values, so the
+//     conditional searches of the Bundle name the first 64 identifiers in
+//     message order, and Apply runs one search per 64 to cover them all.
+//     A patient with more identifiers is found by any of them, and the
+//     message fails with code 205 when they match more than one stored
+//     patient, as when they fit in one search. MRG-1 is searched the same
+//     way.
 //   - Encounter: the visit number PV1-19, else one derived from the sender
 //     and MSH-10.
 //   - Practitioner: XCN-1 with XCN-9. Device: OBX-18, written only when

@@ -122,8 +122,9 @@ func (c *converter) patient(pid seg, mode Mode) (patientRef, bool) {
 		clear = append(clear, "deceasedDateTime", "deceasedBoolean")
 	}
 
-	e := Entry{Type: "Patient", Criteria: identifierCriteria(ids), Mode: mode, Clear: clear, union: []string{"identifier"},
-		from: source{segment: "PID", occurrence: pid.occurrence, field: 3}}
+	searches := identifierSearches(ids)
+	e := Entry{Type: "Patient", Criteria: searches[0], allCriteria: searches, Mode: mode, Clear: clear,
+		union: []string{"identifier"}, from: source{segment: "PID", occurrence: pid.occurrence, field: 3}}
 	return patientRef{ids: ids, reference: c.add(e, p)}, true
 }
 

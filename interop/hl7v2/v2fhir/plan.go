@@ -70,7 +70,9 @@ type Entry struct {
 	// that the same message always gives the same bundle.
 	FullURL string
 	// Criteria is the conditional search (URL query) that finds the stored
-	// resource, such as "identifier=urn%3Aoid%3A1.2%7C123".
+	// resource, such as "identifier=urn%3Aoid%3A1.2%7C123". For a patient
+	// it names at most the first emr.MaxSearchConditions (64) identifiers
+	// (see the package doc, Idempotency).
 	Criteria string
 	Mode     Mode
 	// Clear lists element paths ("birthDate", "period.end") that the
@@ -98,6 +100,10 @@ type Entry struct {
 	// that gave the sent Encounter.period.end, else its start. Apply
 	// locates a period that would end before it starts there.
 	eventFrom, periodFrom source
+	// allCriteria lists the searches that together name every identifier
+	// of a patient, Criteria first. There are several when the patient
+	// has more identifiers than one search names.
+	allCriteria []string
 }
 
 // Reference returns the conditional reference to the entry's resource,
@@ -106,12 +112,16 @@ func (e Entry) Reference() string { return e.Type + "?" + e.Criteria }
 
 // MergeStep is an A40 merge that Apply runs after the bundle: the patient
 // matching SourceCriteria (MRG-1) is merged into the one matching
-// TargetCriteria (PID-3).
+// TargetCriteria (PID-3). Each names at most the first
+// emr.MaxSearchConditions (64) identifiers.
 type MergeStep struct {
 	SourceCriteria string
 	TargetCriteria string
 	// Segment and occurrence of the MRG segment, to locate errors.
 	Occurrence int
+	// allSource and allTarget are the searches of every identifier, as in
+	// Entry.allCriteria.
+	allSource, allTarget []string
 }
 
 // sourceAt locates MRG-1, and targetAt the PID-3 of the same message.
