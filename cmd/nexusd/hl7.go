@@ -68,7 +68,9 @@ func hl7SendCommand() *cli.Command {
 			"block bytes 0x0B or 0x1C cannot be framed: it is reported with its line, not sent,\n" +
 			"and counts as failed. A timeout or a lost connection is retried up to --attempts\n" +
 			"times. Each FILE must exist before anything is sent, and flags come before the files.\n" +
-			"A summary line follows each file and the whole run.",
+			"A summary line follows each file and the whole run. A late AE, AR, CE or CR counts\n" +
+			"against the file of the message that its MSA-2 names, so a file whose last messages\n" +
+			"request an ACK only on error gets its summary once their ACKs can no longer arrive.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Required: true, Usage: "HOST:PORT of the MLLP receiver, such as 127.0.0.1:2575"},
 			&cli.StringFlag{Name: "tls-ca", Usage: "connect with TLS and trust the PEM certificates in this file"},
@@ -136,8 +138,8 @@ func sendFiles(ctx context.Context, target sendTarget, files []string, out, errO
 		return dialError(target.addr, target.caFile, err)
 	}
 	defer client.Close()
-	var total, sent, failed, unreadable int
-	state := &sendState{silent: map[string]string{}, sent: map[string]bool{}}
+	unreadable := 0
+	state := &sendState{silent: map[string]sentMessage{}, sent: map[string]bool{}}
 	for _, file := range files {
 		messages, err := readMessages(file)
 		if err != nil {
@@ -145,40 +147,48 @@ func sendFiles(ctx context.Context, target sendTarget, files []string, out, errO
 			fmt.Fprintf(errOut, "%s: %v\n", file, err)
 			continue
 		}
-		fileSent, fileFailed := 0, 0
+		tally := &fileTally{name: file, messages: len(messages)}
+		state.files = append(state.files, tally)
 		for i, message := range messages {
 			name := fmt.Sprintf("%s #%d", file, i+1)
 			if reason := unframable(message); reason != "" {
 				fmt.Fprintf(out, "%s: %s\n", name, reason)
-				fileFailed++
+				tally.failed++
 				continue
 			}
-			fileSent++
-			line, ok := sendOne(ctx, client, message.data, target.policy, state, name)
+			tally.sent++
+			line, ok := sendOne(ctx, client, message.data, target.policy, state, sentMessage{name: name, file: tally})
 			fmt.Fprintf(out, "%s: %s\n", name, line)
 			if !ok {
-				fileFailed++
+				tally.failed++
 			}
-			fileFailed += state.reportLate(out)
+			state.reportLate(out)
 			if ctx.Err() != nil {
 				return fmt.Errorf("hl7 send: %w", context.Cause(ctx))
 			}
 		}
-		total, sent, failed = total+len(messages), sent+fileSent, failed+fileFailed
-		fmt.Fprintf(out, "%s: %s\n", file, sendSummary(len(messages), fileSent, fileFailed))
+		tally.done = true
+		state.printSummaries(out)
 	}
 	if len(state.silent) > 0 {
-		// A negative ACK of the last messages sent without an expected
-		// ACK arrives after them, so wait for it once at the end.
+		// The negative ACKs of the last messages sent without an
+		// expected ACK arrive after them, so wait for them at the end,
+		// for at most lateACKWait in all.
 		wait, cancel := context.WithTimeout(ctx, lateACKWait)
-		if ack, err := client.Receive(wait); err == nil {
+		for len(state.silent) > 0 {
+			ack, err := client.Receive(wait)
+			if err != nil {
+				break
+			}
 			state.noteLate(ack)
 		}
 		cancel()
-		failed += state.reportLate(out)
+		state.reportLate(out)
+		state.settle()
+		state.printSummaries(out)
 	}
-	fmt.Fprintln(out, sendSummary(total, sent, failed))
-	return runError("hl7 send", failed, unreadable)
+	fmt.Fprintln(out, sendSummary(state.total.messages, state.total.sent, state.total.failed))
+	return runError("hl7 send", state.total.failed, unreadable)
 }
 
 // sendSummary formats the counts of messages of `hl7 send`, where failed
@@ -240,7 +250,7 @@ func unframable(message fileMessage) string {
 // and MSH-16 request, and it skips a late ACK of an earlier message, which
 // a receiver sends when an ER or SU condition gave more ACKs than expected.
 func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy mllp.RetryPolicy,
-	state *sendState, name string) (string, bool) {
+	state *sendState, sending sentMessage) (string, bool) {
 	hdr, _ := hl7v2.ParseHeader(message)
 	controlID := ""
 	if hdr != nil {
@@ -255,17 +265,23 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 			return fmt.Sprintf("control id %s: not sent: %v", controlID, err), false
 		}
 		if inbound.ExpectedACKs(hdr, hl7v2.AckError) > 0 {
-			state.silent[controlID] = name
+			state.silent[controlID] = sending
+			sending.file.unsettled++
 		}
 		return fmt.Sprintf("control id %s: sent; MSH-15 and MSH-16 request no ACK on success", controlID), true
 	}
+	// Once this message's ACK arrives, or its connection is lost, no late
+	// ACK of an earlier message can follow.
+	defer state.settle()
+	// Each message sent without an expected ACK can add one late ACK.
+	maxSkipped := len(state.silent) + maxLateACKs
 	ack, err := client.SendWithRetry(ctx, message, policy)
 	if err != nil {
 		return fmt.Sprintf("control id %s: no ACK: %v", controlID, err), false
 	}
 	code, acked, err := mllp.AckCode(ack)
 	var late []string
-	for err == nil && acked != controlID && state.sent[acked] && len(late) < maxLateACKs {
+	for err == nil && acked != controlID && state.sent[acked] && len(late) < maxSkipped {
 		late = append(late, fmt.Sprintf("late ACK MSA-1 %s for control id %s", code, acked))
 		state.noteLate(ack)
 		if ack, err = client.Receive(ctx); err == nil {
@@ -319,39 +335,91 @@ type sendState struct {
 	// sent contains the control ids of the messages sent so far.
 	sent map[string]bool
 	// silent maps the control id of each message sent without an
-	// expected ACK to its file and number.
-	silent map[string]string
+	// expected ACK, whose negative ACK may still arrive, to its file and
+	// number.
+	silent map[string]sentMessage
 	// failures are the report lines of late negative ACKs not yet printed.
 	failures []string
+	// files are the files whose summary is not printed yet, in order.
+	files []*fileTally
+	// total adds up the files whose summary is printed.
+	total fileTally
+}
+
+// sentMessage names a message of `hl7 send` and its file.
+type sentMessage struct {
+	// name is the file and message number, such as "adt.hl7 #2".
+	name string
+	file *fileTally
+}
+
+// fileTally counts the messages of one file of `hl7 send`. A late negative
+// ACK counts against the file of the message that its MSA-2 names, so the
+// summary of a file waits until none of its messages can get one.
+type fileTally struct {
+	name                   string
+	messages, sent, failed int
+	// unsettled is the number of messages of the file that were sent
+	// without an expected ACK and whose negative ACK may still arrive.
+	unsettled int
+	// done is set once every message of the file was handled.
+	done bool
 }
 
 // noteLate records a late ACK. AE, AR, CE and CR of a message sent
-// without an expected ACK mark that message as failed.
+// without an expected ACK mark that message, and its file, as failed.
 func (s *sendState) noteLate(ack []byte) {
 	code, acked, err := mllp.AckCode(ack)
-	if err != nil || code == hl7v2.AckAccept || code == hl7v2.AckCommitAccept {
+	if err != nil {
 		return
 	}
-	name, ok := s.silent[acked]
+	message, ok := s.silent[acked]
 	if !ok {
 		return
 	}
 	delete(s.silent, acked)
-	line := fmt.Sprintf("%s: control id %s: %s", name, acked, code)
+	message.file.unsettled--
+	if code == hl7v2.AckAccept || code == hl7v2.AckCommitAccept {
+		return
+	}
+	message.file.failed++
+	line := fmt.Sprintf("%s: control id %s: %s", message.name, acked, code)
 	if locations := ackErrors(ack); locations != "" {
 		line += " " + locations
 	}
 	s.failures = append(s.failures, line)
 }
 
-// reportLate prints the recorded failures and returns their number.
-func (s *sendState) reportLate(out io.Writer) int {
-	n := len(s.failures)
+// settle counts the messages sent without an expected ACK as accepted
+// when no negative ACK came for them. It runs once the ACK of a later
+// message arrived, because the receiver sends the ACKs of one connection
+// in order, or once no more ACKs can arrive.
+func (s *sendState) settle() {
+	for controlID, message := range s.silent {
+		message.file.unsettled--
+		delete(s.silent, controlID)
+	}
+}
+
+// reportLate prints the recorded failures.
+func (s *sendState) reportLate(out io.Writer) {
 	for _, line := range s.failures {
 		fmt.Fprintln(out, line)
 	}
 	s.failures = s.failures[:0]
-	return n
+}
+
+// printSummaries prints the summary of each file, in order, whose
+// messages were all handled and settled, and adds its counts to s.total.
+func (s *sendState) printSummaries(out io.Writer) {
+	for len(s.files) > 0 && s.files[0].done && s.files[0].unsettled == 0 {
+		file := s.files[0]
+		s.files = s.files[1:]
+		fmt.Fprintf(out, "%s: %s\n", file.name, sendSummary(file.messages, file.sent, file.failed))
+		s.total.messages += file.messages
+		s.total.sent += file.sent
+		s.total.failed += file.failed
+	}
 }
 
 // lateACKWait bounds the wait for a negative ACK after the last message.
@@ -360,7 +428,8 @@ func (s *sendState) reportLate(out io.Writer) int {
 // accepted.
 const lateACKWait = 2 * time.Second
 
-// maxLateACKs bounds the ACKs of earlier messages that sendOne skips.
+// maxLateACKs bounds the ACKs of earlier messages that sendOne skips,
+// beyond one for each message sent without an expected ACK.
 const maxLateACKs = 2
 
 func isCommitCode(code string) bool {

@@ -167,6 +167,59 @@ func TestHL7SendSkipsLateACK(t *testing.T) {
 	assert.Contains(t, out, "late.hl7 #2: control id LATE2: AA (skipped late ACK MSA-1 AA for control id LATE1)\n")
 }
 
+// A negative ACK that arrives after the next file's message was sent
+// counts against the file of the message that its MSA-2 names. In the
+// second case more such ACKs than the fixed skip margin arrive before an
+// ACK, and in the third they arrive after the last message.
+func TestHL7SendLateACKFile(t *testing.T) {
+	db := storagetest.SQLite(t)
+	svc := migratedService(t, db)
+	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc})
+	// MSH-15 NE and MSH-16 ER request an ACK only on error, and the
+	// invalid PID-8 gets AE.
+	invalidSex := func(controlID string) string {
+		return strings.Replace(enhancedAdmit(controlID, "MRN-"+controlID, "NE", "ER"), "|19800101|F", "|19800101|Q", 1)
+	}
+	cases := []struct {
+		name       string
+		controlIDs []string
+		admitLast  bool
+	}{
+		{"one late AE", []string{"LATEF1"}, true},
+		{"three late AEs", []string{"LATEF2", "LATEF3", "LATEF4"}, true},
+		{"two AEs after the last", []string{"LATEF5", "LATEF6"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var files []string
+			for _, controlID := range tc.controlIDs {
+				files = append(files, writeMessageFile(t, controlID+".hl7", invalidSex(controlID)))
+			}
+			admitID := tc.controlIDs[0] + "-ADMIT"
+			if tc.admitLast {
+				files = append(files, writeMessageFile(t, "admit.hl7", admitMessage(admitID, "MRN-"+admitID)))
+			}
+
+			out, err := runNexusd(t, append([]string{"--log-level", "error", "hl7", "send", "--to", addr}, files...)...)
+			require.Error(t, err)
+			assert.Equal(t, fmt.Sprintf("hl7 send: %s failed", pluralize(len(tc.controlIDs), "message")), err.Error())
+			for _, controlID := range tc.controlIDs {
+				assert.Contains(t, out, controlID+".hl7 #1: control id "+controlID+": AE ERR PID^1^8 code 103")
+				assert.Contains(t, out, controlID+".hl7: 1 message: 1 sent, 0 accepted, 1 failed\n")
+			}
+			total := len(tc.controlIDs)
+			if tc.admitLast {
+				total++
+				assert.Contains(t, out, "admit.hl7 #1: control id "+admitID+": AA (skipped late ACK")
+				assert.Contains(t, out, "admit.hl7: 1 message: 1 sent, 1 accepted, 0 failed\n")
+			}
+			want := fmt.Sprintf("\n%d messages: %d sent, %d accepted, %d failed\n",
+				total, total, total-len(tc.controlIDs), len(tc.controlIDs))
+			assert.Contains(t, out, want)
+		})
+	}
+}
+
 func TestHL7SendUnreadableFile(t *testing.T) {
 	db := storagetest.SQLite(t)
 	svc := migratedService(t, db)
