@@ -66,11 +66,14 @@ func hl7SendCommand() *cli.Command {
 			"message's ACK or within 2s after the last message. An ACK whose MSA-2 names neither\n" +
 			"the message nor an earlier one counts as failed. A message that contains the MLLP\n" +
 			"block bytes 0x0B or 0x1C cannot be framed: it is reported with its line, not sent,\n" +
-			"and counts as failed. A timeout or a lost connection is retried up to --attempts\n" +
-			"times. Each FILE must exist before anything is sent, and flags come before the files.\n" +
-			"A summary line follows each file and the whole run. A late AE, AR, CE or CR counts\n" +
-			"against the file of the message that its MSA-2 names, so a file whose last messages\n" +
-			"request an ACK only on error gets its summary once their ACKs can no longer arrive.",
+			"and counts as failed. Text outside a message, before the first MSH or after an FHS,\n" +
+			"BHS, BTS or FTS segment and before the next MSH, is reported with its lines, not sent,\n" +
+			"and counts as a failed message. A timeout or a lost connection is retried up to\n" +
+			"--attempts times. Each FILE must exist before anything is sent, and flags come before\n" +
+			"the files. A summary line follows each file and the whole run. A late AE, AR, CE or CR\n" +
+			"counts against the file of the message that its MSA-2 names, so a file whose last\n" +
+			"messages request an ACK only on error gets its summary once their ACKs can no longer\n" +
+			"arrive.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Required: true, Usage: "HOST:PORT of the MLLP receiver, such as 127.0.0.1:2575"},
 			&cli.StringFlag{Name: "tls-ca", Usage: "connect with TLS and trust the PEM certificates in this file"},
@@ -151,6 +154,11 @@ func sendFiles(ctx context.Context, target sendTarget, files []string, out, errO
 		state.files = append(state.files, tally)
 		for i, message := range messages {
 			name := fmt.Sprintf("%s #%d", file, i+1)
+			if message.outside != "" {
+				fmt.Fprintf(out, "%s: %s: not sent: %s\n", name, message.lineRange(), message.outside)
+				tally.failed++
+				continue
+			}
 			if reason := unframable(message); reason != "" {
 				fmt.Fprintf(out, "%s: %s\n", name, reason)
 				tally.failed++
@@ -466,8 +474,10 @@ func hl7ImportCommand() *cli.Command {
 		ArgsUsage: "FILE...",
 		Description: "Applies every message of each FILE in order, through the same steps as the MLLP\n" +
 			"listener of `nexusd serve`: a message already applied is not applied again, and errors\n" +
-			"are located as in an ACK. Prints one line per message, a summary per file and one for\n" +
-			"the run. The exit status is non-zero when any message was not accepted. --db has the\n" +
+			"are located as in an ACK. Text outside a message, before the first MSH or after an FHS,\n" +
+			"BHS, BTS or FTS segment and before the next MSH, is reported with its lines, not applied,\n" +
+			"and counts as a failed message. Prints one line per message, a summary per file and one\n" +
+			"for the run. The exit status is non-zero when any message was not accepted. --db has the\n" +
 			"default of `nexusd serve`. Without --db or NEXUS_DB, a missing default database is an\n" +
 			"error rather than created, so that messages never go into a new, empty record by mistake.",
 		Flags: []cli.Flag{dbFlag(), lenientFlag(), timezoneFlag(), masterKeyFlag()},
@@ -515,6 +525,10 @@ func importMessages(ctx context.Context, h *inbound.Handler, files []string, out
 		var fileAccepted, fileDuplicates int
 		for i, message := range messages {
 			total++
+			if message.outside != "" {
+				fmt.Fprintf(out, "%s #%d: %s: not applied: %s\n", file, i+1, message.lineRange(), message.outside)
+				continue
+			}
 			res, err := h.Process(ctx, message.data)
 			line, ok := describeResult(res, err)
 			fmt.Fprintf(out, "%s #%d: %s\n", file, i+1, line)

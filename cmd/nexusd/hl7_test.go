@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -330,7 +331,6 @@ func TestSplitMessages(t *testing.T) {
 		{name: "CRLF and blank lines", input: strings.ReplaceAll(one+"\r"+two, "\r", "\r\n"), want: []string{one, two}},
 		{name: "batch envelope", input: "FHS|^~\\&\rBHS|^~\\&\r" + one + two + "BTS|2\rFTS|1\r", want: []string{one, two}},
 		{name: "byte order mark", input: "\xef\xbb\xbf" + one, want: []string{one}},
-		{name: "no MSH", input: "PID|1\r", want: nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -354,4 +354,49 @@ func TestSplitMessagesLines(t *testing.T) {
 	assert.Equal(t, []int{5, 6, 7}, messages[1].lines)
 	assert.Equal(t, 7, messages[1].lineOf(bytes.IndexByte(messages[1].data, 0x1c)))
 	assert.Equal(t, 5, messages[1].lineOf(0))
+}
+
+func TestSplitMessagesOutside(t *testing.T) {
+	t.Parallel()
+	one := "MSH|^~\\&|A|B|C|D|20240301||ADT^A01|1|P|2.5\rPID|1\r"
+	beforeMSH := "the text before the first MSH segment is outside any message"
+	after := func(envelope string, line int) string {
+		return fmt.Sprintf("the text after the %s segment of line %d is outside any message, "+
+			"because no MSH segment starts it", envelope, line)
+	}
+	lowercase := "line 5 begins with \"msh\", but a message starts only at a line that begins with MSH in capitals " +
+		"and the field separator"
+	cases := []struct {
+		name  string
+		input string
+		want  []fileMessage
+	}{
+		{name: "before the first MSH", input: "ZZTEXT\r\r" + one, want: []fileMessage{
+			{data: []byte("ZZTEXT\r"), lines: []int{1}, outside: beforeMSH},
+			{data: []byte(one), lines: []int{3, 4}},
+		}},
+		{name: "no MSH", input: "PID|1\r", want: []fileMessage{
+			{data: []byte("PID|1\r"), lines: []int{1}, outside: beforeMSH},
+		}},
+		{name: "after BTS", input: one + "BTS|1\rEVN|A01\r\rPID|1\r", want: []fileMessage{
+			{data: []byte(one), lines: []int{1, 2}},
+			{data: []byte("EVN|A01\rPID|1\r"), lines: []int{4, 6}, outside: after("BTS", 3)},
+		}},
+		{name: "lowercase MSH", input: one + "BTS|1\rEVN|A01\rmsh|^~\\&|A\rPID|1\r" + one, want: []fileMessage{
+			{data: []byte(one), lines: []int{1, 2}},
+			{data: []byte("EVN|A01\r"), lines: []int{4}, outside: after("BTS", 3)},
+			{data: []byte("msh|^~\\&|A\rPID|1\r"), lines: []int{5, 6}, outside: lowercase},
+			{data: []byte(one), lines: []int{7, 8}},
+		}},
+		{name: "after FTS", input: one + "FTS|1\r\x1a", want: []fileMessage{
+			{data: []byte(one), lines: []int{1, 2}},
+			{data: []byte("\x1a\r"), lines: []int{4}, outside: after("FTS", 3)},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, splitMessages([]byte(tc.input)))
+		})
+	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
 func TestHL7SendFlagErrors(t *testing.T) {
@@ -83,6 +85,46 @@ func TestHL7ImportSummaryPerFile(t *testing.T) {
 	assert.Contains(t, out, "bad.hl7 #2: control id SUM4: AE ERR PID^1^8 code 103 (Table value not found)\n")
 	assert.Contains(t, out, "bad.hl7: 2 messages: 1 accepted (0 already applied), 1 failed\n")
 	assert.Contains(t, out, "4 messages: 3 accepted (0 already applied), 1 failed\n")
+}
+
+// Text after BTS without an MSH, and a message that starts with a
+// lowercase msh, are reported with their lines and count as failed.
+func TestHL7TextOutsideMessage(t *testing.T) {
+	db := storagetest.SQLite(t)
+	svc := migratedService(t, db)
+	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc, mllp: mllpOptions{applier: patientApplier{svc: svc}}})
+	file := writeMessageFile(t, "outside.hl7",
+		admitMessage("OUT1", "MRN-OUT-1"),
+		"BTS|1\r",
+		"EVN|A01\rPID|1||MRN-OUT-2^^^HOSP^MR||ZZHL7FAMILY^AVA\r",
+		strings.Replace(admitMessage("OUT3", "MRN-OUT-3"), "MSH|", "msh|", 1),
+	)
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "hl7.db")
+	cases := []struct {
+		name    string
+		args    []string
+		verb    string
+		summary string
+	}{
+		{"import", []string{"import", "--db", dsn}, "not applied",
+			"outside.hl7: 3 messages: 1 accepted (0 already applied), 2 failed\n"},
+		{"send", []string{"send", "--to", addr}, "not sent", "outside.hl7: 3 messages: 1 sent, 1 accepted, 2 failed\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{"--log-level", "error", "hl7"}, tc.args...), file)
+			out, err := runNexusd(t, args...)
+			require.Error(t, err)
+			assert.Equal(t, "hl7 "+tc.name+": 2 messages failed", err.Error())
+			assert.Contains(t, out, "outside.hl7 #1: control id OUT1: AA")
+			assert.Contains(t, out, "outside.hl7 #2: lines 4-5: "+tc.verb+": the text after the BTS segment of line 3 "+
+				"is outside any message, because no MSH segment starts it\n")
+			assert.Contains(t, out, "outside.hl7 #3: lines 6-7: "+tc.verb+": line 6 begins with \"msh\", but a message "+
+				"starts only at a line that begins with MSH in capitals and the field separator\n")
+			assert.Contains(t, out, tc.summary)
+			assert.NotContains(t, out, "ZZHL7FAMILY", "the lines are named, not their content")
+		})
+	}
 }
 
 func TestHL7HelpTexts(t *testing.T) {
