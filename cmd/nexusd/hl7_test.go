@@ -331,6 +331,12 @@ func TestSplitMessages(t *testing.T) {
 		{name: "CRLF and blank lines", input: strings.ReplaceAll(one+"\r"+two, "\r", "\r\n"), want: []string{one, two}},
 		{name: "batch envelope", input: "FHS|^~\\&\rBHS|^~\\&\r" + one + two + "BTS|2\rFTS|1\r", want: []string{one, two}},
 		{name: "byte order mark", input: "\xef\xbb\xbf" + one, want: []string{one}},
+		{name: "blank line inside", input: strings.Replace(one, "\rPID", "\r\rPID", 1) + "\r\r" + two,
+			want: []string{strings.Replace(one, "\rPID", "\r\rPID", 1), two}},
+		{name: "spaces inside", input: strings.Replace(one, "\rPID", "\r  \rPID", 1) + "  \r",
+			want: []string{strings.Replace(one, "\rPID", "\r  \rPID", 1)}},
+		{name: "blank line inside CRLF", input: strings.ReplaceAll(strings.Replace(one, "\rPID", "\r\rPID", 1), "\r", "\r\n"),
+			want: []string{strings.Replace(one, "\rPID", "\r\rPID", 1)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -350,7 +356,7 @@ func TestSplitMessagesLines(t *testing.T) {
 		"MSH|^~\\&|A|B|C|D|20240301||ADT^A01|2|P|2.5\nEVN|A01\nPID|1||\x1c\n"
 	messages := splitMessages([]byte(input))
 	require.Len(t, messages, 2)
-	assert.Equal(t, []int{2, 4}, messages[0].lines, "the batch header and the blank line still count")
+	assert.Equal(t, []int{2, 3, 4}, messages[0].lines, "the blank line is kept, and the batch header still counts")
 	assert.Equal(t, []int{5, 6, 7}, messages[1].lines)
 	assert.Equal(t, 7, messages[1].lineOf(bytes.IndexByte(messages[1].data, 0x1c)))
 	assert.Equal(t, 5, messages[1].lineOf(0))

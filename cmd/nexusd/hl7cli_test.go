@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nexus-health-360/nexus/emr"
 	"github.com/nexus-health-360/nexus/storage/storagetest"
 )
 
@@ -125,6 +129,43 @@ func TestHL7TextOutsideMessage(t *testing.T) {
 			assert.NotContains(t, out, "ZZHL7FAMILY", "the lines are named, not their content")
 		})
 	}
+}
+
+// A blank line inside a message reaches the parser, so strict mode rejects
+// it in hl7 import as on the MLLP listener, and lenient mode applies the
+// message and logs a warning.
+func TestHL7BlankLineInMessage(t *testing.T) {
+	blank := strings.Replace(admitMessage("BLANK1", "MRN-BLANK-1"), "\rPID", "\r\rPID", 1)
+	file := writeMessageFile(t, "blank.hl7", blank)
+	const rejected = "blank.hl7 #1: control id BLANK1: AE ERR ^2 code 102"
+
+	t.Run("strict import", func(t *testing.T) {
+		dsn := "sqlite:" + filepath.Join(t.TempDir(), "hl7.db")
+		out, err := runNexusd(t, "--log-level", "error", "hl7", "import", "--db", dsn, "--hl7-lenient=false", file)
+		require.Error(t, err)
+		assert.Contains(t, out, rejected)
+	})
+
+	t.Run("strict listener", func(t *testing.T) {
+		db := storagetest.SQLite(t)
+		ready := make(chan string, 1)
+		startServer(t, serveOptions{db: db, svc: migratedService(t, db),
+			mllp: mllpOptions{addr: "127.0.0.1:0", ready: ready}})
+		out, err := runNexusd(t, "--log-level", "error", "hl7", "send", "--to", <-ready, file)
+		require.Error(t, err)
+		assert.Contains(t, out, rejected)
+	})
+
+	t.Run("lenient import", func(t *testing.T) {
+		svc := newTestService(t)
+		var logs, out, errOut bytes.Buffer
+		h := newInboundHandler(svc, slog.New(slog.NewTextHandler(&logs, nil)), true, nil)
+		ctx := emr.ContextWithActor(context.Background(), hl7Actor)
+		require.NoError(t, importMessages(ctx, h, []string{file}, &out, &errOut))
+		assert.Contains(t, out.String(), "blank.hl7 #1: control id BLANK1: AA")
+		assert.Contains(t, logs.String(), "blank line inside a message ignored")
+		assert.NotContains(t, logs.String(), "ZZHL7FAMILY")
+	})
 }
 
 func TestHL7HelpTexts(t *testing.T) {

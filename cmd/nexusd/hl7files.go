@@ -44,12 +44,13 @@ func (m fileMessage) lineRange() string {
 // are normalised to CR first, because files are often saved with LF or
 // CRLF, while MLLP senders and the strict parser expect CR. A message
 // starts at each segment that begins with "MSH" and a delimiter, as in
-// hl7v2.ParseFile. Batch envelope segments (FHS, BHS, BTS, FTS) and blank
-// lines are dropped, so the messages of a batch are handled one by one.
-// Other text before the first MSH or after an envelope segment becomes an
-// entry whose outside field is set, so that callers report it. Each
-// message keeps its bytes otherwise, so that the receiver judges them as
-// written. Errors leave out the path, which callers print before them.
+// hl7v2.ParseFile. Batch envelope segments (FHS, BHS, BTS, FTS) and the
+// blank lines between messages are dropped, so the messages of a batch are
+// handled one by one. Other text before the first MSH or after an envelope
+// segment becomes an entry whose outside field is set, so that callers
+// report it. Each message keeps its bytes otherwise, blank lines between
+// its segments included, so that the receiver judges them as written.
+// Errors leave out the path, which callers print before them.
 func readMessages(path string) ([]fileMessage, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -94,6 +95,9 @@ func splitMessages(data []byte) []fileMessage {
 	data = bytes.ReplaceAll(data, []byte("\n"), []byte("\r"))
 	var messages []fileMessage
 	var current *fileMessage
+	// blanks are the blank lines after the last segment of a message. They
+	// belong to it only when another of its segments follows them.
+	var blanks fileMessage
 	// envelope names the last envelope segment and its line, such as "BTS
 	// segment of line 6", for text that follows it outside a message.
 	envelope := ""
@@ -101,6 +105,9 @@ func splitMessages(data []byte) []fileMessage {
 		line := i + 1
 		switch {
 		case len(bytes.TrimSpace(segment)) == 0:
+			if current != nil && current.outside == "" {
+				blanks.add(segment, line)
+			}
 			continue
 		case hasSegmentID(segment, "MSH"):
 			if current != nil {
@@ -112,6 +119,7 @@ func splitMessages(data []byte) []fileMessage {
 				messages = append(messages, *current)
 				current = nil
 			}
+			blanks = fileMessage{}
 			envelope = fmt.Sprintf("%s segment of line %d", segment[:3], line)
 			continue
 		case current == nil, current.outside != "" && hasLowercaseMSH(segment):
@@ -119,15 +127,24 @@ func splitMessages(data []byte) []fileMessage {
 				messages = append(messages, *current)
 			}
 			current = &fileMessage{outside: outsideReason(segment, line, envelope)}
+		default:
+			current.data = append(current.data, blanks.data...)
+			current.lines = append(current.lines, blanks.lines...)
 		}
-		current.data = append(current.data, segment...)
-		current.data = append(current.data, '\r')
-		current.lines = append(current.lines, line)
+		blanks = fileMessage{}
+		current.add(segment, line)
 	}
 	if current != nil {
 		messages = append(messages, *current)
 	}
 	return messages
+}
+
+// add appends segment, which is on the given line of the file, to m.
+func (m *fileMessage) add(segment []byte, line int) {
+	m.data = append(m.data, segment...)
+	m.data = append(m.data, '\r')
+	m.lines = append(m.lines, line)
 }
 
 // outsideReason explains why segment, on the given line, starts text
