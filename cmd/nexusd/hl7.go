@@ -68,12 +68,14 @@ func hl7SendCommand() *cli.Command {
 			"block bytes 0x0B or 0x1C cannot be framed: it is reported with its line, not sent,\n" +
 			"and counts as failed. Text outside a message, before the first MSH or after an FHS,\n" +
 			"BHS, BTS or FTS segment and before the next MSH, is reported with its lines, not sent,\n" +
-			"and counts as a failed message. A timeout or a lost connection is retried up to\n" +
-			"--attempts times. Each FILE must exist before anything is sent, and flags come before\n" +
-			"the files. A summary line follows each file and the whole run. A late AE, AR, CE or CR\n" +
-			"counts against the file of the message that its MSA-2 names, so a file whose last\n" +
-			"messages request an ACK only on error gets its summary once their ACKs can no longer\n" +
-			"arrive.",
+			"and counts as a failed message. A timeout or a lost connection before the message's\n" +
+			"ACK, also one after late ACKs of earlier messages, is retried up to --attempts times.\n" +
+			"A missing application ACK after a CA is reported and not retried, because the CA means\n" +
+			"that the receiver has committed the message. Each FILE must exist before anything is\n" +
+			"sent, and flags come before the files.\n" +
+			"A summary line follows each file and the whole run. A late AE, AR, CE or CR counts\n" +
+			"against the file of the message that its MSA-2 names, so a file whose last messages\n" +
+			"request an ACK only on error gets its summary once their ACKs can no longer arrive.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Required: true, Usage: "HOST:PORT of the MLLP receiver, such as 127.0.0.1:2575"},
 			&cli.StringFlag{Name: "tls-ca", Usage: "connect with TLS and trust the PEM certificates in this file"},
@@ -269,7 +271,11 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 		// No ACK comes for success, so waiting for one would time out.
 		// A negative ACK that ER requests is read as a late ACK before
 		// the next message's.
-		if _, err := client.SendReplies(ctx, message, 0); err != nil {
+		err := client.Retry(ctx, policy, func(ctx context.Context) error {
+			_, err := client.SendReplies(ctx, message, 0)
+			return err
+		})
+		if err != nil {
 			return fmt.Sprintf("control id %s: not sent: %v", controlID, err), false
 		}
 		if inbound.ExpectedACKs(hdr, hl7v2.AckError) > 0 {
@@ -281,21 +287,11 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 	// Once this message's ACK arrives, or its connection is lost, no late
 	// ACK of an earlier message can follow.
 	defer state.settle()
-	// Each message sent without an expected ACK can add one late ACK.
-	maxSkipped := len(state.silent) + maxLateACKs
-	ack, err := client.SendWithRetry(ctx, message, policy)
+	ack, late, err := sendSkippingLate(ctx, client, message, controlID, policy, state)
 	if err != nil {
 		return fmt.Sprintf("control id %s: no ACK: %v", controlID, err), false
 	}
 	code, acked, err := mllp.AckCode(ack)
-	var late []string
-	for err == nil && acked != controlID && state.sent[acked] && len(late) < maxSkipped {
-		late = append(late, fmt.Sprintf("late ACK MSA-1 %s for control id %s", code, acked))
-		state.noteLate(ack)
-		if ack, err = client.Receive(ctx); err == nil {
-			code, acked, err = mllp.AckCode(ack)
-		}
-	}
 	if err != nil {
 		return fmt.Sprintf("control id %s: %v", controlID, err), false
 	}
@@ -323,6 +319,37 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 		accepted = accepted && appCode == hl7v2.AckAccept
 	}
 	return line, accepted
+}
+
+// sendSkippingLate sends message, whose MSH-10 is controlID, and returns
+// its ACK and a description of each late ACK of an earlier message that
+// came first. A timeout or a lost connection while it waits for either
+// sends the message again, as policy allows, so that the message gets the
+// retries of a message without late ACKs. The ACK returned may name
+// another message when more late ACKs came than can be skipped.
+func sendSkippingLate(ctx context.Context, client *mllp.Client, message []byte, controlID string,
+	policy mllp.RetryPolicy, state *sendState) ([]byte, []string, error) {
+	// Each message sent without an expected ACK can add one late ACK.
+	maxSkipped := len(state.silent) + maxLateACKs
+	var ack []byte
+	var late []string
+	err := client.Retry(ctx, policy, func(ctx context.Context) error {
+		reply, err := client.Send(ctx, message)
+		for err == nil {
+			ack = reply
+			code, acked, invalid := mllp.AckCode(reply)
+			if invalid != nil || acked == controlID || !state.sent[acked] || len(late) == maxSkipped {
+				// The caller reports an invalid ACK, which sending the
+				// message again would not change.
+				return nil
+			}
+			late = append(late, fmt.Sprintf("late ACK MSA-1 %s for control id %s", code, acked))
+			state.noteLate(reply)
+			reply, err = client.Receive(ctx)
+		}
+		return err
+	})
+	return ack, late, err
 }
 
 // ackMismatch describes an ACK whose MSA-2 names neither the message sent,

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -218,6 +220,94 @@ func TestHL7SendLateACKFile(t *testing.T) {
 			assert.Contains(t, out, want)
 		})
 	}
+}
+
+// A timeout after the late ACK of an earlier message is retried on a new
+// connection, as any timeout is.
+func TestHL7SendRetriesAfterLateACK(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	ackFrame := func(controlID string) []byte {
+		return mllp.AppendFrame(nil, []byte(`MSH|^~\&|NEXUS|HOSP|ADT|HOSP|20240301101500-0500||ACK^A01^ACK|A`+
+			controlID+`|P|2.5`+"\rMSA|AA|"+controlID+"\r"))
+	}
+	var connections atomic.Int32
+	// The first connection acknowledges RETRY1, and then replies to RETRY2
+	// with a second ACK of RETRY1 only. Later connections acknowledge
+	// each message.
+	serve := func(conn net.Conn, first bool) {
+		defer conn.Close()
+		dec := mllp.NewDecoder(conn, mllp.DecoderConfig{})
+		for {
+			frame, err := dec.ReadFrame()
+			if err != nil {
+				return
+			}
+			hdr, err := hl7v2.ParseHeader(frame)
+			if err != nil {
+				return
+			}
+			acked := hdr.ControlID
+			if first && acked == "RETRY2" {
+				acked = "RETRY1"
+			}
+			if _, err := conn.Write(ackFrame(acked)); err != nil {
+				return
+			}
+		}
+	}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(conn, connections.Add(1) == 1)
+		}
+	}()
+	file := writeMessageFile(t, "retry.hl7", admitMessage("RETRY1", "MRN-RETRY-1"), admitMessage("RETRY2", "MRN-RETRY-2"))
+	target := sendTarget{addr: ln.Addr().String(),
+		opts:   mllp.ClientOptions{AckTimeout: 300 * time.Millisecond},
+		policy: mllp.RetryPolicy{Attempts: 2, Backoff: time.Millisecond}}
+
+	var out, errOut bytes.Buffer
+	require.NoError(t, sendFiles(context.Background(), target, []string{file}, &out, &errOut), out.String())
+	assert.Contains(t, out.String(), "retry.hl7 #2: control id RETRY2: AA (skipped late ACK MSA-1 AA for control id RETRY1)\n")
+	assert.Contains(t, out.String(), "retry.hl7: 2 messages: 2 sent, 2 accepted, 0 failed\n")
+	assert.EqualValues(t, 2, connections.Load(), "RETRY2 was sent again on a new connection")
+}
+
+// A message sent without an expected ACK is sent again when the connection
+// for it cannot be opened.
+func TestHL7SendRetriesSilentMessage(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	go func() {
+		// Hold the connection open without a reply.
+		if conn, err := ln.Accept(); err == nil {
+			io.Copy(io.Discard, conn)
+			conn.Close()
+		}
+	}()
+	client, err := mllp.Dial(context.Background(), addr, mllp.ClientOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close() })
+	// A failed Receive closes the connection, and the closed listener
+	// refuses the next one.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	_, err = client.Receive(ctx)
+	cancel()
+	require.Error(t, err)
+	require.NoError(t, ln.Close())
+
+	silent := strings.Replace(admitMessage("SILENT1", "MRN-SILENT-1"), "|P|2.5", "|P|2.5|||NE|ER", 1)
+	state := &sendState{silent: map[string]sentMessage{}, sent: map[string]bool{}}
+	line, ok := sendOne(context.Background(), client, []byte(silent), mllp.RetryPolicy{Attempts: 2, Backoff: time.Millisecond},
+		state, sentMessage{name: "silent.hl7 #1", file: &fileTally{}})
+	assert.False(t, ok)
+	assert.Contains(t, line, "control id SILENT1: not sent: mllp: send to "+addr+" failed after 2 attempts")
 }
 
 func TestHL7SendUnreadableFile(t *testing.T) {

@@ -312,6 +312,63 @@ func TestSendWithRetryStopsWhenContextEnds(t *testing.T) {
 	assert.Less(t, time.Since(start), 900*time.Millisecond, "the backoff ends with the context")
 }
 
+// The first connection sends the late ACK of an earlier message and then
+// no ACK for the message, so the Receive that follows times out. Retry
+// sends the message again on a new connection.
+func TestRetryRetriesReceiveTimeout(t *testing.T) {
+	t.Parallel()
+	var connections atomic.Int64
+	addr := rawServer(t, func(conn net.Conn, dec *mllp.Decoder) {
+		first := connections.Add(1) == 1
+		for {
+			message, err := dec.ReadFrame()
+			if err != nil {
+				return
+			}
+			ack := testACK("AA", controlIDOf(message))
+			if first {
+				ack = testACK("AE", "EARLIER1")
+			}
+			if err := mllp.WriteFrame(conn, ack); err != nil {
+				return
+			}
+		}
+	})
+	client := dialClient(t, addr, mllp.ClientOptions{AckTimeout: 200 * time.Millisecond})
+
+	var acked []string
+	err := client.Retry(context.Background(), mllp.RetryPolicy{Attempts: 3, Backoff: time.Millisecond},
+		func(ctx context.Context) error {
+			ack, err := client.Send(ctx, testMessage("CTRL0001"))
+			for err == nil {
+				_, controlID, _ := mllp.AckCode(ack)
+				acked = append(acked, controlID)
+				if controlID == "CTRL0001" {
+					return nil
+				}
+				ack, err = client.Receive(ctx)
+			}
+			return err
+		})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"EARLIER1", "CTRL0001"}, acked)
+	assert.EqualValues(t, 2, connections.Load(), "the retry ran on a new connection")
+}
+
+func TestRetryStopsAtOtherErrors(t *testing.T) {
+	t.Parallel()
+	client := dialClient(t, startServer(t, &mllp.Server{Handler: acceptAll}), mllp.ClientOptions{})
+	attempts := 0
+	err := client.Retry(context.Background(), mllp.RetryPolicy{Attempts: 3, Backoff: time.Millisecond},
+		func(ctx context.Context) error {
+			attempts++
+			_, err := client.Send(ctx, []byte("MSH|^~\\&|A\x1c\r"))
+			return err
+		})
+	assert.ErrorIs(t, err, mllp.ErrInvalidContent)
+	assert.Equal(t, 1, attempts, "an invalid message is not sent again")
+}
+
 func TestRetryPolicyValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -171,3 +171,47 @@ func ExampleClient_SendReplies() {
 	// CA CTRL0013
 	// AA CTRL0013
 }
+
+// Retry an exchange of two steps, the commit ACK and the application ACK
+// that follows it, so that a timeout of either step sends the message
+// again on a new connection.
+func ExampleClient_Retry() {
+	server := &mllp.Server{Handler: replyTwice{}, ReadTimeout: 30 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go server.Serve(ln)
+	defer server.Shutdown(context.Background())
+
+	ctx := context.Background()
+	client, err := mllp.Dial(ctx, ln.Addr().String(), mllp.ClientOptions{AckTimeout: 5 * time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	message := "MSH|^~\\&|ADTSYS|HOSP|EHR|HOSP|20240314101010||ADT^A01^ADT_A01|CTRL0014|P|2.5|||AL|AL\r" +
+		"PID|1||MRN0001^^^HOSP^MR||DOE^JANE\r"
+	var codes []string
+	err = client.Retry(ctx, mllp.RetryPolicy{Attempts: 3}, func(ctx context.Context) error {
+		commit, err := client.Send(ctx, []byte(message))
+		if err != nil {
+			return err
+		}
+		application, err := client.Receive(ctx)
+		if err != nil {
+			return err
+		}
+		codes = codes[:0]
+		for _, ack := range [][]byte{commit, application} {
+			code, _, _ := mllp.AckCode(ack)
+			codes = append(codes, code)
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(codes)
+	// Output: [CA AA]
+}

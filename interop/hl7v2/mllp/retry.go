@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// RetryPolicy sets how SendWithRetry repeats a failed send. The zero value
-// is valid after WithDefaults.
+// RetryPolicy sets how SendWithRetry and Retry repeat a failed send. The
+// zero value is valid after WithDefaults.
 type RetryPolicy struct {
 	// Attempts is the maximum number of sends, the first one included.
 	// Zero means 3.
@@ -62,33 +62,53 @@ func (p RetryPolicy) Validate() error {
 // a lost ACK is retried, the receiver may get a message twice, and should
 // discard duplicates by their control id (MSH-10).
 func (c *Client) SendWithRetry(ctx context.Context, message []byte, policy RetryPolicy) ([]byte, error) {
-	if err := policy.Validate(); err != nil {
+	var ack []byte
+	err := c.Retry(ctx, policy, func(ctx context.Context) error {
+		var err error
+		ack, err = c.Send(ctx, message)
+		return err
+	})
+	if err != nil {
 		return nil, err
+	}
+	return ack, nil
+}
+
+// Retry calls attempt until it returns nil, the policy's attempts are used
+// up or ctx ends, and retries the errors that SendWithRetry retries, with
+// the same waits. Use it when one exchange is more than one Send, such as
+// a Send followed by Receive calls that skip the late ACKs of earlier
+// messages, so that a timeout of any step is retried. attempt should
+// return only errors of the client's methods, because Retry retries any
+// other error too. A failed Send or Receive closes the connection, so the
+// next attempt sends on a new one.
+func (c *Client) Retry(ctx context.Context, policy RetryPolicy, attempt func(ctx context.Context) error) error {
+	if err := policy.Validate(); err != nil {
+		return err
 	}
 	policy = policy.WithDefaults()
 	backoff := policy.Backoff
 	var err error
-	for attempt := 1; ; attempt++ {
-		var ack []byte
-		ack, err = c.Send(ctx, message)
+	for n := 1; ; n++ {
+		err = attempt(ctx)
 		if err == nil {
-			return ack, nil
+			return nil
 		}
 		if !retryable(ctx, err) {
-			return nil, err
+			return err
 		}
-		if attempt == policy.Attempts {
+		if n == policy.Attempts {
 			break
 		}
 		wait := min(backoff, policy.MaxBackoff)
 		c.opts.Logger.Warn("mllp: send failed; retrying on a new connection",
-			"remote_addr", c.addr, "attempt", attempt, "max_attempts", policy.Attempts, "retry_in", wait, "err", err)
+			"remote_addr", c.addr, "attempt", n, "max_attempts", policy.Attempts, "retry_in", wait, "err", err)
 		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("mllp: send to %s: retry canceled after %d attempts: %w", c.addr, attempt, err)
+			return fmt.Errorf("mllp: send to %s: retry canceled after %d attempts: %w", c.addr, n, err)
 		}
 		backoff = min(2*backoff, policy.MaxBackoff)
 	}
-	return nil, fmt.Errorf("mllp: send to %s failed after %d attempts: %w", c.addr, policy.Attempts, err)
+	return fmt.Errorf("mllp: send to %s failed after %d attempts: %w", c.addr, policy.Attempts, err)
 }
 
 func retryable(ctx context.Context, err error) bool {
