@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -144,7 +146,7 @@ func sendFiles(ctx context.Context, target sendTarget, files []string, out, errO
 	}
 	defer client.Close()
 	unreadable := 0
-	state := &sendState{silent: map[string]sentMessage{}, sent: map[string]bool{}}
+	state := &sendState{silent: map[string]sentMessage{}, sent: map[string]bool{}, plain: target.opts.TLSConfig == nil}
 	for _, file := range files {
 		messages, err := readMessages(file)
 		if err != nil {
@@ -276,7 +278,7 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 			return err
 		})
 		if err != nil {
-			return fmt.Sprintf("control id %s: not sent: %v", controlID, err), false
+			return fmt.Sprintf("control id %s: not sent: %v%s", controlID, err, state.noACKHint(err)), false
 		}
 		if inbound.ExpectedACKs(hdr, hl7v2.AckError) > 0 {
 			state.silent[controlID] = sending
@@ -289,7 +291,7 @@ func sendOne(ctx context.Context, client *mllp.Client, message []byte, policy ml
 	defer state.settle()
 	ack, late, err := sendSkippingLate(ctx, client, message, controlID, policy, state)
 	if err != nil {
-		return fmt.Sprintf("control id %s: no ACK: %v", controlID, err), false
+		return fmt.Sprintf("control id %s: no ACK: %v%s", controlID, err, state.noACKHint(err)), false
 	}
 	code, acked, err := mllp.AckCode(ack)
 	if err != nil {
@@ -336,6 +338,7 @@ func sendSkippingLate(ctx context.Context, client *mllp.Client, message []byte, 
 	err := client.Retry(ctx, policy, func(ctx context.Context) error {
 		reply, err := client.Send(ctx, message)
 		for err == nil {
+			state.acked = true
 			ack = reply
 			code, acked, invalid := mllp.AckCode(reply)
 			if invalid != nil || acked == controlID || !state.sent[acked] || len(late) == maxSkipped {
@@ -379,6 +382,11 @@ type sendState struct {
 	files []*fileTally
 	// total adds up the files whose summary is printed.
 	total fileTally
+	// plain is set when the connection does not use TLS.
+	plain bool
+	// acked is set once any reply arrived, which shows that the receiver
+	// speaks the protocol of the connection.
+	acked bool
 }
 
 // sentMessage names a message of `hl7 send` and its file.
@@ -455,6 +463,25 @@ func (s *sendState) printSummaries(out io.Writer) {
 		s.total.sent += file.sent
 		s.total.failed += file.failed
 	}
+}
+
+// noACKHint returns advice for a send that failed with err, or "" when
+// there is none. A receiver that accepts only TLS reads a plain MLLP frame
+// as a failed TLS handshake and closes the connection without a reply, so
+// a connection closed before the first reply of the run suggests TLS.
+func (s *sendState) noACKHint(err error) string {
+	if !s.plain || s.acked || !closedByPeer(err) {
+		return ""
+	}
+	return "; the receiver closed the connection before any ACK of this run, so it may require TLS: " +
+		"if it does, send with --tls-ca and the CA certificate that issued the receiver's certificate"
+}
+
+// closedByPeer reports whether err shows that the other end closed or
+// reset the connection.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, mllp.ErrIncompleteFrame) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // lateACKWait bounds the wait for a negative ACK after the last message.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -67,6 +68,52 @@ func TestHL7SendTLSToPlainReceiver(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "hl7 send: TLS handshake with "+addr+" timed out; the receiver may not speak TLS: "+
 		"if it accepts plain MLLP, send without --tls-ca", err.Error())
+}
+
+// A listener that accepts only TLS closes a plain connection without a
+// reply, so the error suggests --tls-ca.
+func TestHL7SendPlainToTLSReceiver(t *testing.T) {
+	db := storagetest.SQLite(t)
+	svc := migratedService(t, db)
+	certFile, keyFile, _ := writeCertificate(t)
+	_, addr := startHL7Server(t, serveOptions{db: db, svc: svc, mllp: mllpOptions{tlsCert: certFile, tlsKey: keyFile}})
+	file := writeMessageFile(t, "plain.hl7", admitMessage("PLAIN1", "MRN-PLAIN-1"))
+
+	out, err := runNexusd(t, "--log-level", "error", "hl7", "send", "--to", addr, "--attempts", "1", file)
+	require.Error(t, err)
+	assert.Contains(t, out, "plain.hl7 #1: control id PLAIN1: no ACK: ")
+	assert.Contains(t, out, "the receiver closed the connection before any ACK of this run, so it may require TLS: "+
+		"if it does, send with --tls-ca")
+}
+
+func TestNoACKHint(t *testing.T) {
+	closed := fmt.Errorf("%w from 127.0.0.1:2575: the connection closed first: %w", mllp.ErrNoAck, io.EOF)
+	timedOut := fmt.Errorf("%w from 127.0.0.1:2575: the ACK timeout of 30s passed: %w", mllp.ErrNoAck,
+		os.ErrDeadlineExceeded)
+	cases := []struct {
+		name  string
+		plain bool
+		acked bool
+		err   error
+		hint  bool
+	}{
+		{"closed before any ACK", true, false, closed, true},
+		{"reset before any ACK", true, false, fmt.Errorf("mllp: send to 127.0.0.1:2575: %w", syscall.ECONNRESET), true},
+		{"closed after an ACK", true, true, closed, false},
+		{"closed with TLS", false, false, closed, false},
+		{"timed out", true, false, timedOut, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			state := &sendState{plain: tc.plain, acked: tc.acked}
+			hint := state.noACKHint(tc.err)
+			if tc.hint {
+				assert.Contains(t, hint, "may require TLS")
+			} else {
+				assert.Empty(t, hint)
+			}
+		})
+	}
 }
 
 func TestDialErrorHandshake(t *testing.T) {
