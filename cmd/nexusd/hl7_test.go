@@ -155,7 +155,7 @@ func TestServeMLLPWithMapping(t *testing.T) {
 	code, _, err = mllp.AckCode(ack)
 	require.NoError(t, err)
 	assert.Equal(t, "CR", code, "a message type without mapping is rejected")
-	assert.Contains(t, string(ack), "\rERR||MSH^1^9^1^1|200^Unsupported message type^HL70357|E\r")
+	assert.Contains(t, string(ack), "\rERR||MSH^1^9^1^1|200^Unsupported message type^HL70357|E|||the receiver has no mapping for this message type\r")
 }
 
 func TestServeMLLPShutdownFinishesMessage(t *testing.T) {

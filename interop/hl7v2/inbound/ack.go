@@ -162,12 +162,18 @@ func (h *Handler) buildACK(hdr *hl7v2.Header, code string, errs []*hl7v2.ParseEr
 type unsupported struct {
 	component int
 	code      string
-	text      string
+	// text is ERR-3.2, the description of code in table 0357.
+	text string
+	// diagnostic is ERR-7, the rule that failed, which hl7v2.BuildACK
+	// fills from ParseError.Message for every other error.
+	diagnostic string
 }
 
 var (
-	unsupportedType  = unsupported{component: 1, code: "200", text: "Unsupported message type"}
-	unsupportedEvent = unsupported{component: 2, code: "201", text: "Unsupported event code"}
+	unsupportedType = unsupported{component: 1, code: "200", text: "Unsupported message type",
+		diagnostic: "the receiver has no mapping for this message type"}
+	unsupportedEvent = unsupported{component: 2, code: "201", text: "Unsupported event code",
+		diagnostic: "the receiver has no mapping for this trigger event"}
 )
 
 // rejectUnsupported builds an AR or CR with one ERR segment that points at
@@ -180,27 +186,30 @@ func (h *Handler) rejectUnsupported(res *Result, u unsupported) (*Result, error)
 func (u unsupported) parseError() *hl7v2.ParseError {
 	return &hl7v2.ParseError{
 		Kind: hl7v2.KindOther, SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 9,
-		Component: u.component, Offset: -1, Message: strings.ToLower(u.text),
+		Component: u.component, Offset: -1, Message: u.diagnostic,
 	}
 }
 
-// errSegment formats ERR||MSH^1^9^1^C|CODE^TEXT^HL70357|E followed by CR,
-// in the layout hl7v2.BuildACK uses. The text is ASCII, which every
-// character set that hl7v2 supports encodes the same way. Without a
-// component separator only ERR-4 is filled, as hl7v2.BuildACK does.
+// errSegment formats ERR||MSH^1^9^1^C|CODE^TEXT^HL70357|E|||DIAGNOSTIC
+// followed by CR, in the layout hl7v2.BuildACK uses. The texts are ASCII,
+// which every character set that hl7v2 supports encodes the same way.
+// Without a component separator only ERR-4 and ERR-7 are filled, as
+// hl7v2.BuildACK does.
 func errSegment(hdr *hl7v2.Header, u unsupported) string {
 	d := hdr.Delimiters
 	if !hdr.ValidEncoding() {
 		d = hl7v2.DefaultDelimiters
 	}
 	fs := string(d.Field)
+	// The texts contain only letters and spaces, which are never
+	// delimiters, so they need no escaping.
 	if d.Component == 0 {
-		return strings.Join([]string{"ERR", "", "", "", "E"}, fs) + "\r"
+		return strings.Join([]string{"ERR", "", "", "", "E", "", "", u.diagnostic}, fs) + "\r"
 	}
 	cs := string(d.Component)
 	location := strings.Join([]string{"MSH", "1", "9", "1", fmt.Sprint(u.component)}, cs)
 	code := strings.Join([]string{u.code, u.text, "HL70357"}, cs)
-	return strings.Join([]string{"ERR", "", location, code, "E"}, fs) + "\r"
+	return strings.Join([]string{"ERR", "", location, code, "E", "", "", u.diagnostic}, fs) + "\r"
 }
 
 // newControlID returns a random MSH-10 for an ACK: 20 hexadecimal digits,

@@ -136,11 +136,11 @@ func TestACKCodes(t *testing.T) {
 		{name: "located error enhanced", enhanced: true, applyErr: fmt.Errorf("map PID: %w", locatedError),
 			wantCode: "CE", wantERR: "ERR||PID^1^3|101^Required field missing^HL70357|E|||PID-3 is required", wantErrors: 1},
 		{name: "unsupported type original", applyErr: inbound.ErrUnsupportedMessage, wantCode: "AR",
-			wantERR: "ERR||MSH^1^9^1^1|200^Unsupported message type^HL70357|E", wantErrors: 1},
+			wantERR: "ERR||MSH^1^9^1^1|200^Unsupported message type^HL70357|E|||the receiver has no mapping for this message type", wantErrors: 1},
 		{name: "unsupported type enhanced", enhanced: true, applyErr: inbound.ErrUnsupportedMessage, wantCode: "CR",
-			wantERR: "ERR||MSH^1^9^1^1|200^Unsupported message type^HL70357|E", wantErrors: 1},
+			wantERR: "ERR||MSH^1^9^1^1|200^Unsupported message type^HL70357|E|||the receiver has no mapping for this message type", wantErrors: 1},
 		{name: "unsupported event", applyErr: fmt.Errorf("adt: %w", inbound.ErrUnsupportedEvent), wantCode: "AR",
-			wantERR: "ERR||MSH^1^9^1^2|201^Unsupported event code^HL70357|E", wantErrors: 1},
+			wantERR: "ERR||MSH^1^9^1^2|201^Unsupported event code^HL70357|E|||the receiver has no mapping for this trigger event", wantErrors: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
