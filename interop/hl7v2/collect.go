@@ -26,7 +26,7 @@ func (c *collector) add(e *ParseError) {
 		c.full = true
 		c.errs = append(c.errs, &ParseError{
 			Kind: KindLimit, Offset: -1, Limit: "MaxErrors",
-			Message: "more than " + strconv.Itoa(c.max) + " problems (limit MaxErrors); the rest were not recorded",
+			Message: "the input has more than " + strconv.Itoa(c.max) + " problems, and the rest are not reported",
 		})
 		return
 	}

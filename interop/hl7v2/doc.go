@@ -90,9 +90,11 @@
 // Parse collects errors instead of stopping at the first. Each
 // *ParseError carries its Kind, segment id, segment position, field,
 // repetition, component, subcomponent and byte offset, and never a value
-// from the message, so errors and ACKs are safe to log. The limits bound
-// what one message from an unauthenticated peer can cost, because the tree
-// takes several times the memory of its input: Limits.MaxMessageBytes (1
+// from the message, so errors and ACKs are safe to log. Its Message names
+// the failed rule in words, not in Go identifiers, because BuildACK sends
+// it to the sender in ERR-7. The limits bound what one message from an
+// unauthenticated peer can cost, because the tree takes several times the
+// memory of its input: Limits.MaxMessageBytes (1
 // MiB), MaxSegments (10,000), MaxFieldBytes (64 KiB), MaxFileBytes (64
 // MiB, for ParseFile) and MaxErrors (100). Raise MaxFieldBytes and
 // MaxMessageBytes for messages that embed documents.

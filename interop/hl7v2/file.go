@@ -39,7 +39,7 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 	opts = opts.WithDefaults()
 	c := newCollector(opts)
 	if len(data) > opts.Limits.MaxFileBytes {
-		c.add(limitError("MaxFileBytes", len(data), opts.Limits.MaxFileBytes, 0))
+		c.add(limitError("MaxFileBytes", "the input", len(data), opts.Limits.MaxFileBytes, 0))
 		return nil, c.result()
 	}
 
@@ -58,7 +58,7 @@ func ParseFile(data []byte, opts ParseOptions) (*File, error) {
 		if it.segments != nil {
 			size := messageSize(it.segments)
 			if size > opts.Limits.MaxMessageBytes {
-				c.add(limitError("MaxMessageBytes", size, opts.Limits.MaxMessageBytes, it.segments[0].offset))
+				c.add(limitError("MaxMessageBytes", "the message", size, opts.Limits.MaxMessageBytes, it.segments[0].offset))
 				continue
 			}
 			start := len(c.warnings)

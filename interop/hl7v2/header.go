@@ -130,7 +130,7 @@ func ParseHeader(data []byte) (*Header, error) {
 		end = len(data)
 	}
 	if end > opts.Limits.MaxMessageBytes {
-		c.add(limitError("MaxMessageBytes", end, opts.Limits.MaxMessageBytes, offset))
+		c.add(limitError("MaxMessageBytes", "the MSH segment", end, opts.Limits.MaxMessageBytes, offset))
 		return nil, c.result()
 	}
 	first := data[:end]
@@ -201,7 +201,7 @@ func checkHeader(m *Message, c *collector) {
 		case !ok || major != 2:
 			c.add(at(12, KindVersion, "MSH-12 is not an HL7 v2 version"))
 		case !knownVersions[version]:
-			c.problem(at(12, KindVersion, "MSH-12 names an HL7 v2 version this package does not know"))
+			c.problem(at(12, KindVersion, "MSH-12 names an HL7 v2 version that the receiver does not support"))
 		case m.delimiters.Truncation != 0 && minor < 7:
 			c.problem(at(2, KindVersionFeature, "truncation character in MSH-2 is defined from v2.7 on, but MSH-12 names an earlier version"))
 		}

@@ -31,7 +31,7 @@ func Parse(data []byte, opts ParseOptions) (*Message, error) {
 	opts = opts.WithDefaults()
 	c := newCollector(opts)
 	if len(data) > opts.Limits.MaxMessageBytes {
-		c.add(limitError("MaxMessageBytes", len(data), opts.Limits.MaxMessageBytes, 0))
+		c.add(limitError("MaxMessageBytes", "the message", len(data), opts.Limits.MaxMessageBytes, 0))
 		return nil, c.result()
 	}
 	items := splitFile(data, c)
@@ -43,7 +43,8 @@ func Parse(data []byte, opts ParseOptions) (*Message, error) {
 			id := string(it.envelope.data[:3])
 			c.add(&ParseError{
 				Kind: KindMultipleMessages, SegmentID: id, Occurrence: envelopes.add(id), Offset: it.envelope.offset,
-				Message: "batch segment in a single message; use ParseFile for batches",
+				Message: "a batch envelope segment (FHS, BHS, BTS or FTS) is not accepted in a single message, " +
+					"so send the messages of the batch one by one",
 			})
 			continue
 		}
@@ -55,7 +56,7 @@ func Parse(data []byte, opts ParseOptions) (*Message, error) {
 		if messages == 2 {
 			c.add(&ParseError{
 				Kind: KindMultipleMessages, SegmentID: "MSH", Occurrence: 2, Offset: it.segments[0].offset,
-				Message: "input holds more than one message; use ParseFile",
+				Message: "the input contains more than one message, so send each message on its own",
 			})
 		}
 	}
@@ -68,12 +69,22 @@ func Parse(data []byte, opts ParseOptions) (*Message, error) {
 	return msg, c.result()
 }
 
-// limitError reports that size exceeded the limit named name.
-func limitError(name string, size, limit, offset int) *ParseError {
+// limitError reports that subject, of size bytes, exceeds the Limits
+// field named name, whose value is limit. The message names the limit in
+// words, because it reaches the sender in ERR-7 of an ACK.
+func limitError(name, subject string, size, limit, offset int) *ParseError {
 	return &ParseError{
 		Kind: KindLimit, Offset: offset, Limit: name,
-		Message: "size " + strconv.Itoa(size) + " bytes exceeds limit " + name + " (" + strconv.Itoa(limit) + " bytes)",
+		Message: subject + " is " + strconv.Itoa(size) + " bytes, more than the " + limitTerms[name] +
+			" of " + strconv.Itoa(limit) + " bytes",
 	}
+}
+
+// limitTerms names the size limits of Limits in the words of an error
+// message.
+var limitTerms = map[string]string{
+	"MaxMessageBytes": "maximum message size",
+	"MaxFileBytes":    "maximum input size",
 }
 
 // fileItem is either one envelope segment (FHS, BHS, BTS, FTS) or the

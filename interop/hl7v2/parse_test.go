@@ -351,15 +351,20 @@ func TestParseLimits(t *testing.T) {
 		many = append(many, `NTE|1`)
 	}
 	tests := []struct {
-		name   string
-		data   []byte
-		limits Limits
-		limit  string
+		name     string
+		data     []byte
+		limits   Limits
+		limit    string
+		wantText string
 	}{
-		{"message size", crMessage(admitSegments...), Limits{MaxMessageBytes: 50}, "MaxMessageBytes"},
-		{"segment count", crMessage(many...), Limits{MaxSegments: 10}, "MaxSegments"},
-		{"field length", crMessage(admitSegments[0], long), Limits{MaxFieldBytes: 100}, "MaxFieldBytes"},
-		{"error count", crMessage(append([]string{admitSegments[0]}, strings.Repeat("bad\r", 10))...), Limits{MaxErrors: 3}, "MaxErrors"},
+		{"message size", crMessage(admitSegments...), Limits{MaxMessageBytes: 50}, "MaxMessageBytes",
+			"more than the maximum message size of 50 bytes"},
+		{"segment count", crMessage(many...), Limits{MaxSegments: 10}, "MaxSegments",
+			"more than the maximum of 10 segments"},
+		{"field length", crMessage(admitSegments[0], long), Limits{MaxFieldBytes: 100}, "MaxFieldBytes",
+			"longer than the maximum field size of 100 bytes"},
+		{"error count", crMessage(append([]string{admitSegments[0]}, strings.Repeat("bad\r", 10))...), Limits{MaxErrors: 3}, "MaxErrors",
+			"more than 3 problems"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,7 +379,8 @@ func TestParseLimits(t *testing.T) {
 			}
 			require.NotNil(t, found, "no limit error in %v", err)
 			assert.Equal(t, tt.limit, found.Limit)
-			assert.Contains(t, found.Error(), tt.limit)
+			assert.Contains(t, found.Message, tt.wantText)
+			assert.NotContains(t, found.Message, tt.limit, "ERR-7 names the limit in words, not by its Go field")
 		})
 	}
 }

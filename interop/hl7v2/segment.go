@@ -2,6 +2,7 @@ package hl7v2
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -128,7 +129,8 @@ func (p *segmentParser) parseFields() []*element {
 		}
 		raw := rest[start:i]
 		if len(raw) > p.maxField {
-			e := p.errorAt(KindLimit, location{number}, base+start, "field longer than limit MaxFieldBytes")
+			e := p.errorAt(KindLimit, location{number}, base+start,
+				"field is longer than the maximum field size of "+strconv.Itoa(p.maxField)+" bytes")
 			e.Limit = "MaxFieldBytes"
 			p.c.add(e)
 			raw = ""
@@ -344,7 +346,7 @@ func parseMessage(segs []rawSegment, opts ParseOptions, c *collector) *Message {
 	if limit := opts.Limits.MaxSegments; len(segs) > limit {
 		e := &ParseError{
 			Kind: KindLimit, Offset: segs[limit].offset, Limit: "MaxSegments", Segment: segs[limit].position,
-			Message: "message has more segments than limit MaxSegments",
+			Message: "message has more than the maximum of " + strconv.Itoa(limit) + " segments",
 		}
 		e.SegmentID, e.Occurrence = segmentOccurrence(segs[limit].data, segs[:limit], fs)
 		c.add(e)

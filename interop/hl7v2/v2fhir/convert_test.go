@@ -209,6 +209,8 @@ func TestConvertTimeWithoutAnyZoneFails(t *testing.T) {
 	var locations []string
 	for _, e := range list {
 		assert.Equal(t, v2fhir.CodeDataType, e.Code)
+		assert.Equal(t, "the time has no UTC offset, MSH-7 has none either, and the receiver has no default time zone",
+			e.Message, "ERR-7 names no Go option")
 		locations = append(locations, e.Location())
 	}
 	assert.Contains(t, locations, "OBX-14.1")

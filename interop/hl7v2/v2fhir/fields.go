@@ -181,7 +181,7 @@ func (c *converter) timeError(g seg, n, rep int, err error) {
 	message := "invalid timestamp"
 	switch {
 	case errors.Is(err, hl7v2.ErrNoTimeZone):
-		message = "timestamp has a time of day but no offset, and neither Options.DefaultZone nor an MSH-7 offset completes it"
+		message = "the time has no UTC offset, MSH-7 has none either, and the receiver has no default time zone"
 	default:
 		var pe *hl7v2.ParseError
 		if errors.As(err, &pe) {
