@@ -93,6 +93,7 @@ func TestInvalidEncodingGetsAR(t *testing.T) {
 		{name: "repeated delimiter", encoding: `^^\&`, wantCode: "AR"},
 		{name: "letter", encoding: `^~X&`, wantCode: "AR"},
 		{name: "enhanced", encoding: `^~\&\`, wantCode: "CR", accept: "AL"},
+		{name: "empty", encoding: ``, wantCode: "AR"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

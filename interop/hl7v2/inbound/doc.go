@@ -36,15 +36,18 @@
 // swapped with MSH-5 and MSH-6. ERR segments locate each fault by segment,
 // occurrence, field, repetition and component in ERR-2, give the HL7
 // table 0357 code in ERR-3, the severity in ERR-4 and the rule that failed
-// in ERR-7, and never carry a value of the message. A message whose MSH-2 (encoding characters) is
-// invalid gets an AR (or CR) whose only ERR segments locate MSH-2, written
+// in ERR-7, and never carry a value of the message. A message whose MSH-2
+// (encoding characters) is invalid and whose MSH-10 (control id) is not
+// empty gets an AR (or CR) whose only ERR segments locate MSH-2, written
 // with the default delimiters "|^~\&", because its own cannot be trusted.
 //
-// A readable header with an empty MSH-10 (control id) gets an AR whose ERR
+// A header with a valid MSH-2 and an empty MSH-10 gets an AR whose ERR
 // names MSH-10, so the sender stops resending a message that can never
 // succeed. Input with no readable header gets no ACK, because such an ACK
 // could not be matched by the sender: Process returns ErrNoControlID and
-// the MLLP server closes the connection.
+// the MLLP server closes the connection. A header is unreadable when the
+// input does not start with an MSH segment, or when both its MSH-2 and
+// its MSH-10 are unusable, as in the bare segment "MSH|".
 //
 // An Applier reports every fault of the message's content, including a
 // rejection by the clinical record (an identifier that matches two stored

@@ -63,7 +63,9 @@ var (
 )
 
 // ErrNoControlID is returned by Process for input whose MSH header cannot
-// be read, which gets no ACK.
+// be read, which gets no ACK: input that does not start with an MSH
+// segment, or an MSH segment whose MSH-2 is invalid and whose MSH-10 is
+// empty.
 var ErrNoControlID = errors.New("inbound: message has no readable MSH header and control id, so no ACK can be sent")
 
 // Handler parses received messages, applies them through Applier and
@@ -203,7 +205,7 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 		hdr, _ = hl7v2.ParseHeader(message)
 	}
 	res := &Result{Header: hdr}
-	if hdr == nil {
+	if !addressable(hdr) {
 		return res, ErrNoControlID
 	}
 	if hdr.MessageCode == "ACK" {
@@ -303,6 +305,15 @@ func (h *Handler) rejectParse(res *Result, unreadable bool, parseErr error) (*Re
 		errs = encodingErrors(errs)
 	}
 	return h.negative(res, unreadable || rejectsMessage(errs), errs)
+}
+
+// addressable reports whether the message with header hdr gets an ACK. An
+// empty MSH-10 is named in an AR only when MSH-2 is valid, so that the
+// rest of the header is readable. With an invalid MSH-2 as well, as in the
+// bare segment "MSH|", nothing in the header identifies the message, so
+// the sender could not match an ACK to it, as with input without MSH.
+func addressable(hdr *hl7v2.Header) bool {
+	return hdr != nil && (hdr.ControlID != "" || hdr.ValidEncoding())
 }
 
 // encodingErrors returns the errors of kind encoding characters, or errs

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -224,6 +226,12 @@ func TestUnreadableControlIDGetsNoACK(t *testing.T) {
 	}{
 		{name: "no MSH", message: []byte("PID|1||" + fakeRecordNumber + "\r")},
 		{name: "empty input", message: nil},
+		{name: "bare MSH", message: []byte("MSH|")},
+		{name: "bare MSH with CR", message: []byte("MSH|\r")},
+		{name: "empty MSH-2 and MSH-10", message: []byte(
+			"MSH||ADT|HOSP|NEXUS|HOSP|20240301101500-0500||ADT^A01||P|2.5\rPID|1||" + fakeRecordNumber + "\r")},
+		{name: "invalid MSH-2 and empty MSH-10", message: []byte(
+			"MSH|^^|ADT|HOSP|NEXUS|HOSP|20240301101500-0500||ADT^A01||P|2.5\r")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,6 +244,25 @@ func TestUnreadableControlIDGetsNoACK(t *testing.T) {
 			assert.Empty(t, applier.applied)
 		})
 	}
+}
+
+// The MLLP server closes the connection without an ACK when the handler
+// returns ErrNoControlID, so a bare MSH gets no frame back.
+func TestBareMSHClosesConnection(t *testing.T) {
+	t.Parallel()
+	addr := serveHandler(t, newHandler(&fakeApplier{}))
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	// The deadline only bounds a broken test, and the server closes the
+	// connection long before it.
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+
+	_, err = conn.Write([]byte("\x0bMSH|\x1c\r"))
+	require.NoError(t, err)
+	received, err := io.ReadAll(conn)
+	require.NoError(t, err, "the server closes the connection")
+	assert.Empty(t, received, "no ACK is written")
 }
 
 func TestOversizeMessageRejectedFromHeader(t *testing.T) {
