@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/nexus-health-360/nexus/emr"
+	"github.com/nexus-health-360/nexus/interop/hl7v2"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/inbound"
 	"github.com/nexus-health-360/nexus/interop/hl7v2/mllp"
 	"github.com/nexus-health-360/nexus/storage"
@@ -30,6 +32,16 @@ const (
 
 const mllpReadTimeout = 2 * time.Minute
 
+// maxFrameFlag sets the maximum size of one MLLP frame and HL7 v2 message.
+// It is bounded below so that an MSH segment and a short message fit, and
+// above by the 64 MiB that `hl7 import` reads of one file, because each
+// open connection may hold a frame of this size.
+const (
+	maxFrameFlag    = "mllp-max-frame"
+	minMLLPMaxFrame = 1 << 10
+	maxMLLPMaxFrame = hl7v2.DefaultMaxFileBytes
+)
+
 func mllpFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "mllp-addr", EnvVars: []string{"NEXUS_MLLP_ADDR"},
@@ -38,6 +50,10 @@ func mllpFlags() []cli.Flag {
 			Usage: "PEM certificate file; with --mllp-tls-key, the MLLP listener accepts TLS only"},
 		&cli.StringFlag{Name: "mllp-tls-key", EnvVars: []string{"NEXUS_MLLP_TLS_KEY"},
 			Usage: "PEM private key file of --mllp-tls-cert"},
+		&cli.IntFlag{Name: maxFrameFlag, Value: mllp.DefaultMaxFrame, EnvVars: []string{"NEXUS_MLLP_MAX_FRAME"},
+			Usage: fmt.Sprintf("maximum size in bytes of one HL7 v2 message received over MLLP, from %d to %d; "+
+				"a larger message gets AR when its MSH segment fits, and each field stays limited to %d bytes",
+				minMLLPMaxFrame, maxMLLPMaxFrame, hl7v2.DefaultMaxFieldBytes)},
 		&cli.IntFlag{Name: "mllp-max-connections-per-ip", Value: mllp.DefaultMaxConnectionsPerIP,
 			EnvVars: []string{"NEXUS_MLLP_MAX_CONNECTIONS_PER_IP"},
 			Usage: fmt.Sprintf("maximum open MLLP connections from one remote IP address, from 1 to %d; "+
@@ -55,6 +71,10 @@ type mllpOptions struct {
 	lenient bool
 	// maxPerIP is Server.MaxConnectionsPerIP; zero means its default.
 	maxPerIP int
+	// maxFrame is both Server.MaxFrame and the parser's
+	// Limits.MaxMessageBytes, so that a message that fits in a frame is
+	// not rejected by the parser. Zero means their defaults.
+	maxFrame int
 	// zone completes HL7 v2 times without a UTC offset when not nil.
 	zone *time.Location
 	// ready, when set, receives the bound address once listening.
@@ -84,9 +104,14 @@ func mllpOptionsFromFlags(c *cli.Context) (mllpOptions, error) {
 	o := mllpOptions{
 		addr: c.String("mllp-addr"), tlsCert: c.String("mllp-tls-cert"), tlsKey: c.String("mllp-tls-key"),
 		lenient: c.Bool("hl7-lenient"), maxPerIP: c.Int("mllp-max-connections-per-ip"),
+		maxFrame: c.Int(maxFrameFlag),
 	}
 	if o.maxPerIP < 1 || o.maxPerIP > mllpMaxConnections {
 		return o, fmt.Errorf("invalid --mllp-max-connections-per-ip %d: use a count from 1 to %d", o.maxPerIP, mllpMaxConnections)
+	}
+	if o.maxFrame < minMLLPMaxFrame || o.maxFrame > maxMLLPMaxFrame {
+		return o, fmt.Errorf("invalid --%s %d: use a size in bytes from %d to %d",
+			maxFrameFlag, o.maxFrame, minMLLPMaxFrame, maxMLLPMaxFrame)
 	}
 	zone, err := facilityZone(c.String("timezone"))
 	if err != nil {
@@ -118,7 +143,9 @@ func startMLLP(o serveOptions, ln net.Listener, errc chan<- error) (*mllp.Server
 	if ln == nil {
 		return nil, nil
 	}
+	maxFrame := cmp.Or(o.mllp.maxFrame, mllp.DefaultMaxFrame)
 	handler := newInboundHandler(o.svc, o.log, o.mllp.lenient, o.mllp.zone)
+	handler.Parse.Limits.MaxMessageBytes = maxFrame
 	if o.mllp.applier != nil {
 		handler.Applier = o.mllp.applier
 	} else {
@@ -128,10 +155,12 @@ func startMLLP(o serveOptions, ln net.Listener, errc chan<- error) (*mllp.Server
 	}
 
 	srv := &mllp.Server{
-		Handler:      actorHandler{handler},
-		Logger:       o.log,
-		ReadTimeout:  mllpReadTimeout,
-		WriteTimeout: 30 * time.Second,
+		Handler:         actorHandler{handler},
+		Logger:          o.log,
+		MaxFrame:        maxFrame,
+		MaxFrameSetting: "--" + maxFrameFlag,
+		ReadTimeout:     mllpReadTimeout,
+		WriteTimeout:    30 * time.Second,
 		// Bounds on what idle or hostile peers can hold: an interface
 		// engine keeps a few connections open, not hundreds.
 		IdleTimeout:         mllpIdleTimeout,
@@ -151,7 +180,8 @@ func startMLLP(o serveOptions, ln net.Listener, errc chan<- error) (*mllp.Server
 			errc <- fmt.Errorf("mllp: %w", err)
 		}
 	}()
-	o.log.Info("nexusd accepting HL7 v2 over MLLP", "addr", bound, "tls", srv.TLSConfig != nil, "lenient", o.mllp.lenient)
+	o.log.Info("nexusd accepting HL7 v2 over MLLP", "addr", bound, "tls", srv.TLSConfig != nil, "lenient", o.mllp.lenient,
+		"max_frame", maxFrame)
 	if o.mllp.ready != nil {
 		o.mllp.ready <- bound
 	}
@@ -175,12 +205,15 @@ func groupLanes(db *storage.DB) int {
 
 // actorHandler runs the inbound handler with the HL7 interface as the
 // actor of every write, and passes on the application ACKs of enhanced
-// mode.
+// mode and the rejections of oversize frames.
 type actorHandler struct {
 	handler *inbound.Handler
 }
 
-var _ mllp.ReplyHandler = actorHandler{}
+var (
+	_ mllp.ReplyHandler    = actorHandler{}
+	_ mllp.TooLargeHandler = actorHandler{}
+)
 
 func (a actorHandler) HandleMessage(ctx context.Context, conn mllp.ConnInfo, message []byte) ([]byte, error) {
 	return a.handler.HandleMessage(emr.ContextWithActor(ctx, hl7Actor), conn, message)
@@ -188,6 +221,10 @@ func (a actorHandler) HandleMessage(ctx context.Context, conn mllp.ConnInfo, mes
 
 func (a actorHandler) HandleReplies(ctx context.Context, conn mllp.ConnInfo, message []byte) ([][]byte, error) {
 	return a.handler.HandleReplies(emr.ContextWithActor(ctx, hl7Actor), conn, message)
+}
+
+func (a actorHandler) HandleTooLarge(ctx context.Context, conn mllp.ConnInfo, frame mllp.TooLargeFrame) ([][]byte, error) {
+	return a.handler.HandleTooLarge(emr.ContextWithActor(ctx, hl7Actor), conn, frame)
 }
 
 func warnIfExposed(log *slog.Logger, bound, message string) {

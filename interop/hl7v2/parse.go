@@ -31,7 +31,7 @@ func Parse(data []byte, opts ParseOptions) (*Message, error) {
 	opts = opts.WithDefaults()
 	c := newCollector(opts)
 	if len(data) > opts.Limits.MaxMessageBytes {
-		c.add(limitError("MaxMessageBytes", "the message", len(data), opts.Limits.MaxMessageBytes, 0))
+		c.add(MessageSizeError(len(data), opts.Limits.MaxMessageBytes))
 		return nil, c.result()
 	}
 	items := splitFile(data, c)
@@ -67,6 +67,15 @@ func Parse(data []byte, opts ParseOptions) (*Message, error) {
 		msg.warnings = c.warnings
 	}
 	return msg, c.result()
+}
+
+// MessageSizeError returns the error that Parse reports for input of size
+// bytes over a Limits.MaxMessageBytes of limit. A caller that rejects a
+// message before parsing it, such as an MLLP frame over the maximum frame
+// size, uses it to acknowledge the message as Parse would. It is located
+// at the whole input, which BuildACK writes as MSH^1.
+func MessageSizeError(size, limit int) *ParseError {
+	return limitError("MaxMessageBytes", "the message", size, limit, 0)
 }
 
 // limitError reports that subject, of size bytes, exceeds the Limits

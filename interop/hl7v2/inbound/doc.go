@@ -49,6 +49,14 @@
 // input does not start with an MSH segment, or when both its MSH-2 and
 // its MSH-10 are unusable, as in the bare segment "MSH|".
 //
+// A message over the MLLP server's maximum frame size reaches
+// HandleTooLarge with only its first bytes. When they contain its whole
+// MSH segment, it gets the AR (or CR) that Process gives a message over
+// Parse.Limits.MaxMessageBytes, whose ERR at MSH^1 states the size and the
+// limit, and the connection carries the next message. The rules above for
+// an unreadable header, an empty MSH-10 and a received ACK apply first.
+// Such a message is never applied.
+//
 // An Applier reports every fault of the message's content, including a
 // rejection by the clinical record (an identifier that matches two stored
 // patients, an invalid or forbidden resource), as a located

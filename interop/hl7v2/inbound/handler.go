@@ -218,11 +218,7 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 		res.Warnings = msg.Warnings()
 	}
 	if hdr.ControlID == "" {
-		// A readable header without MSH-10 gets an AR naming the field, so
-		// the sender stops resending a message that can never succeed.
-		missing := &hl7v2.ParseError{Kind: hl7v2.KindRequiredField, Severity: hl7v2.SeverityError,
-			SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 10, Message: "MSH-10 (message control id) is missing"}
-		return h.negative(res, true, []*hl7v2.ParseError{missing})
+		return h.rejectNoControlID(res)
 	}
 	if parseErr != nil {
 		return h.rejectParse(res, msg == nil, parseErr)
@@ -246,6 +242,15 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 	}
 	defer unlock()
 	return h.apply(ctx, res, msg, message)
+}
+
+// rejectNoControlID builds the AR of a readable header without MSH-10,
+// which names the field, so the sender stops resending a message that can
+// never succeed.
+func (h *Handler) rejectNoControlID(res *Result) (*Result, error) {
+	missing := &hl7v2.ParseError{Kind: hl7v2.KindRequiredField, Severity: hl7v2.SeverityError,
+		SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 10, Message: "MSH-10 (message control id) is missing"}
+	return h.negative(res, true, []*hl7v2.ParseError{missing})
 }
 
 // apply runs the duplicate check, the Applier and the record of the

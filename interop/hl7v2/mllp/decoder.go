@@ -40,6 +40,15 @@ type DecoderConfig struct {
 	// OnSkip, when set, is called with the number of bytes skipped before a
 	// start block, once per run of skipped bytes.
 	OnSkip func(n int)
+
+	// MaxDiscard, when larger than MaxFrame, makes the decoder read a frame
+	// whose content exceeds MaxFrame to its end block and discard it, as
+	// long as the content stays within MaxDiscard bytes and no start block
+	// interrupts it. ReadFrame then returns a *FrameTooLargeError with
+	// Complete set and goes on with the next frame. The decoder keeps only
+	// the first MaxFrame bytes of such a frame. Zero, or a value up to
+	// MaxFrame, stops the decoder at the first byte past MaxFrame.
+	MaxDiscard int
 }
 
 type readDeadliner interface {
@@ -54,8 +63,9 @@ type readDeadliner interface {
 // a frame abandons the partial frame, whose bytes are counted as skipped,
 // and starts a new one. An end block not followed by a carriage return is
 // content. After an error, every later ReadFrame returns the same error,
-// because the position in the stream is no longer known. A Decoder is not
-// safe for concurrent use.
+// because the position in the stream is no longer known. The exception is
+// a *FrameTooLargeError with Complete set, after which the position is
+// known again. A Decoder is not safe for concurrent use.
 type Decoder struct {
 	r         io.Reader
 	deadliner readDeadliner
@@ -71,6 +81,12 @@ type Decoder struct {
 
 	pendingSkip int // skipped bytes not yet reported to OnSkip
 	skipped     int64
+
+	// head is the first MaxFrame content bytes of an oversize frame that
+	// is being discarded, and nil otherwise. discarded counts the content
+	// bytes of that frame before buf[start], head included.
+	head      []byte
+	discarded int
 
 	readErr error // returned by a Read together with bytes, kept for later
 	err     error
@@ -96,13 +112,21 @@ func NewDecoder(r io.Reader, cfg DecoderConfig) *Decoder {
 // ErrIncompleteFrame and the cause (io.ErrUnexpectedEOF for an end of
 // stream). A frame larger than the maximum returns a *FrameTooLargeError,
 // and no frame starting within the idle timeout returns an error wrapping
-// ErrIdleTimeout.
+// ErrIdleTimeout. With DecoderConfig.MaxDiscard, an oversize frame whose
+// end block arrives within the bound returns a *FrameTooLargeError with
+// Complete set, and the next call reads the next frame. When the stream
+// ends, times out or fails while an oversize frame is discarded, the error
+// matches both ErrFrameTooLarge and ErrIncompleteFrame.
 func (d *Decoder) ReadFrame() ([]byte, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
 	for {
 		frame, err := d.next()
+		var tooLarge *FrameTooLargeError
+		if errors.As(err, &tooLarge) && tooLarge.Complete {
+			return nil, err
+		}
 		if err != nil {
 			d.fail(err)
 			return nil, err
@@ -125,6 +149,7 @@ func (d *Decoder) Skipped() int64 {
 func (d *Decoder) fail(err error) {
 	d.reportSkip()
 	d.err = err
+	d.head = nil
 }
 
 // next returns the next complete frame in the buffer, or nil when more
@@ -137,6 +162,9 @@ func (d *Decoder) next() ([]byte, error) {
 			return nil, err
 		}
 	}
+	if d.head != nil {
+		return nil, d.discard()
+	}
 	for {
 		i := bytes.IndexAny(d.buf[d.scan:d.end], blockChars)
 		if i < 0 {
@@ -145,7 +173,7 @@ func (d *Decoder) next() ([]byte, error) {
 		}
 		pos := d.scan + i
 		if size := pos - d.start; size > d.cfg.MaxFrame {
-			return nil, &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size}
+			return nil, d.overflow(size)
 		}
 		if d.buf[pos] == StartBlock {
 			// The sender abandoned the frame and started again: its start
@@ -170,9 +198,74 @@ func (d *Decoder) next() ([]byte, error) {
 		return d.takeFrame(pos), nil
 	}
 	if size := d.scan - d.start; size > d.cfg.MaxFrame {
-		return nil, &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size}
+		return nil, d.overflow(size)
 	}
 	return nil, nil
+}
+
+// overflow handles a frame whose content passed MaxFrame, with size
+// content bytes known. Without MaxDiscard it returns the error that stops
+// the decoder. Otherwise the first MaxFrame content bytes become the head,
+// and the buffered rest, at most readChunk+1 bytes, moves to a new buffer
+// in which discard looks for the end of the frame. The decoder so holds no
+// more than MaxFrame bytes of the frame.
+func (d *Decoder) overflow(size int) error {
+	if d.cfg.MaxDiscard <= d.cfg.MaxFrame {
+		return &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size}
+	}
+	headEnd := d.start + d.cfg.MaxFrame
+	d.head = d.buf[d.start:headEnd:headEnd]
+	d.discarded = d.cfg.MaxFrame
+	rest := d.buf[headEnd:d.end]
+	d.buf = make([]byte, len(rest)+readChunk)
+	copy(d.buf, rest)
+	d.start, d.scan, d.end = 0, 0, len(rest)
+	return d.discard()
+}
+
+// discard drops the buffered bytes of the oversize frame up to its end. At
+// the end of the frame it returns a *FrameTooLargeError with Complete set
+// and the head. It returns one without Complete, which stops the decoder,
+// when the content passes MaxDiscard or a start block interrupts it,
+// because the stream can be trusted again only after a whole frame. It
+// returns nil when it needs more bytes.
+func (d *Decoder) discard() error {
+	for {
+		i := bytes.IndexAny(d.buf[d.scan:d.end], blockChars)
+		if i < 0 {
+			d.scan = d.end
+			break
+		}
+		pos := d.scan + i
+		size := d.discarded + pos - d.start
+		if size > d.cfg.MaxDiscard || d.buf[pos] == StartBlock {
+			return &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size}
+		}
+		if pos+1 == d.end {
+			// The next byte decides whether the end block ends the frame.
+			d.scan = pos
+			break
+		}
+		if d.buf[pos+1] != CarriageReturn {
+			d.scan = pos + 1
+			continue
+		}
+		err := &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size, Complete: true, head: d.head}
+		d.head, d.discarded = nil, 0
+		d.inFrame = false
+		d.start = pos + 2
+		if d.start == d.end {
+			d.start, d.end = 0, 0
+		}
+		return err
+	}
+	size := d.discarded + d.scan - d.start
+	if size > d.cfg.MaxDiscard {
+		return &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: size}
+	}
+	d.discarded = size
+	d.start = d.scan
+	return nil
 }
 
 // findStart skips the bytes before the next start block and reports
@@ -313,6 +406,19 @@ func (d *Decoder) readError(err error) error {
 		return err
 	}
 	received := d.end - d.start
+	if d.head != nil {
+		// The frame is being discarded, so its error also reports that it
+		// was too large.
+		received += d.discarded
+		tooLarge := &FrameTooLargeError{Limit: d.cfg.MaxFrame, Size: received}
+		return fmt.Errorf("%w: %w", tooLarge, d.incompleteError(received, err))
+	}
+	return d.incompleteError(received, err)
+}
+
+// incompleteError wraps an error of the underlying reader inside a frame
+// of which received content bytes arrived.
+func (d *Decoder) incompleteError(received int, err error) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return fmt.Errorf("%w: connection closed after %d bytes of the frame: %w",

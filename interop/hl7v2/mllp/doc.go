@@ -52,11 +52,19 @@
 // # Limits
 //
 //   - MaxFrame (default DefaultMaxFrame, 1 MiB) bounds the content of one
-//     frame, and with it the memory of each connection. A larger frame is
-//     rejected with a *FrameTooLargeError that names the limit, and the
-//     server closes the connection. It does not resynchronise at the next
-//     VT, because the rest of an oversize frame may contain bytes that look
-//     like a frame, and a truncated message must never be handled.
+//     frame, and with it the memory of each connection. When the handler
+//     implements TooLargeHandler, the server reads a larger frame to its
+//     end block and discards it, keeping only its first MaxFrame bytes.
+//     It does so while the content stays within MaxDiscardFactor (4) times
+//     MaxFrame and no start block interrupts it. The handler then gets
+//     those bytes, the size and the limit, and may reply, such as with an
+//     HL7 AR, so that the sender stops resending a message that can never
+//     fit. The connection then goes on with the next frame. Without a
+//     TooLargeHandler, or when the frame passes the bound, times out or is
+//     interrupted, the server closes the connection without a reply. It
+//     does not resynchronise at a VT inside an oversize frame, because the
+//     rest of the frame may contain bytes that look like a frame, and a
+//     truncated message is never passed to HandleMessage.
 //   - More than MaxFrame bytes without a start block are rejected with
 //     ErrNoStartBlock, so a peer that does not speak MLLP cannot hold a
 //     connection by sending data.
@@ -86,10 +94,12 @@
 //
 // Server and Client log through log/slog. They log connections opened and
 // closed, with their remote address and connection id, and they log
-// timeouts, oversize frames, handler errors and retries. The first run of
-// skipped bytes on a connection is logged at warning level and later runs
-// at debug level, and the line of the closed connection has the total. No log line and no error of this package contains
-// message bytes. A handler's error is logged as it is, so it must not
+// timeouts, oversize frames, handler errors and retries. The warning about
+// an oversize frame advises raising the maximum frame size and names the
+// setting given in Server.MaxFrameSetting. The first run of skipped bytes
+// on a connection is logged at warning level and later runs at debug
+// level, and the line of the closed connection has the total. No log line
+// and no error text of this package contains message bytes. A handler's error is logged as it is, so it must not
 // contain patient data either.
 //
 // # Known limits

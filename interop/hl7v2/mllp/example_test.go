@@ -215,3 +215,63 @@ func ExampleClient_Retry() {
 	fmt.Println(codes)
 	// Output: [CA AA]
 }
+
+// rejectingHandler acknowledges every message with AA and rejects a frame
+// over Server.MaxFrame with AR, addressed from MSH-10 in its first bytes.
+type rejectingHandler struct{}
+
+func (rejectingHandler) HandleMessage(_ context.Context, _ mllp.ConnInfo, message []byte) ([]byte, error) {
+	return exampleACK("AA", message), nil
+}
+
+func (rejectingHandler) HandleTooLarge(_ context.Context, _ mllp.ConnInfo, frame mllp.TooLargeFrame) ([][]byte, error) {
+	// A real handler parses the MSH segment, and returns an error, which
+	// closes the connection, when Head does not contain all of it.
+	return [][]byte{exampleACK("AR", frame.Head)}, nil
+}
+
+// exampleACK returns an ACK with code to the message whose MSH segment
+// starts message.
+func exampleACK(code string, message []byte) []byte {
+	header, _, _ := bytes.Cut(message, []byte("\r"))
+	controlID := strings.Split(string(header), "|")[9]
+	return []byte("MSH|^~\\&|EHR|HOSP|ADTSYS|HOSP|20240314101011||ACK^A01^ACK|ACK" + controlID + "|P|2.5\r" +
+		"MSA|" + code + "|" + controlID + "\r")
+}
+
+// Reject a message over the maximum frame size with AR, and go on with
+// the next message on the same connection.
+func ExampleTooLargeHandler() {
+	server := &mllp.Server{Handler: rejectingHandler{}, MaxFrame: 256, ReadTimeout: 30 * time.Second}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go server.Serve(ln)
+	defer server.Shutdown(context.Background())
+
+	ctx := context.Background()
+	client, err := mllp.Dial(ctx, ln.Addr().String(), mllp.ClientOptions{AckTimeout: 5 * time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	header := "MSH|^~\\&|ADTSYS|HOSP|EHR|HOSP|20240314101010||ADT^A01^ADT_A01|%s|P|2.5\r"
+	large := fmt.Sprintf(header, "CTRL0013") + "OBX|1|ED|PDF^Report||" + strings.Repeat("A", 300) + "\r"
+	small := fmt.Sprintf(header, "CTRL0014")
+	for _, message := range []string{large, small} {
+		ack, err := client.Send(ctx, []byte(message))
+		if err != nil {
+			log.Fatal(err)
+		}
+		code, controlID, err := mllp.AckCode(ack)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(code, controlID)
+	}
+	// Output:
+	// AR CTRL0013
+	// AA CTRL0014
+}

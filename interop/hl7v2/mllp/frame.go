@@ -53,14 +53,28 @@ var (
 type FrameTooLargeError struct {
 	// Limit is the maximum frame content size in bytes.
 	Limit int
-	// Size is the number of content bytes received when the frame was
-	// rejected, which is a lower bound of the frame's size.
+	// Size is the frame's content size in bytes when Complete is set.
+	// Otherwise it is the number of content bytes received when the frame
+	// was rejected, which is a lower bound of the frame's size.
 	Size int
+	// Complete reports that the frame was read to its end block and
+	// discarded, so that the Decoder goes on with the next frame (see
+	// DecoderConfig.MaxDiscard).
+	Complete bool
+
+	// head is the first Limit bytes of the content when Complete is set,
+	// for a Server to pass to a TooLargeHandler. It is unexported so that
+	// no caller logs message bytes with the error by mistake.
+	head []byte
 }
 
 func (e *FrameTooLargeError) Error() string {
-	return fmt.Sprintf("mllp: frame content exceeds the maximum frame size of %d bytes "+
-		"(%d bytes received); raise MaxFrame to accept larger messages", e.Limit, e.Size)
+	if e.Complete {
+		return fmt.Sprintf("mllp: frame content of %d bytes exceeds the maximum frame size of %d bytes "+
+			"and was discarded", e.Size, e.Limit)
+	}
+	return fmt.Sprintf("mllp: frame content exceeds the maximum frame size of %d bytes (%d bytes received)",
+		e.Limit, e.Size)
 }
 
 // Is reports whether target is ErrFrameTooLarge.

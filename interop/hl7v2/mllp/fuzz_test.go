@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 	"testing/iotest"
 
@@ -14,22 +15,36 @@ import (
 const fuzzMaxFrame = 64
 
 type decodeResult struct {
-	frames  [][]byte
+	frames [][]byte
+	// discarded are the sizes of the oversize frames read to their end.
+	discarded []int
+	// order has an F for each frame and a D for each discarded frame, in
+	// the order they were read.
+	order   string
 	err     error
 	skipped int64
 }
 
+// decodeAll decodes r to its first error, going on past oversize frames
+// that were read to their end.
 func decodeAll(r io.Reader) decodeResult {
-	dec := mllp.NewDecoder(r, mllp.DecoderConfig{MaxFrame: fuzzMaxFrame})
+	dec := mllp.NewDecoder(r, mllp.DecoderConfig{MaxFrame: fuzzMaxFrame, MaxDiscard: 4 * fuzzMaxFrame})
 	var result decodeResult
 	for {
 		frame, err := dec.ReadFrame()
+		var tooLarge *mllp.FrameTooLargeError
+		if errors.As(err, &tooLarge) && tooLarge.Complete {
+			result.discarded = append(result.discarded, tooLarge.Size)
+			result.order += "D"
+			continue
+		}
 		if err != nil {
 			result.err = err
 			result.skipped = dec.Skipped()
 			return result
 		}
 		result.frames = append(result.frames, frame)
+		result.order += "F"
 	}
 }
 
@@ -65,6 +80,9 @@ func FuzzDecoder(f *testing.F) {
 		"\x0b" + string(bytes.Repeat([]byte("x"), fuzzMaxFrame)) + "\x1c\r",
 		"\x0b" + string(bytes.Repeat([]byte("x"), fuzzMaxFrame+1)) + "\x1c\r",
 		string(bytes.Repeat([]byte("y"), fuzzMaxFrame+1)) + "\x0bA\x1c\r",
+		"\x0b" + string(bytes.Repeat([]byte("x"), 2*fuzzMaxFrame)) + "\x1c\r\x0bA\x1c\r",
+		"\x0b" + string(bytes.Repeat([]byte("x"), 2*fuzzMaxFrame)) + "\x1c\x0bA\x1c\r",
+		"\x0b" + string(bytes.Repeat([]byte("x"), 4*fuzzMaxFrame+1)) + "\x1c\r",
 		"\x0bPID|||||MÜLLER^JOSÉ\r\x1c\r",
 		"",
 	}
@@ -97,6 +115,13 @@ func FuzzDecoder(f *testing.F) {
 			if !bytes.Equal(split.frames[i], whole.frames[i]) {
 				t.Fatalf("frame %d: one-byte reads gave %q, whole reads %q", i, split.frames[i], whole.frames[i])
 			}
+		}
+		if split.order != whole.order {
+			t.Fatalf("one-byte reads gave frames and discarded frames in the order %q, whole reads %q",
+				split.order, whole.order)
+		}
+		if !slices.Equal(split.discarded, whole.discarded) {
+			t.Fatalf("one-byte reads discarded frames of %v bytes, whole reads %v", split.discarded, whole.discarded)
 		}
 		if got, want := errorKind(split.err), errorKind(whole.err); got != want {
 			t.Fatalf("one-byte reads ended with %q (%v), whole reads with %q (%v)", got, split.err, want, whole.err)

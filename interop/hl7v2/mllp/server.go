@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -47,6 +48,28 @@ type ReplyHandler interface {
 	HandleReplies(ctx context.Context, conn ConnInfo, message []byte) (replies [][]byte, err error)
 }
 
+// TooLargeHandler is a Handler that can reply to a frame larger than
+// Server.MaxFrame, for example with a rejection addressed from the message
+// header. The server reads such a frame to its end, keeps only its first
+// MaxFrame bytes and calls HandleTooLarge in place of HandleMessage. The
+// handler must not process the message, because its content is cut off.
+// The rules of ReplyHandler apply to the replies: an error without replies
+// closes the connection, and no replies without an error keep it open.
+type TooLargeHandler interface {
+	Handler
+	HandleTooLarge(ctx context.Context, conn ConnInfo, frame TooLargeFrame) (replies [][]byte, err error)
+}
+
+// TooLargeFrame is a frame whose content exceeds Server.MaxFrame.
+type TooLargeFrame struct {
+	// Head is the first Limit bytes of the content. The handler owns it.
+	Head []byte
+	// Size is the content size in bytes.
+	Size int
+	// Limit is the maximum frame content size that Size exceeds.
+	Limit int
+}
+
 // HandlerFunc adapts a function to the Handler interface.
 type HandlerFunc func(ctx context.Context, conn ConnInfo, message []byte) ([]byte, error)
 
@@ -80,9 +103,19 @@ type Server struct {
 	Logger *slog.Logger
 
 	// MaxFrame is the maximum frame content size in bytes. Zero means
-	// DefaultMaxFrame. A larger frame closes the connection, because the
-	// rest of the stream cannot be trusted to resynchronise.
+	// DefaultMaxFrame. When Handler is a TooLargeHandler, a larger frame is
+	// read to its end and discarded, up to MaxDiscardFactor times MaxFrame,
+	// and then passed to HandleTooLarge. Otherwise, or when the frame goes
+	// on past that bound or a start block interrupts it, a larger frame
+	// closes the connection, because the rest of the stream cannot be
+	// trusted to resynchronise.
 	MaxFrame int
+
+	// MaxFrameSetting names the setting that sets MaxFrame in the warning
+	// logged for an oversize frame, which advises raising it. A program
+	// that reads MaxFrame from a flag names the flag, such as
+	// "--mllp-max-frame". Empty means "Server.MaxFrame".
+	MaxFrameSetting string
 
 	// IdleTimeout is the maximum time without received bytes, between frames
 	// and inside one. An idle connection is closed. Zero means no limit.
@@ -131,6 +164,12 @@ type Server struct {
 	peers map[netip.Addr]int
 }
 
+// MaxDiscardFactor bounds how far a Server reads an oversize frame: up to
+// this many times MaxFrame bytes of content. A sender whose message is a
+// little too large gets a reply, and a peer that streams without an end
+// block is cut off after a bounded read.
+const MaxDiscardFactor = 4
+
 // DefaultMaxConnectionsPerIP is the limit of Server.MaxConnectionsPerIP
 // when it is zero. An interface engine usually opens one connection per
 // outbound channel, so 32 is an estimate that leaves room for many
@@ -166,6 +205,35 @@ func (s *Server) Validate() error {
 		return errors.New("mllp: Server.TLSConfig has no certificate; set Certificates or GetCertificate")
 	}
 	return nil
+}
+
+// maxFrame returns MaxFrame with its default applied.
+func (s *Server) maxFrame() int {
+	if s.MaxFrame == 0 {
+		return DefaultMaxFrame
+	}
+	return s.MaxFrame
+}
+
+// maxDiscard returns the content size up to which an oversize frame is
+// read to its end, which is MaxDiscardFactor times MaxFrame unless that
+// overflows int.
+func (s *Server) maxDiscard() int {
+	frame := s.maxFrame()
+	if frame > math.MaxInt/MaxDiscardFactor {
+		return math.MaxInt
+	}
+	return frame * MaxDiscardFactor
+}
+
+// maxFrameAdvice returns the advice of the warning logged for an oversize
+// frame.
+func (s *Server) maxFrameAdvice() string {
+	setting := s.MaxFrameSetting
+	if setting == "" {
+		setting = "Server.MaxFrame"
+	}
+	return "raise " + setting + " to accept larger messages"
 }
 
 func (s *Server) logger() *slog.Logger {

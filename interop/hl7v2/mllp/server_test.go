@@ -377,15 +377,20 @@ func TestServerLogsNoMessageContent(t *testing.T) {
 	failing := mllp.HandlerFunc(func(context.Context, mllp.ConnInfo, []byte) ([]byte, error) {
 		return nil, errors.New("commit failed")
 	})
+	failingTooLarge := &tooLargeRecorder{reply: func(mllp.TooLargeFrame) ([][]byte, error) {
+		return nil, errors.New("no readable header")
+	}}
 	addrs := []string{
 		startServer(t, &mllp.Server{Handler: failing, Logger: logger}),
 		startServer(t, &mllp.Server{Handler: acceptAll, Logger: logger, MaxFrame: 32}),
 		startServer(t, &mllp.Server{Handler: acceptAll, Logger: logger, IdleTimeout: 50 * time.Millisecond}),
+		startServer(t, &mllp.Server{Handler: failingTooLarge, Logger: logger, MaxFrame: 32}),
 	}
 	sends := []string{
 		string(frame(message)),
 		string(frame(message)),
 		"\x0b" + message,
+		string(frame(message)),
 	}
 	for i, addr := range addrs {
 		conn := dialRaw(t, addr)
@@ -393,8 +398,8 @@ func TestServerLogsNoMessageContent(t *testing.T) {
 		require.NoError(t, err)
 		readUntilClosed(t, conn)
 	}
-	waitFor(t, "three connection closed logs", func() bool {
-		return strings.Count(logs.String(), "connection closed") == 3
+	waitFor(t, "four connection closed logs", func() bool {
+		return strings.Count(logs.String(), "connection closed") == 4
 	})
 	assert.NotContains(t, logs.String(), "ZZTESTPATIENT")
 	assert.NotContains(t, logs.String(), "QUINN")

@@ -61,12 +61,18 @@ func (c *serverConn) drain() {
 func (c *serverConn) serve() {
 	defer c.server.removeConn(c)
 	c.log.Info("mllp: connection opened")
-	dec := NewDecoder(c.nc, DecoderConfig{
-		MaxFrame:    c.server.MaxFrame,
+	config := DecoderConfig{
+		MaxFrame:    c.server.maxFrame(),
 		IdleTimeout: c.server.IdleTimeout,
 		ReadTimeout: c.server.ReadTimeout,
 		OnSkip:      newSkipLogger(c.log, "mllp: skipped bytes before a start block"),
-	})
+	}
+	if _, ok := c.server.Handler.(TooLargeHandler); ok {
+		// Reading an oversize frame to its end is worth its cost only
+		// when the handler can reply to it.
+		config.MaxDiscard = c.server.maxDiscard()
+	}
+	dec := NewDecoder(c.nc, config)
 	defer func() {
 		if c.drainOnClose {
 			c.drain()
@@ -81,7 +87,8 @@ func (c *serverConn) serve() {
 	}
 	for {
 		message, err := dec.ReadFrame()
-		if err != nil {
+		tooLarge := discardedFrame(err)
+		if err != nil && tooLarge == nil {
 			c.logReadError(err)
 			return
 		}
@@ -90,7 +97,7 @@ func (c *serverConn) serve() {
 			c.log.Info("mllp: frame dropped without an ACK: server shutting down")
 			return
 		}
-		ok := c.handle(message)
+		ok := c.handle(message, tooLarge)
 		if !c.setIdle() {
 			if c.closeCause == "" {
 				c.closeCause = "server shutdown"
@@ -134,10 +141,26 @@ func (c *serverConn) handshake() bool {
 	return true
 }
 
-// handle passes one message to the handler and writes its replies. It
-// reports whether the connection can carry on.
-func (c *serverConn) handle(message []byte) bool {
-	replies, mayBeEmpty, err := c.callHandler(message)
+// discardedFrame returns the error of ReadFrame when it reports an
+// oversize frame that was read to its end, and nil otherwise. The decoder
+// reads such frames only for a TooLargeHandler.
+func discardedFrame(err error) *FrameTooLargeError {
+	var tooLarge *FrameTooLargeError
+	if !errors.As(err, &tooLarge) || !tooLarge.Complete {
+		return nil
+	}
+	return tooLarge
+}
+
+// handle passes one frame to the handler and writes its replies. The frame
+// is message, or the oversize frame that tooLarge reports when it is not
+// nil. It reports whether the connection can carry on.
+func (c *serverConn) handle(message []byte, tooLarge *FrameTooLargeError) bool {
+	if tooLarge != nil {
+		c.log.Warn("mllp: frame too large; passing its first bytes to the handler for a rejection",
+			"max_frame", tooLarge.Limit, "size", tooLarge.Size, "advice", c.server.maxFrameAdvice())
+	}
+	replies, mayBeEmpty, err := c.callHandler(message, tooLarge)
 	switch {
 	case err != nil && len(replies) == 0:
 		c.closeCause = "handler error"
@@ -174,15 +197,26 @@ func (c *serverConn) handle(message []byte) bool {
 
 // callHandler calls the handler and turns a panic into an error. Only the
 // stack is logged, because a panic value may contain message content.
-// mayBeEmpty reports whether the handler is a ReplyHandler, for which no
-// reply is a valid result.
-func (c *serverConn) callHandler(message []byte) (replies [][]byte, mayBeEmpty bool, err error) {
+// mayBeEmpty reports whether the handler is a ReplyHandler, or a
+// TooLargeHandler called for tooLarge, for which no reply is a valid
+// result.
+func (c *serverConn) callHandler(message []byte, tooLarge *FrameTooLargeError) (
+	replies [][]byte, mayBeEmpty bool, err error,
+) {
 	defer func() {
 		if recover() != nil {
 			c.log.Error("mllp: handler panicked", "stack", string(debug.Stack()))
 			replies, err = nil, errors.New("mllp: handler panicked")
 		}
 	}()
+	if tooLarge != nil {
+		// The decoder reads an oversize frame to its end only for a
+		// TooLargeHandler.
+		th := c.server.Handler.(TooLargeHandler)
+		frame := TooLargeFrame{Head: tooLarge.head, Size: tooLarge.Size, Limit: tooLarge.Limit}
+		replies, err = th.HandleTooLarge(c.server.ctx, c.info, frame)
+		return replies, true, err
+	}
 	if rh, ok := c.server.Handler.(ReplyHandler); ok {
 		replies, err = rh.HandleReplies(c.server.ctx, c.info, message)
 		return replies, true, err
@@ -205,7 +239,8 @@ func (c *serverConn) logReadError(err error) {
 		c.closeCause = "idle timeout"
 	case errors.As(err, &tooLarge):
 		c.closeCause = "frame too large"
-		c.log.Warn("mllp: frame too large; closing the connection", "max_frame", tooLarge.Limit, "err", err)
+		c.log.Warn("mllp: frame too large; closing the connection without an ACK",
+			"max_frame", tooLarge.Limit, "size", tooLarge.Size, "advice", c.server.maxFrameAdvice(), "err", err)
 	case errors.Is(err, ErrIncompleteFrame):
 		c.closeCause = "incomplete frame"
 		c.log.Warn("mllp: incomplete frame; closing the connection without an ACK", "err", err)
