@@ -36,6 +36,34 @@ func hl7Command() *cli.Command {
 	}
 }
 
+// processingIDFlag selects the MSH-11 processing IDs whose messages are
+// applied. A production record takes P alone by default, because a
+// training or debugging message would add made-up data to real patients.
+func processingIDFlag() cli.Flag {
+	return &cli.StringFlag{Name: "hl7-processing-id", Value: "P", EnvVars: []string{"NEXUS_HL7_PROCESSING_ID"},
+		Usage: "comma-separated MSH-11 processing IDs whose HL7 v2 messages are applied (P production, " +
+			"T training, D debugging), or \"any\"; other messages get AR with code 202"}
+}
+
+// parseProcessingIDs reads the --hl7-processing-id value; "any" gives nil,
+// which accepts every message.
+func parseProcessingIDs(value string) ([]string, error) {
+	if strings.TrimSpace(value) == "any" {
+		return nil, nil
+	}
+	var ids []string
+	for _, id := range strings.Split(value, ",") {
+		id = strings.TrimSpace(id)
+		switch id {
+		case "P", "T", "D":
+			ids = append(ids, id)
+		default:
+			return nil, fmt.Errorf("invalid --hl7-processing-id %q: use P, T or D, separated by commas, or any", value)
+		}
+	}
+	return ids, nil
+}
+
 func lenientFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "hl7-lenient", Value: true, EnvVars: []string{"NEXUS_HL7_LENIENT"},
 		Usage: "accept the common deviations from the HL7 v2 standard (LF line ends, blank lines, short " +
@@ -534,9 +562,13 @@ func hl7ImportCommand() *cli.Command {
 			"for the run. The exit status is non-zero when any message was not accepted. --db has the\n" +
 			"default of `nexusd serve`. Without --db or NEXUS_DB, a missing default database is an\n" +
 			"error rather than created, so that messages never go into a new, empty record by mistake.",
-		Flags: []cli.Flag{dbFlag(), lenientFlag(), timezoneFlag(), masterKeyFlag()},
+		Flags: []cli.Flag{dbFlag(), lenientFlag(), processingIDFlag(), timezoneFlag(), masterKeyFlag()},
 		Action: func(c *cli.Context) error {
 			if err := checkFiles("hl7 import", c.Args().Slice()); err != nil {
+				return err
+			}
+			processingIDs, err := parseProcessingIDs(c.String("hl7-processing-id"))
+			if err != nil {
 				return err
 			}
 			if err := checkImportDB(c.String("db"), c.IsSet("db")); err != nil {
@@ -556,6 +588,7 @@ func hl7ImportCommand() *cli.Command {
 			}
 			defer db.Close()
 			h := newInboundHandler(svc, log, c.Bool("hl7-lenient"), zone)
+			h.ProcessingIDs = processingIDs
 			// The listener's group commit, here with one message per
 			// transaction: a message's effects and its duplicate record
 			// commit together or not at all.

@@ -70,3 +70,49 @@ func TestHL7ImportAppliesMessageWhole(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, page.Resources, "the failed A40 changed no patient")
 }
+
+func TestParseProcessingIDs(t *testing.T) {
+	tests := []struct {
+		value string
+		want  []string
+		fails bool
+	}{
+		{value: "P", want: []string{"P"}},
+		{value: "P, T", want: []string{"P", "T"}},
+		{value: "any", want: nil},
+		{value: "X", fails: true},
+		{value: "", fails: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			got, err := parseProcessingIDs(tt.value)
+			if tt.fails {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestHL7ImportTrainingMessage(t *testing.T) {
+	training := strings.Replace(admitMessage("TRN1", "MRN-TRN-1"), "|P|2.5", "|T|2.5", 1)
+	file := writeMessageFile(t, "training.hl7", training)
+	dbPath := filepath.Join(t.TempDir(), "training.db")
+	run := func(args ...string) (string, error) {
+		var stdout bytes.Buffer
+		app := newApp()
+		app.Writer, app.ErrWriter = &stdout, io.Discard
+		err := app.Run(append([]string{"nexusd", "--log-level", "error", "hl7", "import", "--db", "sqlite:" + dbPath}, args...))
+		return stdout.String(), err
+	}
+
+	out, err := run(file)
+	require.Error(t, err, "a production record rejects training messages by default")
+	assert.Contains(t, out, "control id TRN1: AR ERR MSH^1^11 code 202")
+
+	out, err = run("--hl7-processing-id", "P,T", file)
+	require.NoError(t, err)
+	assert.Contains(t, out, "control id TRN1: AA")
+}

@@ -59,6 +59,7 @@ func mllpFlags() []cli.Flag {
 			Usage: fmt.Sprintf("maximum open MLLP connections from one remote IP address, from 1 to %d; "+
 				"a connection beyond it is closed at once", mllpMaxConnections)},
 		lenientFlag(),
+		processingIDFlag(),
 	}
 }
 
@@ -77,6 +78,9 @@ type mllpOptions struct {
 	maxFrame int
 	// zone completes HL7 v2 times without a UTC offset when not nil.
 	zone *time.Location
+	// processingIDs is inbound.Handler.ProcessingIDs; nil accepts every
+	// message.
+	processingIDs []string
 	// ready, when set, receives the bound address once listening.
 	ready chan<- string
 	// applier, when set, replaces the applier of newApplier, for tests.
@@ -118,6 +122,9 @@ func mllpOptionsFromFlags(c *cli.Context) (mllpOptions, error) {
 		return o, err
 	}
 	o.zone = zone
+	if o.processingIDs, err = parseProcessingIDs(c.String("hl7-processing-id")); err != nil {
+		return o, err
+	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return o, errors.New("--mllp-tls-cert and --mllp-tls-key go together; set both or neither")
 	}
@@ -146,6 +153,7 @@ func startMLLP(o serveOptions, ln net.Listener, errc chan<- error) (*mllp.Server
 	maxFrame := cmp.Or(o.mllp.maxFrame, mllp.DefaultMaxFrame)
 	handler := newInboundHandler(o.svc, o.log, o.mllp.lenient, o.mllp.zone)
 	handler.Parse.Limits.MaxMessageBytes = maxFrame
+	handler.ProcessingIDs = o.mllp.processingIDs
 	if o.mllp.applier != nil {
 		handler.Applier = o.mllp.applier
 	} else {

@@ -40,6 +40,9 @@ const (
 	// KindTableValue: a coded value that is not in the HL7 table of its
 	// field, table 0357 code 103.
 	KindTableValue
+	// KindProcessingID: an MSH-11 processing ID (production, training,
+	// debugging) that the receiver does not accept, table 0357 code 202.
+	KindProcessingID
 )
 
 var kindNames = map[Kind]string{
@@ -62,6 +65,7 @@ var kindNames = map[Kind]string{
 	KindUnknownKey:         "unknown key",
 	KindDuplicateKey:       "duplicate key",
 	KindTableValue:         "table value",
+	KindProcessingID:       "processing id",
 }
 
 // String returns the kind's name.
@@ -88,6 +92,8 @@ func (k Kind) HL7Code() string {
 		return "205"
 	case KindTableValue:
 		return "103"
+	case KindProcessingID:
+		return "202"
 	case KindLimit, KindOther:
 		return "207"
 	default:
@@ -103,6 +109,7 @@ var hl7CodeText = map[string]string{
 	"102": "Data type error",
 	"103": "Table value not found",
 	"104": "Value too long",
+	"202": "Unsupported processing id",
 	"203": "Unsupported version id",
 	"204": "Unknown key identifier",
 	"205": "Duplicate key identifier",

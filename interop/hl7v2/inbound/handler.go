@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nexus-health-360/nexus/interop/hl7v2"
@@ -84,6 +85,12 @@ type Handler struct {
 	// acknowledged without being applied twice. Nil disables duplicate
 	// detection.
 	Seen SeenStore
+	// ProcessingIDs are the MSH-11 processing IDs (HL7 table 0103: P
+	// production, T training, D debugging) whose messages are applied.
+	// Another one gets AR (CR) with table 0357 code 202 at MSH-11, so that
+	// training messages never reach a production record. Empty accepts
+	// every message.
+	ProcessingIDs []string
 	// Group, when set, applies messages in group commits in place of
 	// Applier and Seen, so that messages from all connections share
 	// transactions. Its BatchApplier then checks and records the keys.
@@ -223,6 +230,9 @@ func (h *Handler) process(ctx context.Context, message []byte) (*Result, error) 
 	if parseErr != nil {
 		return h.rejectParse(res, msg == nil, parseErr)
 	}
+	if e := h.checkProcessingID(msg); e != nil {
+		return h.negative(res, true, []*hl7v2.ParseError{e})
+	}
 
 	unlock, err := h.senders.lock(ctx, senderKey(hdr))
 	if err != nil {
@@ -334,6 +344,21 @@ func encodingErrors(errs []*hl7v2.ParseError) []*hl7v2.ParseError {
 		return errs
 	}
 	return out
+}
+
+// checkProcessingID returns the error for a message whose MSH-11.1 is not
+// one of ProcessingIDs, or nil.
+func (h *Handler) checkProcessingID(msg *hl7v2.Message) *hl7v2.ParseError {
+	if len(h.ProcessingIDs) == 0 {
+		return nil
+	}
+	id := msg.Get("MSH-11.1")
+	if slices.Contains(h.ProcessingIDs, id) {
+		return nil
+	}
+	return &hl7v2.ParseError{Kind: hl7v2.KindProcessingID, Severity: hl7v2.SeverityError,
+		SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 11, Offset: -1,
+		Message: "MSH-11 names a processing ID that this receiver does not apply, such as training (T) on a production record"}
 }
 
 func (h *Handler) now() time.Time {

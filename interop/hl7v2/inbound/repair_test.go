@@ -91,3 +91,23 @@ func TestAcknowledgmentConditionOutsideTable(t *testing.T) {
 		})
 	}
 }
+
+func TestProcessingIDNotAccepted(t *testing.T) {
+	t.Parallel()
+	applier := &fakeApplier{}
+	h := newHandler(applier)
+	h.ProcessingIDs = []string{"P"}
+	training := strings.Replace(string(admission("ADT", "HOSP", "TRAIN1", "", "")), "|P|2.5", "|T|2.5", 1)
+
+	res, err := h.Process(context.Background(), []byte(training))
+	require.NoError(t, err)
+	ack := parseACK(t, res.ACK)
+	assert.Equal(t, "AR", ack.Get("MSA-1"))
+	assert.Equal(t, "MSH^1^11", ack.Get("ERR-2"))
+	assert.Equal(t, "202", ack.Get("ERR-3.1"))
+	assert.Zero(t, applier.count("TRAIN1"), "a training message is not applied")
+
+	res, err = h.Process(context.Background(), admission("ADT", "HOSP", "PROD1", "", ""))
+	require.NoError(t, err)
+	assert.Equal(t, "AA", res.Code)
+}
