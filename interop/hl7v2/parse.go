@@ -272,14 +272,14 @@ func (f *framer) add(seg []byte, offset int) {
 	f.segs = append(f.segs, rawSegment{data: seg, offset: offset, position: f.position})
 }
 
-// badTerminator reports, in strict mode, the first segment ended by LF or
-// CRLF.
+// badTerminator reports the first segment ended by LF or CRLF: as an
+// error in strict mode and as a warning in lenient mode.
 func (f *framer) badTerminator(seg []byte, offset int, terminator string) {
-	if f.c.lenient || f.reported {
+	if f.reported {
 		return
 	}
 	f.reported = true
-	f.c.add(f.errorAt(KindSegmentTerminator, seg, offset,
+	f.c.problem(f.errorAt(KindSegmentTerminator, seg, offset,
 		"non-CR segment terminator ("+terminator+"); HL7 v2 segments end with CR"))
 }
 

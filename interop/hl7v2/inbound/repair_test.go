@@ -24,6 +24,9 @@ func TestLenientRepairsLogged(t *testing.T) {
 		{"short MSH-7 offset", strings.Join([]string{
 			`MSH|^~\&|MONGW|ICU|||20240311140114+08||ORU^R01^ORU_R01|REP2|P|2.6`,
 			`PID|||110011^^^HOSP^PI||ZZREPAIR^IKE`}, "\r") + "\r", "MSH(1)-7"},
+		{"LF terminators", strings.Join([]string{
+			`MSH|^~\&|REG|HOSP|EHR|HOSP|20240303090000-0500||ADT^A04|REP3|P|2.5`,
+			`PID|1||400004^^^HOSP^MR||ZZREPAIR^CLEO`}, "\n") + "\n", "segment terminator"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
