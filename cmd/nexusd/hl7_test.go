@@ -394,6 +394,11 @@ func TestSplitMessagesOutside(t *testing.T) {
 			{data: []byte("msh|^~\\&|A\rPID|1\r"), lines: []int{5, 6}, outside: lowercase},
 			{data: []byte(one), lines: []int{7, 8}},
 		}},
+		{name: "lowercase MSH after a message", input: one + "\rPID|2\r\rmsh|^~\\&|A\rPID|1\r" + one, want: []fileMessage{
+			{data: []byte(one + "\rPID|2\r"), lines: []int{1, 2, 3, 4}},
+			{data: []byte("msh|^~\\&|A\rPID|1\r"), lines: []int{6, 7}, outside: strings.Replace(lowercase, "line 5", "line 6", 1)},
+			{data: []byte(one), lines: []int{8, 9}},
+		}},
 		{name: "after FTS", input: one + "FTS|1\r\x1a", want: []fileMessage{
 			{data: []byte(one), lines: []int{1, 2}},
 			{data: []byte("\x1a\r"), lines: []int{4}, outside: after("FTS", 3)},

@@ -122,7 +122,9 @@ func splitMessages(data []byte) []fileMessage {
 			blanks = fileMessage{}
 			envelope = fmt.Sprintf("%s segment of line %d", segment[:3], line)
 			continue
-		case current == nil, current.outside != "" && hasLowercaseMSH(segment):
+		case current == nil, hasLowercaseMSH(segment):
+			// A lowercase "msh" line ends the message before it, which
+			// it would otherwise join and break.
 			if current != nil {
 				messages = append(messages, *current)
 			}
