@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nexus-health-360/nexus/interop/hl7v2"
@@ -346,14 +347,19 @@ func encodingErrors(errs []*hl7v2.ParseError) []*hl7v2.ParseError {
 	return out
 }
 
-// checkProcessingID returns the error for a message whose MSH-11.1 is not
-// one of ProcessingIDs, or nil.
+// checkProcessingID returns the error for a message whose MSH-11.1 is
+// missing or not one of ProcessingIDs, in any case, or nil.
 func (h *Handler) checkProcessingID(msg *hl7v2.Message) *hl7v2.ParseError {
 	if len(h.ProcessingIDs) == 0 {
 		return nil
 	}
 	id := msg.Get("MSH-11.1")
-	if slices.Contains(h.ProcessingIDs, id) {
+	if id == "" {
+		return &hl7v2.ParseError{Kind: hl7v2.KindRequiredField, Severity: hl7v2.SeverityError,
+			SegmentID: "MSH", Segment: 1, Occurrence: 1, Field: 11, Offset: -1,
+			Message: "MSH-11 (processing ID) is missing, so the receiver cannot tell production from training"}
+	}
+	if slices.ContainsFunc(h.ProcessingIDs, func(accepted string) bool { return strings.EqualFold(accepted, id) }) {
 		return nil
 	}
 	return &hl7v2.ParseError{Kind: hl7v2.KindProcessingID, Severity: hl7v2.SeverityError,

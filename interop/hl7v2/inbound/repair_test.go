@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nexus-health-360/nexus/interop/hl7v2"
 )
 
 func TestLenientRepairsLogged(t *testing.T) {
@@ -113,4 +115,24 @@ func TestProcessingIDNotAccepted(t *testing.T) {
 	res, err = h.Process(context.Background(), admission("ADT", "HOSP", "PROD1", "", ""))
 	require.NoError(t, err)
 	assert.Equal(t, "AA", res.Code)
+}
+
+func TestProcessingIDMissingOrLowercase(t *testing.T) {
+	t.Parallel()
+	h := newHandler(&fakeApplier{})
+	h.ProcessingIDs = []string{"P", "T"}
+	message := string(admission("ADT", "HOSP", "PID11", "", ""))
+
+	res, err := h.Process(context.Background(), []byte(strings.Replace(message, "|P|2.5", "||2.5", 1)))
+	require.NoError(t, err)
+	// The ACK repeats the empty MSH-11, which only lenient parsing reads.
+	ack, err := hl7v2.Parse(res.ACK, hl7v2.ParseOptions{Lenient: true})
+	require.NoError(t, err)
+	assert.Equal(t, "AR", ack.Get("MSA-1"))
+	assert.Equal(t, "MSH^1^11", ack.Get("ERR-2"))
+	assert.Equal(t, "101", ack.Get("ERR-3.1"), "a missing MSH-11 is a required field")
+
+	res, err = h.Process(context.Background(), []byte(strings.Replace(message, "|P|2.5", "|t|2.5", 1)))
+	require.NoError(t, err)
+	assert.Equal(t, "AA", res.Code, "a lowercase t is training")
 }
