@@ -252,9 +252,9 @@
 // when the Target is. It reads before it writes, and a version changed by
 // another writer in between makes it start again, up to three times.
 //
-// A visit number (PV1-19), order number (OBR-3) or result row that
-// matches a stored Encounter, DiagnosticReport or Observation of another
-// patient fails with code 205 at that field or row, and nothing is
+// A visit number (PV1-19), order number (OBR-3) or result row can match a
+// stored Encounter, DiagnosticReport or Observation of another patient.
+// Such a message fails with code 205 at that field or row, and nothing is
 // written, because applying it would move the record to the patient of
 // the message. A patient merged into the message's patient counts as the
 // same patient.
