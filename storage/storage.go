@@ -92,9 +92,9 @@ type Options struct {
 	StatementTimeout time.Duration
 	// StatementCacheSize is how many prepared statements each connection
 	// keeps by query text (see cachingConnector). Default
-	// DefaultStatementCacheSize; a negative value turns the cache off,
-	// which a PostgreSQL pooler in transaction mode needs, because it
-	// does not keep a connection's prepared statements.
+	// DefaultStatementCacheSize. A negative value turns the cache off. A
+	// PostgreSQL pooler in transaction mode needs that, because it does
+	// not keep a connection's prepared statements.
 	StatementCacheSize int
 }
 

@@ -439,9 +439,7 @@ func replacedBy(patient map[string]any) string {
 		if m["type"] != "replaced-by" {
 			continue
 		}
-		other, _ := m["other"].(map[string]any)
-		ref, _ := other["reference"].(string)
-		return ref
+		return referenceOf(m["other"])
 	}
 	return ""
 }

@@ -209,7 +209,7 @@
 // the one used. The code is 207 (application internal error), as for
 // other content that the clinical record cannot accept, because table
 // 0357 has no code for a time that contradicts another. Code 102 would
-// say that the value is not a valid timestamp, which it is. The *Error of
+// mean that the value is not a valid timestamp, which it is. The *Error of
 // Apply wraps emr.ErrInvalid.
 //
 // A message that arrives late but gives no such period is applied, such
